@@ -4,13 +4,7 @@ use std::time::Duration;
 
 /// A duration as `90s`, `1m30s`, `2h`, `250ms`, or plain seconds (`90`, `0.5`).
 pub fn duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    if let Ok(seconds) = text.parse::<f64>() {
-        return Duration::try_from_secs_f64(seconds)
-            .map_err(|_| format!("'{text}' is not a valid number of seconds"));
-    }
-    humantime::parse_duration(text)
-        .map_err(|e| format!("'{text}' is not a duration like 90s, 1m30s or 2h: {e}"))
+    scalelab_shape::parse_duration(text)
 }
 
 /// A size in bytes as `512MiB`, `2GB`, `1.5 GiB` or plain bytes.

@@ -1,0 +1,317 @@
+//! A traffic *shape*: how much load there should be at time `t`.
+//!
+//! One type, [`Shape`], serves the load engine (virtual users or arrivals per second over time) and the
+//! simulator (offered load over time). k6 `stages`, Artillery `phases`, inline stage lists and CSV traces
+//! all become a `Shape`: a piecewise-linear function of time with a total duration.
+
+mod arrivals;
+mod duration;
+mod parse;
+
+pub use arrivals::Arrivals;
+pub use duration::{format_duration, parse_duration};
+pub use parse::{parse_csv_trace, parse_inline_stages};
+
+use std::time::Duration;
+
+/// Why a shape could not be built.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ShapeError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("line {line}: {message}")]
+    Line { line: usize, message: String },
+}
+
+/// One k6 stage: ramp linearly from the previous target to `target` over `duration`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Stage {
+    pub duration: Duration,
+    pub target: f64,
+}
+
+/// One Artillery phase, in arrivals per second.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Phase {
+    /// `arrivalRate` (ramping linearly to `rampTo` when given) for `duration`.
+    Rate {
+        duration: Duration,
+        rate: f64,
+        ramp_to: Option<f64>,
+    },
+    /// `arrivalCount` arrivals spread evenly over `duration`.
+    Count { duration: Duration, count: u64 },
+    /// `pause`: no arrivals for `duration`.
+    Pause { duration: Duration },
+}
+
+/// A piecewise-linear function of time: `value(t)` between consecutive points is interpolated
+/// linearly; a jump is two points at the same time. Zero outside `[0, duration]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shape {
+    /// `(seconds, value)` with non-decreasing seconds, starting at 0.
+    points: Vec<(f64, f64)>,
+}
+
+impl Shape {
+    /// A shape through `points` (seconds, value); times must start at 0 and never decrease.
+    pub fn from_points(points: Vec<(f64, f64)>) -> Result<Self, ShapeError> {
+        let Some(&(first, _)) = points.first() else {
+            return Err(ShapeError::Invalid(
+                "a shape needs at least one point".into(),
+            ));
+        };
+        if first != 0.0 {
+            return Err(ShapeError::Invalid(format!(
+                "a shape starts at time 0, not {first}"
+            )));
+        }
+        for pair in points.windows(2) {
+            if pair[1].0 < pair[0].0 {
+                return Err(ShapeError::Invalid(format!(
+                    "time goes backwards: {} after {}",
+                    pair[1].0, pair[0].0
+                )));
+            }
+        }
+        if let Some((t, v)) = points
+            .iter()
+            .find(|(t, v)| !t.is_finite() || !v.is_finite() || *v < 0.0)
+        {
+            return Err(ShapeError::Invalid(format!(
+                "bad point ({t}, {v}): values must be finite and >= 0"
+            )));
+        }
+        Ok(Self { points })
+    }
+
+    /// A constant `value` for `duration`.
+    pub fn constant(value: f64, duration: Duration) -> Self {
+        let end = duration.as_secs_f64();
+        Self {
+            points: vec![(0.0, value.max(0.0)), (end, value.max(0.0))],
+        }
+    }
+
+    /// k6 stages: start at `start` and ramp linearly to each stage's target over its duration.
+    pub fn from_stages(start: f64, stages: &[Stage]) -> Result<Self, ShapeError> {
+        let mut points = vec![(0.0, start)];
+        let mut t = 0.0;
+        for stage in stages {
+            t += stage.duration.as_secs_f64();
+            points.push((t, stage.target));
+        }
+        Self::from_points(points)
+    }
+
+    /// Artillery phases, in arrivals per second.
+    pub fn from_phases(phases: &[Phase]) -> Result<Self, ShapeError> {
+        let mut points = vec![];
+        let mut t = 0.0;
+        for phase in phases {
+            let (duration, from, to) = match *phase {
+                Phase::Rate {
+                    duration,
+                    rate,
+                    ramp_to,
+                } => (duration, rate, ramp_to.unwrap_or(rate)),
+                Phase::Count { duration, count } => {
+                    let seconds = duration.as_secs_f64();
+                    if seconds == 0.0 {
+                        return Err(ShapeError::Invalid(
+                            "arrivalCount needs a duration above 0".into(),
+                        ));
+                    }
+                    let rate = count as f64 / seconds;
+                    (duration, rate, rate)
+                }
+                Phase::Pause { duration } => (duration, 0.0, 0.0),
+            };
+            points.push((t, from));
+            t += duration.as_secs_f64();
+            points.push((t, to));
+        }
+        if points.is_empty() {
+            return Err(ShapeError::Invalid("no phases".into()));
+        }
+        Self::from_points(points)
+    }
+
+    /// Total length of the shape.
+    pub fn duration(&self) -> Duration {
+        Duration::from_secs_f64(self.end())
+    }
+
+    fn end(&self) -> f64 {
+        self.points.last().map_or(0.0, |p| p.0)
+    }
+
+    /// The points the shape passes through.
+    pub fn points(&self) -> &[(f64, f64)] {
+        &self.points
+    }
+
+    /// The value at `t` seconds (right-continuous at jumps; 0 after the end).
+    pub fn value(&self, t: f64) -> f64 {
+        if t < 0.0 || t > self.end() {
+            return 0.0;
+        }
+        let index = self.points.partition_point(|p| p.0 <= t);
+        if index == self.points.len() {
+            return self.points[index - 1].1;
+        }
+        let (t0, v0) = self.points[index - 1];
+        let (t1, v1) = self.points[index];
+        v0 + (v1 - v0) * (t - t0) / (t1 - t0)
+    }
+
+    /// The largest value the shape reaches.
+    pub fn max(&self) -> f64 {
+        self.points.iter().map(|p| p.1).fold(0.0, f64::max)
+    }
+
+    /// The integral of the shape from 0 to `t` (e.g. arrivals so far when the value is a rate per second).
+    pub fn integral(&self, t: f64) -> f64 {
+        let t = t.min(self.end());
+        let mut total = 0.0;
+        for pair in self.points.windows(2) {
+            let ((t0, v0), (t1, v1)) = (pair[0], pair[1]);
+            if t <= t0 {
+                break;
+            }
+            let upto = t.min(t1);
+            if upto > t0 {
+                let v_upto = v0 + (v1 - v0) * (upto - t0) / (t1 - t0);
+                total += (v0 + v_upto) / 2.0 * (upto - t0);
+            }
+        }
+        total
+    }
+
+    /// The same shape with every value multiplied by `factor` (e.g. per minute to per second).
+    pub fn scaled(&self, factor: f64) -> Self {
+        Self {
+            points: self.points.iter().map(|&(t, v)| (t, v * factor)).collect(),
+        }
+    }
+
+    /// Whole virtual users at `t` as k6's ramping-vus runs them: the interpolated target, truncated
+    /// toward the stage's starting value (a ramp from 0 to 10 over 10 s adds one VU per second, at
+    /// its end; a ramp down removes one at each second's start).
+    pub fn vus_at(&self, t: f64) -> u64 {
+        if t < 0.0 || t > self.end() {
+            return 0;
+        }
+        let index = self.points.partition_point(|p| p.0 <= t);
+        if index == self.points.len() {
+            return self.points[index - 1].1.round() as u64;
+        }
+        let (t0, v0) = self.points[index - 1];
+        let (t1, v1) = self.points[index];
+        let exact = v0 + (v1 - v0) * (t - t0) / (t1 - t0);
+        // Tolerate float noise so exact step times land on their step.
+        let value = if v1 >= v0 {
+            (exact + 1e-9).floor()
+        } else {
+            (exact - 1e-9).ceil()
+        };
+        value.max(0.0) as u64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secs(s: u64) -> Duration {
+        Duration::from_secs(s)
+    }
+
+    #[test]
+    fn k6_stages_interpolate_from_the_previous_target() {
+        // progressive: [{90s,3},{1m,10},{90s,3}] starting at 1 VU (k6's default startVUs).
+        let shape = Shape::from_stages(
+            1.0,
+            &[
+                Stage {
+                    duration: secs(90),
+                    target: 3.0,
+                },
+                Stage {
+                    duration: secs(60),
+                    target: 10.0,
+                },
+                Stage {
+                    duration: secs(90),
+                    target: 3.0,
+                },
+            ],
+        )
+        .unwrap();
+        assert_eq!(shape.duration(), secs(240));
+        // Hand table: t -> exact target.
+        for (t, expected) in [
+            (0.0, 1.0),
+            (45.0, 2.0),
+            (90.0, 3.0),
+            (120.0, 6.5),
+            (150.0, 10.0),
+            (195.0, 6.5),
+            (240.0, 3.0),
+            (241.0, 0.0),
+        ] {
+            assert!(
+                (shape.value(t) - expected).abs() < 1e-9,
+                "t={t}: {}",
+                shape.value(t)
+            );
+        }
+        // Whole VUs truncate toward the stage start.
+        assert_eq!(shape.vus_at(44.9), 1);
+        assert_eq!(shape.vus_at(45.0), 2);
+        assert_eq!(shape.vus_at(120.0), 6);
+        assert_eq!(shape.vus_at(195.0), 7);
+        assert_eq!(shape.vus_at(240.0), 3);
+    }
+
+    #[test]
+    fn artillery_phases_and_arrival_integral() {
+        // arrivalRate 5 rampTo 150 over 600 s: 5 + 145 t/600 per second; total = (5+150)/2*600 = 46,500.
+        let ramp = Shape::from_phases(&[Phase::Rate {
+            duration: secs(600),
+            rate: 5.0,
+            ramp_to: Some(150.0),
+        }])
+        .unwrap();
+        assert!((ramp.integral(600.0) - 46_500.0).abs() < 1e-6);
+        assert!((ramp.value(300.0) - 77.5).abs() < 1e-9);
+        // Warm-up, pause, count: 2/s for 10 s = 20; pause 5 s = 0; 30 over 10 s = 30; total 50.
+        let shape = Shape::from_phases(&[
+            Phase::Rate {
+                duration: secs(10),
+                rate: 2.0,
+                ramp_to: None,
+            },
+            Phase::Pause { duration: secs(5) },
+            Phase::Count {
+                duration: secs(10),
+                count: 30,
+            },
+        ])
+        .unwrap();
+        assert_eq!(shape.duration(), secs(25));
+        assert!((shape.integral(10.0) - 20.0).abs() < 1e-9);
+        assert!((shape.integral(15.0) - 20.0).abs() < 1e-9);
+        assert!((shape.integral(25.0) - 50.0).abs() < 1e-9);
+        assert_eq!(shape.value(12.0), 0.0);
+        assert_eq!(shape.value(20.0), 3.0);
+    }
+
+    #[test]
+    fn bad_points_are_rejected() {
+        assert!(Shape::from_points(vec![]).is_err());
+        assert!(Shape::from_points(vec![(1.0, 1.0)]).is_err());
+        assert!(Shape::from_points(vec![(0.0, 1.0), (5.0, 1.0), (4.0, 1.0)]).is_err());
+        assert!(Shape::from_points(vec![(0.0, -1.0)]).is_err());
+    }
+}

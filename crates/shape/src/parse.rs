@@ -1,0 +1,92 @@
+//! Shapes from text: inline stage lists (`10m:30000,8m:150000`) and CSV traces (`seconds,value`).
+
+use crate::{Shape, ShapeError, Stage, parse_duration};
+
+/// Parses `DURATION:TARGET[,DURATION:TARGET...]` as k6 stages starting at `start`.
+pub fn parse_inline_stages(text: &str, start: f64) -> Result<Shape, ShapeError> {
+    let stages = text
+        .split(',')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            let (duration, target) = part.split_once(':').ok_or_else(|| {
+                ShapeError::Invalid(format!(
+                    "stage '{part}' is not DURATION:TARGET (e.g. 10m:30000)"
+                ))
+            })?;
+            let duration = parse_duration(duration)
+                .map_err(|e| ShapeError::Invalid(format!("stage '{part}': {e}")))?;
+            let target: f64 = target.trim().parse().map_err(|_| {
+                ShapeError::Invalid(format!("stage '{part}': target '{target}' is not a number"))
+            })?;
+            Ok(Stage { duration, target })
+        })
+        .collect::<Result<Vec<_>, ShapeError>>()?;
+    if stages.is_empty() {
+        return Err(ShapeError::Invalid("no stages given".into()));
+    }
+    Shape::from_stages(start, &stages)
+}
+
+/// Parses a CSV trace of `seconds,value` rows (a header row and `#` comments are skipped). Times must
+/// start at 0 and not decrease; values are interpolated linearly between rows.
+pub fn parse_csv_trace(text: &str) -> Result<Shape, ShapeError> {
+    let mut points = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        let line_number = index + 1;
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let mut fields = line.split(',').map(str::trim);
+        let (Some(t), Some(v)) = (fields.next(), fields.next()) else {
+            return Err(ShapeError::Line {
+                line: line_number,
+                message: format!("expected 'seconds,value', found '{line}'"),
+            });
+        };
+        match (t.parse::<f64>(), v.parse::<f64>()) {
+            (Ok(t), Ok(v)) => points.push((t, v)),
+            _ if points.is_empty() && t.parse::<f64>().is_err() => continue, // header row
+            _ => {
+                return Err(ShapeError::Line {
+                    line: line_number,
+                    message: format!("'{line}' is not two numbers 'seconds,value'"),
+                });
+            }
+        }
+    }
+    Shape::from_points(points)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inline_stages_ramp_like_k6() {
+        let shape = parse_inline_stages("10m:30000,8m:150000,30m:150000", 30_000.0).unwrap();
+        assert_eq!(shape.duration().as_secs(), 48 * 60);
+        assert_eq!(shape.value(300.0), 30_000.0);
+        assert_eq!(shape.value(14.0 * 60.0), 90_000.0);
+        assert_eq!(shape.value(40.0 * 60.0), 150_000.0);
+        assert!(parse_inline_stages("10m=5", 0.0).is_err());
+        assert!(parse_inline_stages("10x:5", 0.0).is_err());
+        assert!(parse_inline_stages("", 0.0).is_err());
+    }
+
+    #[test]
+    fn csv_trace_with_header_and_errors_with_lines() {
+        let shape = parse_csv_trace("seconds,value\n0,10\n60,20\n# note\n120,20\n").unwrap();
+        assert_eq!(shape.value(30.0), 15.0);
+        assert_eq!(shape.duration().as_secs(), 120);
+        let error = parse_csv_trace("0,1\n10,x\n").unwrap_err();
+        assert_eq!(
+            error,
+            ShapeError::Line {
+                line: 2,
+                message: "'10,x' is not two numbers 'seconds,value'".into()
+            }
+        );
+    }
+}
