@@ -125,21 +125,24 @@ pub enum Executor {
     },
 }
 
-/// What one iteration of a scenario does.
+/// What one iteration of a scenario does: pick one flow by weight, run its steps, then think.
+///
+/// A k6 script with one call is one flow of one request; a weighted choice of requests is several
+/// one-request flows; an Artillery script's weighted scenarios are several flows of many steps.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Iteration {
-    pub requests: Requests,
+    pub flows: Vec<Flow>,
     /// Pause after each iteration (k6 `sleep()` at the end of the default function).
     pub think: Option<Think>,
 }
 
-/// The requests of an iteration.
+/// An ordered list of steps, chosen with probability proportional to `weight`.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Requests {
-    /// Pick one request per iteration, with probability proportional to its weight.
-    Weighted(Vec<Request>),
-    /// Run every step in order (Artillery `flow`, a k6 default function with several calls).
-    Flow(Vec<Step>),
+pub struct Flow {
+    pub name: String,
+    /// Relative weight (default 1).
+    pub weight: u32,
+    pub steps: Vec<Step>,
 }
 
 /// One step of a flow.
@@ -167,8 +170,6 @@ pub struct Request {
     pub url: String,
     pub headers: Vec<(String, String)>,
     pub body: Option<Body>,
-    /// Relative weight for [`Requests::Weighted`] (default 1).
-    pub weight: u32,
     pub checks: Vec<Check>,
 }
 
