@@ -1,0 +1,261 @@
+//! One second of a run: histograms per endpoint and outcome, iterations, checks and gauges.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{LatencyHistogram, Outcome, Sample};
+
+/// Index of an [`Endpoint`] in the run's endpoint table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EndpointId(pub u32);
+
+/// A named request of a scenario, as results group it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Endpoint {
+    pub scenario: String,
+    pub name: String,
+    pub method: String,
+}
+
+/// The results of one endpoint with one outcome.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SeriesKey {
+    pub endpoint: EndpointId,
+    pub outcome: Outcome,
+}
+
+/// Requests of one [`SeriesKey`]: count, latency (from intended send), service time (from actual
+/// send), bytes, and the sums of the request phases.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Series {
+    pub count: u64,
+    pub latency: LatencyHistogram,
+    pub service_time: LatencyHistogram,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+    /// Sums over the series, in microseconds: blocked, connecting, tls, sending, waiting, receiving.
+    pub phase_micros: [u64; 6],
+}
+
+impl Series {
+    fn record(&mut self, sample: &Sample) {
+        self.count += 1;
+        self.latency.record(sample.latency());
+        self.service_time.record(sample.service_time());
+        self.bytes_sent += sample.bytes_sent;
+        self.bytes_received += sample.bytes_received;
+        let p = &sample.phases;
+        for (sum, d) in self.phase_micros.iter_mut().zip([
+            p.blocked,
+            p.connecting,
+            p.tls_handshaking,
+            p.sending,
+            p.waiting,
+            p.receiving,
+        ]) {
+            *sum += d.as_micros() as u64;
+        }
+    }
+
+    /// Adds `other` into `self` (exact).
+    pub fn merge(&mut self, other: &Series) {
+        self.count += other.count;
+        self.latency.merge(&other.latency);
+        self.service_time.merge(&other.service_time);
+        self.bytes_sent += other.bytes_sent;
+        self.bytes_received += other.bytes_received;
+        for (a, b) in self.phase_micros.iter_mut().zip(other.phase_micros) {
+            *a += b;
+        }
+    }
+}
+
+/// Point-in-time gauges of an interval. Across threads (or shards) of the same second they add up;
+/// across seconds a summary takes their maximum.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Gauges {
+    /// Virtual users running at the end of the second.
+    pub vus: u64,
+    /// Requests sent and not yet answered at the end of the second.
+    pub in_flight: u64,
+}
+
+/// One second of a run (second `second` counts from 0 at the start).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Interval {
+    pub second: u64,
+    /// Series sorted by key; few per interval, so a sorted vector beats a map.
+    pub series: Vec<(SeriesKey, Series)>,
+    pub iterations: u64,
+    pub iteration_duration: LatencyHistogram,
+    /// Arrivals that found no free virtual user and were not sent.
+    pub dropped_iterations: u64,
+    /// Passes and failures per check, indexed by check id.
+    pub checks: Vec<(u64, u64)>,
+    pub gauges: Gauges,
+}
+
+impl Interval {
+    pub fn new(second: u64) -> Self {
+        Self {
+            second,
+            ..Self::default()
+        }
+    }
+
+    /// Folds one request into the interval.
+    pub fn record(&mut self, sample: &Sample) {
+        let key = SeriesKey {
+            endpoint: sample.endpoint,
+            outcome: sample.outcome,
+        };
+        self.series_mut(key).record(sample);
+    }
+
+    fn series_mut(&mut self, key: SeriesKey) -> &mut Series {
+        let index = match self.series.binary_search_by(|(k, _)| k.cmp(&key)) {
+            Ok(index) => index,
+            Err(index) => {
+                self.series.insert(index, (key, Series::default()));
+                index
+            }
+        };
+        &mut self.series[index].1
+    }
+
+    /// Counts one finished iteration.
+    pub fn record_iteration(&mut self, duration: Duration) {
+        self.iterations += 1;
+        self.iteration_duration.record(duration);
+    }
+
+    /// Counts one check result.
+    pub fn record_check(&mut self, check: usize, passed: bool) {
+        if self.checks.len() <= check {
+            self.checks.resize(check + 1, (0, 0));
+        }
+        let entry = &mut self.checks[check];
+        if passed {
+            entry.0 += 1;
+        } else {
+            entry.1 += 1;
+        }
+    }
+
+    /// Adds another interval of the same second (another thread or shard): counts and histograms
+    /// add, gauges add.
+    pub fn merge(&mut self, other: &Interval) {
+        for (key, series) in &other.series {
+            self.series_mut(key.clone()).merge(series);
+        }
+        self.iterations += other.iterations;
+        self.iteration_duration.merge(&other.iteration_duration);
+        self.dropped_iterations += other.dropped_iterations;
+        if self.checks.len() < other.checks.len() {
+            self.checks.resize(other.checks.len(), (0, 0));
+        }
+        for (mine, theirs) in self.checks.iter_mut().zip(&other.checks) {
+            mine.0 += theirs.0;
+            mine.1 += theirs.1;
+        }
+        self.gauges.vus += other.gauges.vus;
+        self.gauges.in_flight += other.gauges.in_flight;
+    }
+
+    /// Requests in the interval.
+    pub fn requests(&self) -> u64 {
+        self.series.iter().map(|(_, s)| s.count).sum()
+    }
+
+    /// Requests that failed (errors and statuses outside 200–399).
+    pub fn failures(&self) -> u64 {
+        self.series
+            .iter()
+            .filter(|(k, _)| k.outcome.is_failure())
+            .map(|(_, s)| s.count)
+            .sum()
+    }
+
+    /// Empties the interval for reuse as `second`, keeping allocations.
+    pub fn reset(&mut self, second: u64) {
+        self.second = second;
+        self.series.clear();
+        self.iterations = 0;
+        self.iteration_duration.clear();
+        self.dropped_iterations = 0;
+        self.checks.clear();
+        self.gauges = Gauges::default();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ErrorKind, Phases};
+
+    fn sample(endpoint: u32, outcome: Outcome, micros: u64) -> Sample {
+        Sample {
+            endpoint: EndpointId(endpoint),
+            outcome,
+            intended: Duration::ZERO,
+            sent: Duration::from_micros(10),
+            first_byte: None,
+            done: Duration::from_micros(micros),
+            bytes_sent: 100,
+            bytes_received: 200,
+            phases: Phases::default(),
+        }
+    }
+
+    #[test]
+    fn merging_threads_equals_recording_in_one() {
+        let outcomes = [
+            Outcome::Status(200),
+            Outcome::Status(503),
+            Outcome::Error(ErrorKind::Reset),
+        ];
+        let (mut a, mut b, mut all) = (Interval::new(3), Interval::new(3), Interval::new(3));
+        for i in 0..300u64 {
+            let s = sample((i % 2) as u32, outcomes[(i % 3) as usize], 100 + i * 13);
+            if i % 4 == 0 {
+                a.record(&s)
+            } else {
+                b.record(&s)
+            }
+            all.record(&s);
+            let target = if i % 5 == 0 { &mut a } else { &mut b };
+            target.record_check((i % 3) as usize, i % 7 != 0);
+            all.record_check((i % 3) as usize, i % 7 != 0);
+        }
+        a.gauges = Gauges {
+            vus: 3,
+            in_flight: 1,
+        };
+        b.gauges = Gauges {
+            vus: 4,
+            in_flight: 2,
+        };
+        a.merge(&b);
+        assert_eq!(a.series, all.series);
+        assert_eq!(a.checks, all.checks);
+        assert_eq!(a.requests(), 300);
+        assert_eq!(a.failures(), 200);
+        assert_eq!(
+            a.gauges,
+            Gauges {
+                vus: 7,
+                in_flight: 3
+            }
+        );
+    }
+
+    #[test]
+    fn latency_is_from_intended_and_service_time_from_sent() {
+        let mut interval = Interval::new(0);
+        interval.record(&sample(0, Outcome::Status(200), 1000));
+        let series = &interval.series[0].1;
+        assert!((series.latency.percentile(50.0) - 1.0).abs() < 0.002);
+        assert!((series.service_time.percentile(50.0) - 0.99).abs() < 0.002);
+    }
+}

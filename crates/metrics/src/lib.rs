@@ -1,0 +1,18 @@
+//! Measurement: what one request produced ([`Sample`]), one second of a run ([`Interval`]), the whole
+//! run ([`Summary`]), pass/fail criteria ([`threshold`]) and the files a run writes ([`output`]).
+//!
+//! Latencies are recorded in microseconds in HDR histograms with 3 significant digits (a recorded
+//! value is within 0.1 % of the true one). Intervals merge exactly: merging the histograms of
+//! several seconds, threads or machines gives the same histogram as recording everything in one.
+
+mod histogram;
+mod interval;
+pub mod output;
+mod sample;
+mod summary;
+pub mod threshold;
+
+pub use histogram::{LatencyHistogram, Stats};
+pub use interval::{Endpoint, EndpointId, Gauges, Interval, Series, SeriesKey};
+pub use sample::{ErrorKind, Outcome, Phases, Sample};
+pub use summary::{CheckSummary, EndpointSummary, SCHEMA_VERSION, Summary, SummaryInput, Totals};

@@ -1,0 +1,125 @@
+//! Result files: the hlog is readable by HdrHistogram's own log parser, the CSV has a row per second
+//! and series, summary.json round-trips, and no temporary file is left behind.
+
+use std::time::{Duration, SystemTime};
+
+use hdrhistogram::serialization::Deserializer;
+use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
+use scalelab_metrics::output::{ResultsWriter, read_summary};
+use scalelab_metrics::{
+    Endpoint, EndpointId, ErrorKind, Interval, Outcome, Phases, Sample, Summary, SummaryInput,
+};
+
+fn sample(endpoint: u32, outcome: Outcome, ms: u64) -> Sample {
+    Sample {
+        endpoint: EndpointId(endpoint),
+        outcome,
+        intended: Duration::ZERO,
+        sent: Duration::ZERO,
+        first_byte: Some(Duration::from_millis(ms / 2)),
+        done: Duration::from_millis(ms),
+        bytes_sent: 50,
+        bytes_received: 150,
+        phases: Phases::default(),
+    }
+}
+
+#[test]
+fn files_are_complete_and_readable() {
+    let dir = tempfile::tempdir().unwrap();
+    let endpoints = vec![
+        Endpoint {
+            scenario: "default".into(),
+            name: "ping, fast".into(),
+            method: "GET".into(),
+        },
+        Endpoint {
+            scenario: "default".into(),
+            name: "heavy".into(),
+            method: "GET".into(),
+        },
+    ];
+    let mut writer =
+        ResultsWriter::create(dir.path(), endpoints.clone(), SystemTime::now()).unwrap();
+    let mut total = Interval::new(0);
+    let mut per_second = Vec::new();
+    for second in 0..3u64 {
+        let mut interval = Interval::new(second);
+        if second != 1 {
+            for ms in 1..=10 {
+                interval.record(&sample(0, Outcome::Status(200), ms));
+            }
+            interval.record(&sample(1, Outcome::Error(ErrorKind::Reset), 30));
+        }
+        interval.gauges.vus = 4;
+        writer.push(&interval).unwrap();
+        per_second.push((second, interval.requests()));
+        total.merge(&interval);
+    }
+    let summary = Summary::build(SummaryInput {
+        started_at: "2026-01-01T00:00:00Z".into(),
+        duration_seconds: 3.0,
+        open_model: false,
+        endpoints: &endpoints,
+        check_names: &[],
+        total: &total,
+        requests_per_second: &per_second,
+        max_vus: 4,
+        thresholds: Vec::new(),
+    });
+    writer.finish(&summary).unwrap();
+
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["latency.hlog", "summary.json", "timeseries.csv"]);
+
+    // HdrHistogram's parser reads every interval; the untagged histograms hold every request.
+    let log = std::fs::read(dir.path().join("latency.hlog")).unwrap();
+    let mut deserializer = Deserializer::new();
+    let mut untagged_counts = Vec::new();
+    let mut tags = Vec::new();
+    for entry in IntervalLogIterator::new(&log) {
+        if let LogEntry::Interval(interval) = entry.expect("valid hlog entry") {
+            let bytes = base64_decode(interval.encoded_histogram());
+            let histogram: hdrhistogram::Histogram<u64> =
+                deserializer.deserialize(&mut &bytes[..]).unwrap();
+            match interval.tag() {
+                Some(tag) => tags.push(tag.as_str().to_owned()),
+                None => untagged_counts.push(histogram.len()),
+            }
+        }
+    }
+    assert_eq!(untagged_counts, [11, 0, 11]);
+    assert!(
+        tags.contains(&"ping__fast.200".to_owned()) && tags.contains(&"heavy.reset".to_owned()),
+        "{tags:?}"
+    );
+
+    let csv = std::fs::read_to_string(dir.path().join("timeseries.csv")).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines[0].starts_with("second,scenario,name,method,status,count,errors,p50_ms"));
+    assert_eq!(lines.len(), 1 + 2 + 1 + 2, "{csv}");
+    assert!(
+        lines[1].contains("\"ping, fast\""),
+        "names with commas are quoted: {}",
+        lines[1]
+    );
+
+    let read = read_summary(dir.path()).unwrap();
+    assert_eq!(read, summary);
+    assert_eq!(read.totals.requests, 22);
+    assert_eq!(read.totals.failures, 2);
+    assert_eq!(read.totals.rps_peak, 11);
+    assert_eq!(read.errors_by_kind.get("reset"), Some(&2));
+    assert!((read.totals.rps_avg - 22.0 / 3.0).abs() < 1e-9);
+}
+
+fn base64_decode(text: &str) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .unwrap()
+}
