@@ -210,3 +210,36 @@ impl Check {
         }
     }
 }
+
+impl Executor {
+    /// How long the executor starts iterations for (for iteration-count executors: the most it may take).
+    pub fn duration(&self) -> Duration {
+        let stages = |stages: &[Stage]| stages.iter().map(|s| s.duration).sum();
+        match self {
+            Executor::ConstantVus { duration, .. }
+            | Executor::ConstantArrivalRate { duration, .. } => *duration,
+            Executor::RampingVus { stages: s, .. }
+            | Executor::RampingArrivalRate { stages: s, .. } => stages(s),
+            Executor::PerVuIterations { max_duration, .. }
+            | Executor::SharedIterations { max_duration, .. } => *max_duration,
+            Executor::Phases { phases, .. } => phases
+                .iter()
+                .map(|p| match *p {
+                    Phase::Rate { duration, .. }
+                    | Phase::Count { duration, .. }
+                    | Phase::Pause { duration } => duration,
+                })
+                .sum(),
+        }
+    }
+
+    /// Whether it paces arrivals (open model) rather than looping virtual users (closed model).
+    pub fn is_open_model(&self) -> bool {
+        matches!(
+            self,
+            Executor::ConstantArrivalRate { .. }
+                | Executor::RampingArrivalRate { .. }
+                | Executor::Phases { .. }
+        )
+    }
+}

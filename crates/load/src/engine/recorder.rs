@@ -1,0 +1,107 @@
+//! Each loader thread folds its samples into its own [`Interval`] and hands it to the collector once
+//! per second: no lock and no allocation per request.
+
+use std::cell::{Cell, RefCell};
+use std::time::{Duration, Instant};
+
+use scalelab_metrics::{Interval, Sample};
+use tokio::sync::mpsc::UnboundedSender;
+
+/// What a loader thread tells the collector.
+#[derive(Debug)]
+pub enum Report {
+    /// Second `interval.second` of thread `thread` is complete.
+    Interval { thread: usize, interval: Interval },
+    /// Thread `thread` has stopped; it reports nothing more.
+    Finished { thread: usize },
+}
+
+/// The per-thread accumulator of the current second, and the thread's gauges.
+pub struct Recorder {
+    thread: usize,
+    start: Instant,
+    current: RefCell<Interval>,
+    reports: UnboundedSender<Report>,
+    /// Virtual users running on this thread.
+    pub vus: Cell<u64>,
+    /// Requests sent and not yet answered on this thread.
+    pub in_flight: Cell<u64>,
+}
+
+impl Recorder {
+    pub fn new(thread: usize, start: Instant, reports: UnboundedSender<Report>) -> Self {
+        Self {
+            thread,
+            start,
+            current: RefCell::new(Interval::new(0)),
+            reports,
+            vus: Cell::new(0),
+            in_flight: Cell::new(0),
+        }
+    }
+
+    /// The run's start: every sample's timestamps are offsets from it.
+    pub fn start(&self) -> Instant {
+        self.start
+    }
+
+    /// Offset of `instant` from the start of the run.
+    pub fn offset(&self, instant: Instant) -> Duration {
+        instant.saturating_duration_since(self.start)
+    }
+
+    /// Records a request; it belongs to the second in which it completed.
+    pub fn record(&self, sample: &Sample) {
+        self.roll(sample.done.as_secs());
+        self.current.borrow_mut().record(sample);
+    }
+
+    pub fn record_check(&self, check: usize, passed: bool) {
+        self.roll_now();
+        self.current.borrow_mut().record_check(check, passed);
+    }
+
+    pub fn record_iteration(&self, duration: Duration) {
+        self.roll_now();
+        self.current.borrow_mut().record_iteration(duration);
+    }
+
+    pub fn record_dropped(&self) {
+        self.roll_now();
+        self.current.borrow_mut().dropped_iterations += 1;
+    }
+
+    /// Hands over every completed second up to now (called by the thread's once-a-second ticker).
+    pub fn roll_now(&self) {
+        self.roll(self.start.elapsed().as_secs());
+    }
+
+    /// Sends the current second (and empty ones for any skipped) until `second` is current.
+    fn roll(&self, second: u64) {
+        let mut current = self.current.borrow_mut();
+        while current.second < second {
+            let next = current.second + 1;
+            self.send(&mut current, next);
+        }
+    }
+
+    fn send(&self, current: &mut Interval, next: u64) {
+        current.gauges.vus = self.vus.get();
+        current.gauges.in_flight = self.in_flight.get();
+        let finished = std::mem::replace(current, Interval::new(next));
+        let _ = self.reports.send(Report::Interval {
+            thread: self.thread,
+            interval: finished,
+        });
+    }
+
+    /// Sends what is left and says the thread is done.
+    pub fn finish(&self) {
+        let mut current = self.current.borrow_mut();
+        let next = current.second + 1;
+        self.send(&mut current, next);
+        let _ = self.reports.send(Report::Finished {
+            thread: self.thread,
+        });
+    }
+}

@@ -1,0 +1,108 @@
+//! One loader thread: a single-threaded runtime that runs its share of every scenario.
+
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::task::LocalSet;
+use tokio_util::sync::CancellationToken;
+
+use super::compile::CompiledPlan;
+use super::recorder::{Recorder, Report};
+use crate::executor;
+
+/// What every task of one loader thread shares.
+pub struct ThreadContext {
+    pub plan: Arc<CompiledPlan>,
+    pub recorder: Recorder,
+    /// This thread's index and the number of loader threads: the thread runs VU `j` when
+    /// `j % threads == thread`, and arrival `k` when `k % threads == thread`.
+    pub thread: usize,
+    pub threads: usize,
+    /// Cancelled when the whole run must stop (Ctrl-C, a threshold's abortOnFail).
+    pub stop: CancellationToken,
+    pub seed: u64,
+}
+
+impl ThreadContext {
+    /// This thread's share of `total` items dealt round-robin over the threads.
+    pub fn share(&self, total: u64) -> u64 {
+        let (threads, thread) = (self.threads as u64, self.thread as u64);
+        total / threads + u64::from(thread < total % threads)
+    }
+
+    pub fn start(&self) -> Instant {
+        self.recorder.start()
+    }
+}
+
+/// Starts loader thread `thread`; it reports intervals on `reports` until its scenarios end.
+pub fn spawn(
+    plan: Arc<CompiledPlan>,
+    thread: usize,
+    threads: usize,
+    start: Instant,
+    stop: CancellationToken,
+    stop_grace: Duration,
+    reports: UnboundedSender<Report>,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name(format!("loader-{thread}"))
+        .spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(runtime) => runtime,
+                Err(error) => {
+                    tracing::error!(%error, "cannot start a loader thread's runtime");
+                    let _ = reports.send(Report::Finished { thread });
+                    return;
+                }
+            };
+            let ctx = Rc::new(ThreadContext {
+                plan,
+                recorder: Recorder::new(thread, start, reports),
+                thread,
+                threads,
+                stop,
+                seed: 0x5CA1_AB1E ^ thread as u64,
+            });
+            let local = LocalSet::new();
+            local.block_on(&runtime, run(ctx.clone(), stop_grace));
+            ctx.recorder.finish();
+            // Dropping the LocalSet and runtime ends whatever a stop interrupted.
+        })
+}
+
+async fn run(ctx: Rc<ThreadContext>, stop_grace: Duration) {
+    let ticker = tokio::task::spawn_local(tick(ctx.clone()));
+    let scenarios: Vec<_> = (0..ctx.plan.scenarios.len())
+        .map(|index| tokio::task::spawn_local(executor::run(ctx.clone(), index)))
+        .collect();
+    let all = async {
+        for scenario in scenarios {
+            let _ = scenario.await;
+        }
+    };
+    tokio::pin!(all);
+    tokio::select! {
+        _ = &mut all => {}
+        _ = ctx.stop.cancelled() => {
+            // Executors start nothing new once stopped; running requests get a short grace.
+            let _ = tokio::time::timeout(stop_grace, &mut all).await;
+        }
+    }
+    ticker.abort();
+}
+
+/// Hands the recorder's completed second to the collector at every second boundary.
+async fn tick(ctx: Rc<ThreadContext>) {
+    let mut second = 1;
+    loop {
+        tokio::time::sleep_until((ctx.start() + Duration::from_secs(second)).into()).await;
+        ctx.recorder.roll_now();
+        second += 1;
+    }
+}

@@ -1,0 +1,182 @@
+//! Plans built in code and small fault servers for the engine's tests. Everything listens on
+//! 127.0.0.1 with port 0 and every loop is bounded.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use scalelab_load::engine::{self, CompiledPlan, Observer, Progress, RunOptions, RunOutcome};
+use scalelab_load::plan::{
+    Check, Defaults, Executor, Flow, Iteration, Plan, Request, Scenario, Step,
+};
+use scalelab_metrics::Interval;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+pub fn get(name: &str, path: &str, checks: Vec<Check>) -> Request {
+    Request {
+        name: name.into(),
+        method: "GET".into(),
+        url: path.into(),
+        headers: vec![],
+        body: None,
+        checks,
+    }
+}
+
+pub fn scenario(executor: Executor, requests: Vec<Request>) -> Scenario {
+    Scenario {
+        name: "default".into(),
+        executor,
+        iteration: Iteration {
+            flows: requests
+                .into_iter()
+                .map(|r| Flow {
+                    name: r.name.clone(),
+                    weight: 1,
+                    steps: vec![Step::Request(r)],
+                })
+                .collect(),
+            think: None,
+        },
+        start_time: Duration::ZERO,
+        graceful_stop: Duration::from_secs(30),
+    }
+}
+
+pub fn plan(scenarios: Vec<Scenario>, timeout: Duration) -> Plan {
+    Plan {
+        target: None,
+        defaults: Defaults {
+            timeout,
+            ..Defaults::default()
+        },
+        thresholds: vec![],
+        scenarios,
+        warnings: vec![],
+    }
+}
+
+/// Keeps every interval it is given.
+#[derive(Default)]
+pub struct Keep(pub Vec<Interval>);
+
+impl Observer for Keep {
+    fn on_interval(&mut self, interval: &Interval, _: &Progress<'_>) {
+        self.0.push(interval.clone());
+    }
+}
+
+pub async fn run(plan: &Plan, base: &str) -> (RunOutcome, Vec<Interval>) {
+    run_with(
+        plan,
+        base,
+        RunOptions {
+            threads: 2,
+            ..RunOptions::default()
+        },
+    )
+    .await
+}
+
+pub async fn run_with(plan: &Plan, base: &str, options: RunOptions) -> (RunOutcome, Vec<Interval>) {
+    let compiled = Arc::new(CompiledPlan::new(plan, base).expect("plan compiles"));
+    let mut keep = Keep::default();
+    let outcome = engine::run(compiled, options, &mut keep)
+        .await
+        .expect("run");
+    (outcome, keep.0)
+}
+
+/// A port on which nothing listens.
+pub async fn refusing() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    listener.local_addr().unwrap()
+}
+
+/// A server that answers every connection with `behaviour`.
+pub async fn fault_server(behaviour: Fault) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let mut buffer = [0u8; 4096];
+                let _ = stream.read(&mut buffer).await;
+                match behaviour {
+                    Fault::Reset => {
+                        // SO_LINGER 0 makes the close a reset (RST), which is the point here.
+                        #[allow(deprecated)]
+                        let _ = stream.set_linger(Some(Duration::ZERO));
+                        drop(stream);
+                    }
+                    Fault::Silent => tokio::time::sleep(Duration::from_secs(30)).await,
+                    Fault::Garbage => {
+                        let _ = stream.write_all(b"NOT HTTP AT ALL\r\n\r\n").await;
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+#[derive(Clone, Copy)]
+pub enum Fault {
+    /// Reads the request, then resets the connection.
+    Reset,
+    /// Accepts and never answers.
+    Silent,
+    /// Answers bytes that are not HTTP.
+    Garbage,
+}
+
+/// An HTTP server that answers at once, except during 1 s of every 5 (from 2 s to 3 s of each
+/// 5-second cycle), when requests wait until the stall ends.
+pub async fn stalling_server() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let origin = Instant::now();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let mut buffer = vec![0u8; 8192];
+                let mut filled = 0;
+                loop {
+                    let Ok(read) = stream.read(&mut buffer[filled..]).await else {
+                        return;
+                    };
+                    if read == 0 {
+                        return;
+                    }
+                    filled += read;
+                    while let Some(end) = find(&buffer[..filled], b"\r\n\r\n") {
+                        buffer.copy_within(end + 4..filled, 0);
+                        filled -= end + 4;
+                        let phase = origin.elapsed().as_secs_f64() % 5.0;
+                        if (2.0..3.0).contains(&phase) {
+                            tokio::time::sleep(Duration::from_secs_f64(3.0 - phase)).await;
+                        }
+                        let response = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+                        if stream.write_all(response).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}

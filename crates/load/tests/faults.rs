@@ -1,0 +1,117 @@
+//! A target that refuses, resets, stalls or answers garbage is counted and classified, never fatal;
+//! and the open model's latency shows a stall that the closed model hides.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Fault, fault_server, get, plan, refusing, run, scenario, stalling_server};
+use scalelab_load::plan::Executor;
+
+fn secs(s: f64) -> Duration {
+    Duration::from_secs_f64(s)
+}
+
+async fn run_against(base: &str, timeout: Duration) -> scalelab_metrics::Summary {
+    let plan = plan(
+        vec![scenario(
+            Executor::ConstantVus {
+                vus: 2,
+                duration: secs(1.0),
+            },
+            vec![get("x", "/x", vec![])],
+        )],
+        timeout,
+    );
+    run(&plan, base).await.0.summary
+}
+
+fn only_outcome(summary: &scalelab_metrics::Summary) -> &str {
+    assert_eq!(summary.endpoints.len(), 1, "{:?}", summary.endpoints);
+    &summary.endpoints[0].outcome
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_fault_is_classified_and_every_request_accounted_for() {
+    let cases = [
+        (format!("http://{}", refusing().await), "connection_refused"),
+        (
+            format!("http://{}", fault_server(Fault::Reset).await),
+            "reset",
+        ),
+        (
+            format!("http://{}", fault_server(Fault::Garbage).await),
+            "malformed",
+        ),
+        (
+            format!("http://{}", fault_server(Fault::Silent).await),
+            "request_timeout",
+        ),
+    ];
+    for (base, kind) in cases {
+        let summary = run_against(&base, secs(0.3)).await;
+        assert_eq!(only_outcome(&summary), kind, "{base}");
+        let t = &summary.totals;
+        assert!(t.requests > 0, "{base}");
+        // Sent = succeeded + failed by kind: every request is one failure of this kind, and every
+        // iteration that started ended with its request counted.
+        assert_eq!(t.failures, t.requests, "{base}");
+        assert_eq!(summary.errors_by_kind[kind], t.requests, "{base}");
+        assert_eq!(t.iterations, t.requests, "{base}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_model_latency_shows_a_stall_that_the_closed_model_hides() {
+    // The server stalls from 2 s to 3 s of every 5-second cycle. Over 5 s, an open model at 200/s
+    // sends ~200 requests into the stall, each waiting up to a second: p99 shows it. A closed loop
+    // of 4 users sends only 4 requests into it among thousands: its p99 stays low.
+    let base = format!("http://{}", stalling_server().await);
+    let open = plan(
+        vec![scenario(
+            Executor::ConstantArrivalRate {
+                rate: 200.0,
+                time_unit: secs(1.0),
+                duration: secs(5.0),
+                pre_allocated_vus: 50,
+                max_vus: 400,
+            },
+            vec![get("x", "/x", vec![])],
+        )],
+        secs(5.0),
+    );
+    let (outcome, _) = run(&open, &base).await;
+    let totals = &outcome.summary.totals;
+    assert_eq!(totals.requests + totals.dropped_iterations, 1000);
+    assert!(
+        totals.latency.p99 >= 800.0,
+        "open p99 {} ms",
+        totals.latency.p99
+    );
+    assert!(
+        totals.latency.p90 >= 100.0,
+        "open p90 {} ms",
+        totals.latency.p90
+    );
+
+    let base = format!("http://{}", stalling_server().await);
+    let closed = plan(
+        vec![scenario(
+            Executor::ConstantVus {
+                vus: 4,
+                duration: secs(5.0),
+            },
+            vec![get("x", "/x", vec![])],
+        )],
+        secs(5.0),
+    );
+    let (outcome, _) = run(&closed, &base).await;
+    let totals = &outcome.summary.totals;
+    assert!(totals.requests > 2000, "{totals:?}");
+    assert!(
+        totals.latency.p99 < 100.0,
+        "closed p99 {} ms hides the stall",
+        totals.latency.p99
+    );
+    assert!(totals.latency.max >= 800.0, "but its max saw it");
+}
