@@ -18,6 +18,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Start the embedded stress service, run a 20 s plan against it, print the summary.
+    Demo(commands::demo::DemoArgs),
+    /// A one-line load test of one URL, like hey or oha.
+    Quick(commands::quick::QuickArgs),
     /// Run the built-in stress service (/ping, /timeout, /heavy, /stress/cpu, /stress/memory).
     Serve(commands::serve::ServeArgs),
 }
@@ -34,6 +38,8 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
+            Command::Demo(args) => commands::demo::run(args).await,
+            Command::Quick(args) => commands::quick::run(args).await,
             Command::Serve(args) => commands::serve::run(args).await,
         }
     });
@@ -48,12 +54,21 @@ fn main() -> ExitCode {
 
 /// Logs go to stderr, at `info` for scalelab unless `RUST_LOG` says otherwise.
 fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new("warn,scalelab=info,scalelab_target=info")
-    });
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(false)
         .init();
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        super::Cli::command().debug_assert();
+    }
 }

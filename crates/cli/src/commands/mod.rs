@@ -1,3 +1,6 @@
 //! One module per command.
 
+pub mod demo;
+pub mod execute;
+pub mod quick;
 pub mod serve;

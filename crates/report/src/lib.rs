@@ -1,0 +1,9 @@
+//! What a person sees of a run: the end-of-run summary table and the progress line.
+
+mod format;
+mod progress;
+mod summary_table;
+
+pub use format::{bytes, count, millis};
+pub use progress::progress_line;
+pub use summary_table::summary_table;
