@@ -39,8 +39,8 @@ pub fn summary_table(summary: &Summary) -> String {
         &mut out,
         "requests",
         format!(
-            "{}   failed {} ({:.2} %)",
-            count(t.requests),
+            "{} requests, {} failed ({:.2} %)",
+            t.requests,
             count(t.failures),
             t.failure_rate * 100.0
         ),
@@ -53,14 +53,13 @@ pub fn summary_table(summary: &Summary) -> String {
             .collect();
         line(&mut out, "errors", kinds.join(", "));
     }
+    // Plain digits here (no separators), so scripts can read "N requests/s" and "N requests".
     line(
         &mut out,
-        "requests/s",
+        "throughput",
         format!(
-            "avg {:.1}   peak {} (second {})",
-            t.rps_avg,
-            count(t.rps_peak),
-            t.peak_second
+            "{:.1} requests/s avg, peak {} in second {}",
+            t.rps_avg, t.rps_peak, t.peak_second
         ),
     );
     line(&mut out, "latency", stats_line(&t.latency));
