@@ -164,7 +164,10 @@ impl HttpClient {
             .is_some_and(|c| c.origin == request.origin && !c.sender.is_closed());
         if !reusable {
             self.connection = None;
-            self.connection = Some(connect(&self.settings, &request.origin, phases).await?);
+            // Boxed: connecting (DNS, TCP, TLS) is rare and its state is large; inlined, it would
+            // grow every virtual user's task by kilobytes.
+            self.connection =
+                Some(Box::pin(connect(&self.settings, &request.origin, phases)).await?);
         }
         connected.set(true);
         let connection = self.connection.as_mut().expect("connected above");
