@@ -22,6 +22,8 @@ enum Command {
     Demo(commands::demo::DemoArgs),
     /// A one-line load test of one URL, like hey or oha.
     Quick(commands::quick::QuickArgs),
+    /// Run a plan: native, k6 options or Artillery (the embedded service when it names no target).
+    Run(commands::run::RunArgs),
     /// Run the built-in stress service (/ping, /timeout, /heavy, /stress/cpu, /stress/memory).
     Serve(commands::serve::ServeArgs),
 }
@@ -41,6 +43,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Demo(args) => commands::demo::run(args).await,
             Command::Quick(args) => commands::quick::run(args).await,
+            Command::Run(args) => commands::run::run(args).await,
             Command::Serve(args) => commands::serve::run(args).await,
         }
     });

@@ -16,6 +16,9 @@ pub struct Endpoint {
     pub scenario: String,
     pub name: String,
     pub method: String,
+    /// Further tags of the request (k6 `params.tags`), which threshold filters can select on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<(String, String)>,
 }
 
 /// The results of one endpoint with one outcome.

@@ -4,7 +4,8 @@
 //! Metrics: trends `http_req_duration`, `http_req_waiting`, `iteration_duration` (in ms: `avg`,
 //! `min`, `med`, `max`, `p(N)`); rates `http_req_failed`, `checks` (`rate`); counters `http_reqs`,
 //! `iterations`, `dropped_iterations`, `data_sent`, `data_received` (`count`, `rate` per second).
-//! Tag filters on HTTP metrics: `name`, `method`, `status`, `scenario`, `expected_response`; on
+//! Tag filters on HTTP metrics: `name`, `method`, `status`, `scenario`, `expected_response` and any
+//! request tag; on
 //! `checks`: `check`.
 
 use std::fmt;
@@ -66,15 +67,18 @@ impl Metric {
         }
     }
 
-    fn allowed_filters(self) -> &'static [&'static str] {
+    /// Whether samples of this metric can be filtered by `tag`: HTTP metrics by any request tag,
+    /// `checks` by check name, the iteration counters by nothing.
+    fn filterable_by(self, tag: &str) -> bool {
         match self {
             Metric::HttpReqDuration
             | Metric::HttpReqWaiting
             | Metric::HttpReqFailed
-            | Metric::HttpReqs => &["name", "method", "status", "scenario", "expected_response"],
-            Metric::DataSent | Metric::DataReceived => &["name", "method", "status", "scenario"],
-            Metric::Checks => &["check"],
-            _ => &[],
+            | Metric::HttpReqs
+            | Metric::DataSent
+            | Metric::DataReceived => tag != "check",
+            Metric::Checks => tag == "check",
+            _ => false,
         }
     }
 }
@@ -175,15 +179,8 @@ impl Threshold {
                 ))
             })?;
         for (key, _) in &filters {
-            if !metric_kind.allowed_filters().contains(&key.as_str()) {
-                return Err(error(format!(
-                    "'{name}' cannot be filtered by '{key}' (allowed: {})",
-                    if metric_kind.allowed_filters().is_empty() {
-                        "none".to_owned()
-                    } else {
-                        metric_kind.allowed_filters().join(", ")
-                    }
-                )));
+            if !metric_kind.filterable_by(key) {
+                return Err(error(format!("'{name}' cannot be filtered by '{key}'")));
             }
         }
         let (aggregation, comparison, limit) = parse_condition(condition).map_err(error)?;
@@ -327,7 +324,7 @@ impl Threshold {
             "scenario" => endpoint.scenario == *value,
             "status" => key.outcome.to_string() == *value,
             "expected_response" => (value == "true") != key.outcome.is_failure(),
-            _ => false,
+            tag => endpoint.tags.iter().any(|(k, v)| k == tag && v == value),
         })
     }
 }
@@ -418,11 +415,13 @@ mod tests {
                 scenario: "s".into(),
                 name: "cpu".into(),
                 method: "GET".into(),
+                tags: vec![("type".into(), "API".into())],
             },
             Endpoint {
                 scenario: "s".into(),
                 name: "ping".into(),
                 method: "POST".into(),
+                tags: vec![],
             },
         ];
         let mut total = Interval::new(0);
@@ -491,6 +490,8 @@ mod tests {
         assert_eq!(check("http_reqs", "count>=120").observed, 120.0);
         assert_eq!(check("http_reqs", "rate>11.9").observed, 12.0);
         assert_eq!(check("http_reqs{status:500}", "count==10").observed, 10.0);
+        assert_eq!(check("http_reqs{type:API}", "count==100").observed, 100.0);
+        assert_eq!(check("http_reqs{type:other}", "count==0").observed, 0.0);
         assert_eq!(
             check("http_reqs{expected_response:true}", "count==100").observed,
             100.0

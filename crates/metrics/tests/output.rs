@@ -32,11 +32,13 @@ fn files_are_complete_and_readable() {
             scenario: "default".into(),
             name: "ping, fast".into(),
             method: "GET".into(),
+            tags: vec![],
         },
         Endpoint {
             scenario: "default".into(),
             name: "heavy".into(),
             method: "GET".into(),
+            tags: vec![],
         },
     ];
     let mut writer =

@@ -56,6 +56,7 @@ pub fn plan() -> Plan {
             headers: Vec::new(),
             body: None,
             checks: vec![Check::Status(vec![200])],
+            tags: Vec::new(),
         })],
     };
     let threshold = |metric: &str, condition: &str| Threshold {

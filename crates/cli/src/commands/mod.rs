@@ -3,4 +3,5 @@
 pub mod demo;
 pub mod execute;
 pub mod quick;
+pub mod run;
 pub mod serve;

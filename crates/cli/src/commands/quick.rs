@@ -78,6 +78,7 @@ impl QuickArgs {
             headers,
             body: self.body.clone().map(Body::Text),
             checks: Vec::new(),
+            tags: Vec::new(),
         };
         let executor = match (self.rate, self.requests) {
             (Some(rate), _) => Executor::ConstantArrivalRate {

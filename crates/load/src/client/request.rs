@@ -10,6 +10,20 @@ use scalelab_metrics::EndpointId;
 
 use crate::plan::{self, Body, Defaults};
 
+/// Characters a URI cannot carry as they are (controls, space, `"<>\\^`{|}` and non-ASCII): they are
+/// percent-encoded, as browsers and curl do, so `/orders/{{ id }}` is sent as `/orders/%7B%7B%20id%20%7D%7D`.
+const NOT_IN_URI: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'<')
+    .add(b'>')
+    .add(b'\\')
+    .add(b'^')
+    .add(b'`')
+    .add(b'{')
+    .add(b'|')
+    .add(b'}');
+
 /// Scheme, host and port of a target: requests to the same origin share a connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Origin {
@@ -62,6 +76,7 @@ impl PreparedRequest {
             };
             format!("{}{path}", base.trim_end_matches('/'))
         };
+        let url = percent_encoding::utf8_percent_encode(&url, NOT_IN_URI).to_string();
         let absolute: Uri = url
             .parse()
             .map_err(|e| error(format!("'{url}' is not a valid URL: {e}")))?;
@@ -164,6 +179,7 @@ mod tests {
             headers: vec![("X-A".into(), "1".into())],
             body: Some(Body::Json("{}".into())),
             checks: vec![],
+            tags: vec![],
         }
     }
 
@@ -207,6 +223,14 @@ mod tests {
         );
         assert!(r.build(true).headers().get("host").is_none());
         assert_eq!(r.build(false).uri(), "/a");
+        let templated = PreparedRequest::new(
+            &request("/orders/{{ id }}?q=a b"),
+            "http://h",
+            &defaults,
+            EndpointId(0),
+        )
+        .unwrap();
+        assert_eq!(templated.path, "/orders/%7B%7B%20id%20%7D%7D?q=a%20b");
     }
 
     #[test]

@@ -89,6 +89,7 @@ impl CompiledPlan {
                                 scenario: scenario.name.clone(),
                                 name: request.name.clone(),
                                 method: request.method.to_ascii_uppercase(),
+                                tags: request.tags.clone(),
                             };
                             let id = index_of(&mut endpoints, endpoint);
                             let prepared = PreparedRequest::new(

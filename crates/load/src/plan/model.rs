@@ -171,6 +171,9 @@ pub struct Request {
     pub headers: Vec<(String, String)>,
     pub body: Option<Body>,
     pub checks: Vec<Check>,
+    /// Tags added to this request's samples, which threshold filters such as
+    /// `http_req_duration{type:API}` select on (k6 `params.tags`; `name` is also the `name` above).
+    pub tags: Vec<(String, String)>,
 }
 
 /// A request body.

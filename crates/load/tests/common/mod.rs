@@ -22,6 +22,7 @@ pub fn get(name: &str, path: &str, checks: Vec<Check>) -> Request {
         headers: vec![],
         body: None,
         checks,
+        tags: vec![],
     }
 }
 

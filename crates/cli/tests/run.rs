@@ -1,0 +1,91 @@
+//! `scalelab run` as a real process: a plan without a target runs against the embedded service,
+//! a failed threshold exits 99, a bad plan exits 104 naming file, line and field.
+
+use std::process::Command;
+
+fn scalelab() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_scalelab"))
+}
+
+fn write(dir: &std::path::Path, name: &str, text: &str) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn a_plan_without_target_runs_against_the_embedded_service() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = write(
+        dir.path(),
+        "plan.yaml",
+        "scenarios:\n  quick:\n    executor: constant-vus\n    vus: 2\n    duration: 1s\n    requests:\n      - {name: ping, path: /ping, checks: {status: 200}}\n      - {name: cpu, path: /heavy?ms=5}\nthresholds:\n  http_req_failed: [\"rate<0.01\"]\n",
+    );
+    let out = dir.path().join("out");
+    let output = scalelab()
+        .arg("run")
+        .arg(&plan)
+        .arg("--out")
+        .arg(&out)
+        .arg("--quiet")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stderr).contains("embedded stress service"));
+    assert!(
+        stdout.contains("GET ping") && stdout.contains("GET cpu"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("✓ http_req_failed rate<0.01"), "{stdout}");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["totals"]["failures"], 0);
+    assert!(summary["totals"]["checks_passed"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn a_failed_threshold_exits_99() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = write(
+        dir.path(),
+        "plan.json",
+        r#"{"vus": 1, "duration": "1s", "requests": [{"path": "/timeout?ms=20"}], "thresholds": {"http_req_duration": ["p(95)<1"]}}"#,
+    );
+    let output = scalelab()
+        .arg("run")
+        .arg(&plan)
+        .arg("--quiet")
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(99),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("✗ http_req_duration p(95)<1"));
+}
+
+#[test]
+fn a_bad_plan_exits_104_with_file_line_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = write(
+        dir.path(),
+        "bad.yaml",
+        "scenarios:\n  ramp:\n    executor: ramping-vus\n    startVU: 1\n    stages: [{duration: 1s, target: 1}]\n    requests: [{path: /ping}]\n",
+    );
+    let output = scalelab().arg("run").arg(&plan).output().unwrap();
+    assert_eq!(output.status.code(), Some(104));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("bad.yaml:4:5")
+            && stderr.contains("startVU")
+            && stderr.contains("startVUs"),
+        "{stderr}"
+    );
+}

@@ -1,0 +1,125 @@
+//! The entry points: read a plan file, detect its dialect, and load it.
+
+use std::path::Path;
+
+use serde_saphyr::options::DuplicateKeyPolicy;
+
+use super::error::{PlanError, Pos};
+use super::model::Plan;
+use super::node::{Ctx, Dialect, Node, Value};
+use super::{artillery, options};
+
+/// How to load a plan.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// The Artillery environment to merge over `config` (Artillery's `-e`).
+    pub environment: Option<String>,
+}
+
+/// Loads the plan in `path` (native, k6 options or Artillery; YAML, or JSON when the name ends in
+/// `.json`).
+pub fn load_file(path: &Path, options: &LoadOptions) -> Result<Plan, PlanError> {
+    let origin = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| PlanError::Read {
+        path: origin.clone(),
+        source,
+    })?;
+    load_str(&text, &origin, options)
+}
+
+/// Loads a plan from `text`; `origin` names it in messages and decides JSON (`*.json`) or YAML.
+pub fn load_str(text: &str, origin: &str, options: &LoadOptions) -> Result<Plan, PlanError> {
+    let root = parse(text, origin)?;
+    let dialect = detect(&root);
+    let mut ctx = Ctx::new(origin, dialect);
+    let mut plan = match dialect {
+        Dialect::Artillery => artillery::load(&root, &mut ctx, options.environment.as_deref())?,
+        Dialect::Native | Dialect::K6 => {
+            if let Some(name) = &options.environment {
+                ctx.warn(
+                    root.pos,
+                    format!("the environment '{name}' is ignored: environments are for Artillery scripts, and this is a {}", dialect.label()),
+                );
+            }
+            options::load(&root, &mut ctx)?
+        }
+    };
+    plan.warnings = ctx.warnings;
+    Ok(plan)
+}
+
+/// The document as a tree of positioned nodes. JSON is checked by serde_json first, for its precise
+/// syntax errors, then read like YAML (whose flow style it is) with the last duplicate key winning.
+fn parse(text: &str, origin: &str) -> Result<Node, PlanError> {
+    let invalid = |line, column, message: String| PlanError::Invalid {
+        origin: origin.to_string(),
+        line,
+        column,
+        message,
+    };
+    let json = origin.to_ascii_lowercase().ends_with(".json");
+    if json {
+        serde_json::from_str::<serde::de::IgnoredAny>(text).map_err(|e| {
+            let message = e.to_string();
+            let message = message
+                .rsplit_once(" at line ")
+                .map_or(message.as_str(), |(m, _)| m);
+            invalid(
+                e.line() as u64,
+                e.column() as u64,
+                format!("invalid JSON: {message}"),
+            )
+        })?;
+    }
+    let options = serde_saphyr::options! {
+        duplicate_keys: if json { DuplicateKeyPolicy::LastWins } else { DuplicateKeyPolicy::Error },
+    };
+    serde_saphyr::from_str_with_options::<Node>(text, options).map_err(|e| {
+        let pos = e.location().map_or(Pos { line: 1, column: 1 }, |l| Pos {
+            line: l.line(),
+            column: l.column(),
+        });
+        let message = e.without_snippet().to_string();
+        let message = message
+            .rsplit_once(" at line ")
+            .map_or(message.as_str(), |(m, _)| m);
+        invalid(pos.line, pos.column, format!("invalid YAML: {message}"))
+    })
+}
+
+/// Keys only native plans have, at the top level and in scenarios.
+const NATIVE_KEYS: &[&str] = &["target", "defaults", "requests", "flow", "think", "phases"];
+
+/// Artillery: a top-level `config`. k6 options: `_` annotation keys, or only k6 option keys.
+/// Native: anything with scalelab's own keys (`requests`, `flow`, `think`, `target`, ...).
+fn detect(root: &Node) -> Dialect {
+    let Value::Map(entries) = &root.value else {
+        return Dialect::Native;
+    };
+    let native = |entries: &[super::node::Entry]| {
+        entries.iter().any(|e| {
+            NATIVE_KEYS.contains(&e.key.as_str())
+                || (e.key == "executor" && e.value.value == Value::Str("phases".into()))
+        })
+    };
+    if entries.iter().any(|e| e.key == "config") {
+        return Dialect::Artillery;
+    }
+    if entries.iter().any(|e| e.key.starts_with('_')) {
+        return Dialect::K6;
+    }
+    let scenarios_native = entries
+        .iter()
+        .filter(|e| e.key == "scenarios")
+        .filter_map(|e| match &e.value.value {
+            Value::Map(scenarios) => Some(scenarios),
+            _ => None,
+        })
+        .flatten()
+        .any(|s| matches!(&s.value.value, Value::Map(keys) if native(keys)));
+    if native(entries) || scenarios_native {
+        Dialect::Native
+    } else {
+        Dialect::K6
+    }
+}

@@ -1,0 +1,441 @@
+//! k6 options — thresholds, the execution shortcuts (`vus`, `duration`, `iterations`, `stages`) and
+//! `scenarios` with their executors — read the same way for native plans and k6 option files.
+
+use std::time::Duration;
+
+use scalelab_shape::Stage;
+
+use super::model::{Defaults, Executor, Iteration, Plan, Scenario, Threshold};
+use super::native::{self, IterationParts};
+use super::node::{Ctx, Dialect, Node, Obj, Result, Value};
+use super::{artillery, k6};
+
+const EXECUTORS: &[&str] = &[
+    "constant-vus",
+    "ramping-vus",
+    "constant-arrival-rate",
+    "ramping-arrival-rate",
+    "per-vu-iterations",
+    "shared-iterations",
+    "phases",
+];
+
+/// k6 defaults.
+const GRACEFUL: Duration = Duration::from_secs(30);
+const MAX_DURATION: Duration = Duration::from_secs(600);
+
+/// A native plan or a k6 options file.
+pub(super) fn load(root: &Node, ctx: &mut Ctx) -> Result<Plan> {
+    let mut top = root.map(ctx, ctx.dialect.label())?;
+    let target = match top.get(ctx, "target") {
+        Some(node) => Some(node.str(ctx, "'target'")?.to_string()),
+        None => None,
+    };
+    let mut defaults = Defaults::default();
+    if let Some(node) = top.get(ctx, "defaults") {
+        native::defaults(node, ctx, &mut defaults)?;
+    }
+    k6::top_options(&mut top, ctx, &mut defaults)?;
+    let thresholds = match top.get(ctx, "thresholds") {
+        Some(node) => thresholds(node, ctx)?,
+        None => Vec::new(),
+    };
+    let mut fallback = native::iteration(&mut top, ctx, "default")?;
+    if ctx.dialect == Dialect::K6 {
+        if fallback.flows.is_none() {
+            fallback = fallback.or(&k6::annotations(&mut top, ctx)?);
+        }
+        top.skip_annotations();
+    }
+    let scenarios = scenarios(&mut top, ctx, &fallback)?;
+    top.finish(ctx)?;
+    Ok(Plan {
+        target,
+        defaults,
+        thresholds,
+        scenarios,
+        warnings: Vec::new(),
+    })
+}
+
+/// The scenarios: from a shortcut, from `scenarios`, or k6's default of one VU running once.
+fn scenarios(top: &mut Obj, ctx: &mut Ctx, fallback: &IterationParts) -> Result<Vec<Scenario>> {
+    let vus = match top.get(ctx, "vus") {
+        Some(node) => Some(node.u64(ctx, "'vus'")?),
+        None => None,
+    };
+    let iterations = top.entry(ctx, "iterations");
+    let duration = top.entry(ctx, "duration");
+    let stages = top.entry(ctx, "stages");
+    let phases = top.entry(ctx, "phases");
+    let shortcuts: Vec<_> = [iterations, duration, stages, phases]
+        .into_iter()
+        .flatten()
+        .collect();
+    let named = top.entry(ctx, "scenarios");
+    if let (Some(first), Some(named)) = (shortcuts.first(), named) {
+        return Err(ctx.error(
+            named.key_pos,
+            format!(
+                "using the shortcut '{}' (line {}) and 'scenarios' together is not allowed, \
+                 as in k6; move it into a scenario",
+                first.key, first.key_pos.line
+            ),
+        ));
+    }
+    if let [_, .., second] = shortcuts.as_slice()
+        && !(iterations.is_some() && duration.is_some() && shortcuts.len() == 2)
+    {
+        return Err(ctx.error(
+            second.key_pos,
+            format!(
+                "the shortcuts {} cannot be combined, as in k6",
+                shortcuts
+                    .iter()
+                    .map(|e| format!("'{}'", e.key))
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            ),
+        ));
+    }
+    let executor = if let Some(entry) = iterations {
+        Executor::SharedIterations {
+            vus: vus.unwrap_or(1),
+            iterations: entry.value.u64(ctx, "'iterations'")?,
+            max_duration: match duration {
+                Some(d) => native::positive(&d.value, ctx, "'duration'")?,
+                None => MAX_DURATION,
+            },
+        }
+    } else if let Some(entry) = duration {
+        Executor::ConstantVus {
+            vus: vus.unwrap_or(1),
+            duration: native::positive(&entry.value, ctx, "'duration'")?,
+        }
+    } else if let Some(entry) = stages {
+        Executor::RampingVus {
+            start_vus: vus.unwrap_or(1),
+            stages: self::stages(&entry.value, ctx, "the plan")?,
+            graceful_ramp_down: GRACEFUL,
+        }
+    } else if let Some(entry) = phases {
+        let (phases, max_vus) = artillery::phases(&entry.value, ctx, "'phases'")?;
+        Executor::Phases { phases, max_vus }
+    } else if let Some(named) = named {
+        let mut map = named.value.map(ctx, "'scenarios'")?;
+        let entries = map.all();
+        if entries.is_empty() {
+            return Err(ctx.error(named.value.pos, "'scenarios' is empty"));
+        }
+        return entries
+            .into_iter()
+            .map(|e| scenario(&e.key, &e.value, ctx, fallback))
+            .collect();
+    } else {
+        Executor::PerVuIterations {
+            vus: vus.unwrap_or(1),
+            iterations: 1,
+            max_duration: MAX_DURATION,
+        }
+    };
+    Ok(vec![Scenario {
+        name: "default".to_string(),
+        executor,
+        iteration: resolve(fallback.clone(), top, ctx)?,
+        start_time: Duration::ZERO,
+        graceful_stop: GRACEFUL,
+    }])
+}
+
+/// The iteration, or an error saying what is missing.
+fn resolve(parts: IterationParts, obj: &Obj, ctx: &Ctx) -> Result<Iteration> {
+    let Some(flows) = parts.flows else {
+        let annotation = if ctx.dialect == Dialect::K6 {
+            ", or list the script's HTTP calls in '_requests'"
+        } else {
+            ""
+        };
+        return Err(ctx.error(
+            obj.pos,
+            format!(
+                "{} has nothing to run: give it 'requests' or 'flow', or give the plan \
+                 top-level ones{annotation}",
+                obj.what
+            ),
+        ));
+    };
+    Ok(Iteration {
+        flows,
+        think: parts.think,
+    })
+}
+
+fn scenario(name: &str, node: &Node, ctx: &mut Ctx, fallback: &IterationParts) -> Result<Scenario> {
+    let what = format!("scenario '{name}'");
+    let mut obj = node.map(ctx, &what)?;
+    let kind = match (obj.get(ctx, "executor"), obj.entry(ctx, "phases")) {
+        (Some(node), _) => {
+            let kind = node.str(ctx, &format!("'executor' in {what}"))?;
+            if kind == "externally-controlled" {
+                return Err(ctx.error(
+                    node.pos,
+                    format!(
+                        "{what}: scalelab does not support the k6 executor 'externally-controlled'"
+                    ),
+                ));
+            }
+            EXECUTORS
+                .iter()
+                .find(|e| **e == kind)
+                .copied()
+                .ok_or_else(|| {
+                    ctx.error(
+                        node.pos,
+                        format!(
+                            "unknown executor '{kind}' in {what}{}; executors: {}",
+                            super::error::did_you_mean(kind, EXECUTORS),
+                            EXECUTORS.join(", ")
+                        ),
+                    )
+                })?
+        }
+        (None, Some(_)) => "phases",
+        (None, None) => {
+            return Err(ctx.error(
+                obj.pos,
+                format!(
+                    "missing required option 'executor' in {what} (one of {})",
+                    EXECUTORS.join(", ")
+                ),
+            ));
+        }
+    };
+    let executor = executor(kind, &mut obj, ctx)?;
+    let start_time = opt_duration(&mut obj, ctx, "startTime", Duration::ZERO)?;
+    let graceful_stop = opt_duration(&mut obj, ctx, "gracefulStop", GRACEFUL)?;
+    k6::scenario_options(&mut obj, ctx);
+    let iteration = resolve(
+        native::iteration(&mut obj, ctx, name)?.or(fallback),
+        &obj,
+        ctx,
+    )?;
+    obj.finish(ctx)?;
+    Ok(Scenario {
+        name: name.to_string(),
+        executor,
+        iteration,
+        start_time,
+        graceful_stop,
+    })
+}
+
+fn executor(kind: &str, obj: &mut Obj, ctx: &mut Ctx) -> Result<Executor> {
+    let what = format!("{} ({kind})", obj.what);
+    Ok(match kind {
+        "constant-vus" => Executor::ConstantVus {
+            vus: at_least_one(obj, ctx, "vus", &what)?,
+            duration: native::positive(
+                obj.require(ctx, "duration")?,
+                ctx,
+                &format!("'duration' in {what}"),
+            )?,
+        },
+        "ramping-vus" => Executor::RampingVus {
+            start_vus: opt_u64(obj, ctx, "startVUs", 1)?,
+            stages: stages(obj.require(ctx, "stages")?, ctx, &what)?,
+            graceful_ramp_down: opt_duration(obj, ctx, "gracefulRampDown", GRACEFUL)?,
+        },
+        "constant-arrival-rate" => {
+            let rate = obj
+                .require(ctx, "rate")?
+                .f64(ctx, &format!("'rate' in {what}"))?;
+            let time_unit = time_unit(obj, ctx, &what)?;
+            let duration = obj.require(ctx, "duration")?;
+            let duration = native::positive(duration, ctx, &format!("'duration' in {what}"))?;
+            let (pre_allocated_vus, max_vus) = vu_pool(obj, ctx, &what)?;
+            Executor::ConstantArrivalRate {
+                rate,
+                time_unit,
+                duration,
+                pre_allocated_vus,
+                max_vus,
+            }
+        }
+        "ramping-arrival-rate" => {
+            let start_rate = match obj.get(ctx, "startRate") {
+                Some(node) => node.f64(ctx, &format!("'startRate' in {what}"))?,
+                None => 0.0,
+            };
+            let time_unit = time_unit(obj, ctx, &what)?;
+            let stages = stages(obj.require(ctx, "stages")?, ctx, &what)?;
+            let (pre_allocated_vus, max_vus) = vu_pool(obj, ctx, &what)?;
+            Executor::RampingArrivalRate {
+                start_rate,
+                time_unit,
+                stages,
+                pre_allocated_vus,
+                max_vus,
+            }
+        }
+        "per-vu-iterations" | "shared-iterations" => {
+            let vus = at_least_one(obj, ctx, "vus", &what)?;
+            let iterations = opt_u64(obj, ctx, "iterations", 1)?;
+            let max_duration = opt_duration(obj, ctx, "maxDuration", MAX_DURATION)?;
+            if kind == "per-vu-iterations" {
+                Executor::PerVuIterations {
+                    vus,
+                    iterations,
+                    max_duration,
+                }
+            } else {
+                if iterations < vus {
+                    return Err(ctx.error(
+                        obj.pos,
+                        format!("{what}: 'iterations' ({iterations}) cannot be less than 'vus' ({vus}), as in k6"),
+                    ));
+                }
+                Executor::SharedIterations {
+                    vus,
+                    iterations,
+                    max_duration,
+                }
+            }
+        }
+        _ => {
+            let (phases, max_vus) = artillery::phases(obj.require(ctx, "phases")?, ctx, &what)?;
+            let max_vus = match obj.get(ctx, "maxVusers") {
+                Some(node) => Some(node.u64(ctx, &format!("'maxVusers' in {what}"))?),
+                None => max_vus,
+            };
+            Executor::Phases { phases, max_vus }
+        }
+    })
+}
+
+fn opt_u64(obj: &mut Obj, ctx: &mut Ctx, name: &'static str, default: u64) -> Result<u64> {
+    let what = format!("'{name}' in {}", obj.what);
+    obj.get(ctx, name)
+        .map_or(Ok(default), |node| node.u64(ctx, &what))
+}
+
+fn at_least_one(obj: &mut Obj, ctx: &mut Ctx, name: &'static str, what: &str) -> Result<u64> {
+    let vus = opt_u64(obj, ctx, name, 1)?;
+    if vus == 0 {
+        return Err(ctx.error(obj.pos, format!("'{name}' in {what} must be at least 1")));
+    }
+    Ok(vus)
+}
+
+fn opt_duration(
+    obj: &mut Obj,
+    ctx: &mut Ctx,
+    name: &'static str,
+    default: Duration,
+) -> Result<Duration> {
+    let what = format!("'{name}' in {}", obj.what);
+    obj.get(ctx, name)
+        .map_or(Ok(default), |node| node.duration(ctx, &what))
+}
+
+fn time_unit(obj: &mut Obj, ctx: &mut Ctx, what: &str) -> Result<Duration> {
+    match obj.get(ctx, "timeUnit") {
+        Some(node) => native::positive(node, ctx, &format!("'timeUnit' in {what}")),
+        None => Ok(Duration::from_secs(1)),
+    }
+}
+
+/// `preAllocatedVUs` (required) and `maxVUs` (default: `preAllocatedVUs`).
+fn vu_pool(obj: &mut Obj, ctx: &mut Ctx, what: &str) -> Result<(u64, u64)> {
+    let pre = obj
+        .require(ctx, "preAllocatedVUs")?
+        .u64(ctx, &format!("'preAllocatedVUs' in {what}"))?;
+    let Some(node) = obj.get(ctx, "maxVUs") else {
+        return Ok((pre, pre));
+    };
+    let max = node.u64(ctx, &format!("'maxVUs' in {what}"))?;
+    if max < pre {
+        return Err(ctx.error(
+            node.pos,
+            format!(
+                "'maxVUs' ({max}) in {what} cannot be less than 'preAllocatedVUs' ({pre}), as in k6"
+            ),
+        ));
+    }
+    Ok((pre, max))
+}
+
+/// k6 stages: `[{duration, target}]`; `target` defaults to 0 as in k6.
+pub(super) fn stages(node: &Node, ctx: &mut Ctx, what: &str) -> Result<Vec<Stage>> {
+    let items = node.seq(ctx, &format!("'stages' in {what}"))?;
+    if items.is_empty() {
+        return Err(ctx.error(
+            node.pos,
+            format!("'stages' in {what} needs at least one stage"),
+        ));
+    }
+    let mut stages = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let mut obj = item.map(ctx, &format!("stage {} of {what}", i + 1))?;
+        let stage_what = obj.what.clone();
+        let duration = obj
+            .require(ctx, "duration")?
+            .duration(ctx, &format!("'duration' in {stage_what}"))?;
+        let target = match obj.get(ctx, "target") {
+            Some(node) => node.f64(ctx, &format!("'target' in {stage_what}"))?,
+            None => 0.0,
+        };
+        obj.finish(ctx)?;
+        stages.push(Stage { duration, target });
+    }
+    Ok(stages)
+}
+
+/// `thresholds`: metric -> conditions, each a text or `{threshold, abortOnFail, delayAbortEval}`.
+fn thresholds(node: &Node, ctx: &mut Ctx) -> Result<Vec<Threshold>> {
+    let mut thresholds = Vec::new();
+    for entry in node.map(ctx, "'thresholds'")?.all() {
+        let what = format!("threshold '{}'", entry.key);
+        let items = match &entry.value.value {
+            Value::Seq(items) => items.iter().collect(),
+            _ => vec![&entry.value],
+        };
+        let mut plain = Threshold {
+            metric: entry.key.clone(),
+            conditions: Vec::new(),
+            abort_on_fail: false,
+            delay_abort_eval: Duration::ZERO,
+        };
+        let mut detailed = Vec::new();
+        for item in items {
+            if let Value::Map(_) = item.value {
+                let mut obj = item.map(ctx, &what)?;
+                let condition = obj
+                    .require(ctx, "threshold")?
+                    .str(ctx, &format!("'threshold' in {what}"))?;
+                let abort_on_fail = match obj.get(ctx, "abortOnFail") {
+                    Some(node) => node.bool(ctx, &format!("'abortOnFail' in {what}"))?,
+                    None => false,
+                };
+                let delay_abort_eval =
+                    opt_duration(&mut obj, ctx, "delayAbortEval", Duration::ZERO)?;
+                obj.finish(ctx)?;
+                detailed.push(Threshold {
+                    metric: entry.key.clone(),
+                    conditions: vec![condition.to_string()],
+                    abort_on_fail,
+                    delay_abort_eval,
+                });
+            } else {
+                plain.conditions.push(
+                    item.str(ctx, &format!("a condition of {what}"))?
+                        .to_string(),
+                );
+            }
+        }
+        if !plain.conditions.is_empty() {
+            thresholds.push(plain);
+        }
+        thresholds.extend(detailed);
+    }
+    Ok(thresholds)
+}

@@ -1,0 +1,40 @@
+//! Every wild plan that loads is also runnable: its requests resolve against a target and its
+//! thresholds parse, so `scalelab run` fails on none of them after loading.
+
+use scalelab_load::engine::CompiledPlan;
+use scalelab_load::plan::{LoadOptions, load_file};
+
+const WILD: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/plans-in-the-wild"
+);
+
+#[test]
+fn every_loadable_wild_plan_compiles() {
+    let mut compiled = 0;
+    let mut entries: Vec<_> = std::fs::read_dir(WILD)
+        .expect("../shared/plans-in-the-wild beside the repository")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json" || e == "yaml"))
+        .collect();
+    entries.sort();
+    for path in entries {
+        // artillery-04 keeps its phases per environment: run it as a user would, with -e.
+        let environment = path
+            .ends_with("artillery-04.yaml")
+            .then(|| "stepped".to_owned());
+        let Ok(plan) = load_file(&path, &LoadOptions { environment }) else {
+            continue;
+        };
+        let base = plan
+            .target
+            .clone()
+            .unwrap_or_else(|| "http://127.0.0.1:8080".into());
+        CompiledPlan::new(&plan, &base).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        compiled += 1;
+    }
+    assert_eq!(
+        compiled, 19,
+        "18 load as they are, artillery-04 with -e; k6-05 and k6-06 are refused"
+    );
+}
