@@ -84,6 +84,14 @@ pub struct Gauges {
     pub in_flight: u64,
 }
 
+/// What one scenario did in a second: VUs running at its end, iterations completed and dropped.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScenarioActivity {
+    pub vus: u64,
+    pub iterations: u64,
+    pub dropped_iterations: u64,
+}
+
 /// One second of a run (second `second` counts from 0 at the start).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Interval {
@@ -97,6 +105,8 @@ pub struct Interval {
     /// Passes and failures per check, indexed by check id.
     pub checks: Vec<(u64, u64)>,
     pub gauges: Gauges,
+    /// Per scenario (indexed like the plan's scenarios).
+    pub scenarios: Vec<ScenarioActivity>,
 }
 
 impl Interval {
@@ -127,10 +137,26 @@ impl Interval {
         &mut self.series[index].1
     }
 
-    /// Counts one finished iteration.
-    pub fn record_iteration(&mut self, duration: Duration) {
+    /// Counts one finished iteration of scenario `scenario`.
+    pub fn record_iteration(&mut self, scenario: usize, duration: Duration) {
         self.iterations += 1;
         self.iteration_duration.record(duration);
+        self.scenario_mut(scenario).iterations += 1;
+    }
+
+    /// Counts one arrival of scenario `scenario` that found no free VU.
+    pub fn record_dropped(&mut self, scenario: usize) {
+        self.dropped_iterations += 1;
+        self.scenario_mut(scenario).dropped_iterations += 1;
+    }
+
+    /// The activity of scenario `scenario`, created on first use.
+    pub fn scenario_mut(&mut self, scenario: usize) -> &mut ScenarioActivity {
+        if self.scenarios.len() <= scenario {
+            self.scenarios
+                .resize(scenario + 1, ScenarioActivity::default());
+        }
+        &mut self.scenarios[scenario]
     }
 
     /// Counts one check result.
@@ -164,6 +190,12 @@ impl Interval {
         }
         self.gauges.vus += other.gauges.vus;
         self.gauges.in_flight += other.gauges.in_flight;
+        for (index, theirs) in other.scenarios.iter().enumerate() {
+            let mine = self.scenario_mut(index);
+            mine.vus += theirs.vus;
+            mine.iterations += theirs.iterations;
+            mine.dropped_iterations += theirs.dropped_iterations;
+        }
     }
 
     /// Requests in the interval.
@@ -189,6 +221,7 @@ impl Interval {
         self.dropped_iterations = 0;
         self.checks.clear();
         self.gauges = Gauges::default();
+        self.scenarios.clear();
     }
 }
 

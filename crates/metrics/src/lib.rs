@@ -13,6 +13,6 @@ mod summary;
 pub mod threshold;
 
 pub use histogram::{LatencyHistogram, Stats};
-pub use interval::{Endpoint, EndpointId, Gauges, Interval, Series, SeriesKey};
+pub use interval::{Endpoint, EndpointId, Gauges, Interval, ScenarioActivity, Series, SeriesKey};
 pub use sample::{ErrorKind, Outcome, Phases, Sample};
 pub use summary::{CheckSummary, EndpointSummary, SCHEMA_VERSION, Summary, SummaryInput, Totals};

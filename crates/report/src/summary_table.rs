@@ -10,7 +10,7 @@ use crate::format::{bytes, count, millis};
 pub fn summary_table(summary: &Summary) -> String {
     let mut out = String::new();
     let model = if summary.open_model {
-        "open model: latency counts from each request's scheduled send time"
+        "open model: in arrival-rate scenarios latency counts from each request's scheduled send time"
     } else {
         "closed model: latency counts from each request's send time"
     };

@@ -37,8 +37,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     );
     let exec = ExecArgs {
         out: Some(out),
-        threads: None,
         quiet: args.quiet,
+        ..ExecArgs::default()
     };
     execute(plan(), &exec).await
 }

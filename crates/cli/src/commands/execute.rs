@@ -2,6 +2,7 @@
 //! target), run it with a progress line, write the results, print the summary, pick the exit code.
 
 use std::io::IsTerminal;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -9,10 +10,12 @@ use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context;
 use clap::Args;
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use scalelab_load::engine::{self, CompiledPlan, Interruption, Observer, Progress, RunOptions};
 use scalelab_load::plan::Plan;
 use scalelab_metrics::Interval;
 use scalelab_metrics::output::ResultsWriter;
+use scalelab_report::PrometheusExporter;
 
 /// Exit codes, as k6 uses them.
 pub mod exit {
@@ -36,6 +39,9 @@ pub struct ExecArgs {
     /// Show only the final summary.
     #[arg(long)]
     pub quiet: bool,
+    /// Serve Prometheus metrics of the run at http://ADDR/metrics while it lasts (e.g. 127.0.0.1:9464).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 /// Runs `plan` and reports it; returns the exit code.
@@ -86,10 +92,15 @@ pub async fn execute(plan: Plan, args: &ExecArgs) -> anyhow::Result<ExitCode> {
         ),
         None => None,
     };
-    let mut observer = Console::new(writer, compiled.duration(), args.quiet);
+    let exporter = match args.metrics_addr {
+        Some(addr) => Some(serve_metrics(addr, &compiled).await?),
+        None => None,
+    };
+    let mut observer = Console::new(writer, &compiled, args.quiet, exporter);
     let outcome = engine::run(compiled, options, &mut observer)
         .await
         .context("running the plan")?;
+    observer.finish();
     signals.abort();
     if let Some(service) = embedded {
         service.shutdown().await?;
@@ -116,31 +127,107 @@ pub async fn execute(plan: Plan, args: &ExecArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// Prints a status line (each second on a terminal, every 10 s otherwise) and streams the
-/// completed seconds to the results files.
+/// Starts serving the run's Prometheus metrics on `addr`; the server lives as long as the process.
+async fn serve_metrics(
+    addr: SocketAddr,
+    plan: &CompiledPlan,
+) -> anyhow::Result<Arc<PrometheusExporter>> {
+    let exporter = Arc::new(PrometheusExporter::new(
+        plan.endpoints.clone(),
+        plan.check_names.clone(),
+    ));
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot serve metrics on {addr}"))?;
+    let shared = exporter.clone();
+    let app = axum::Router::new().route(
+        "/metrics",
+        axum::routing::get(move || {
+            let exporter = shared.clone();
+            async move {
+                (
+                    [(
+                        axum::http::header::CONTENT_TYPE,
+                        "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                    )],
+                    exporter.render(),
+                )
+            }
+        }),
+    );
+    tokio::spawn(async move {
+        if let Err(error) = axum::serve(listener, app).await {
+            tracing::warn!(%error, "the metrics server stopped");
+        }
+    });
+    eprintln!("metrics: http://{addr}/metrics");
+    Ok(exporter)
+}
+
+/// What a person sees while the run lasts: on a terminal a bar per scenario refreshed every second;
+/// otherwise (CI, pipes) a plain status line every 10 s. Also streams each completed second to the
+/// results files and the Prometheus exporter.
 struct Console {
     writer: Option<ResultsWriter>,
     write_error: Option<std::io::Error>,
-    planned: Duration,
-    quiet: bool,
-    every: Duration,
-    last: Option<Instant>,
+    exporter: Option<Arc<PrometheusExporter>>,
+    view: View,
+}
+
+enum View {
+    Quiet,
+    Bars(Vec<ProgressBar>),
+    Lines {
+        planned: Duration,
+        last: Option<Instant>,
+    },
 }
 
 impl Console {
-    fn new(writer: Option<ResultsWriter>, planned: Duration, quiet: bool) -> Self {
-        let every = if std::io::stderr().is_terminal() {
-            Duration::from_secs(1)
+    fn new(
+        writer: Option<ResultsWriter>,
+        plan: &CompiledPlan,
+        quiet: bool,
+        exporter: Option<Arc<PrometheusExporter>>,
+    ) -> Self {
+        let view = if quiet {
+            View::Quiet
+        } else if std::io::stderr().is_terminal() {
+            let bars = MultiProgress::new();
+            let style =
+                ProgressStyle::with_template("{prefix:>14} [{bar:24}] {pos:>4}/{len}s  {msg}")
+                    .expect("a valid template")
+                    .progress_chars("=> ");
+            View::Bars(
+                plan.scenarios
+                    .iter()
+                    .map(|scenario| {
+                        let length = (scenario.start_time + scenario.executor.duration()).as_secs();
+                        let bar = bars.add(ProgressBar::new(length.max(1)));
+                        bar.set_style(style.clone());
+                        bar.set_prefix(scenario.name.clone());
+                        bar
+                    })
+                    .collect(),
+            )
         } else {
-            Duration::from_secs(10)
+            View::Lines {
+                planned: plan.duration(),
+                last: None,
+            }
         };
         Self {
             writer,
             write_error: None,
-            planned,
-            quiet,
-            every,
-            last: None,
+            exporter,
+            view,
+        }
+    }
+
+    /// Leaves the bars on screen as they are, before the summary is printed.
+    fn finish(&mut self) {
+        if let View::Bars(bars) = &self.view {
+            bars.iter().for_each(ProgressBar::abandon);
         }
     }
 }
@@ -152,19 +239,38 @@ impl Observer for Console {
         {
             self.write_error.get_or_insert(error);
         }
-        if self.quiet || self.last.is_some_and(|last| last.elapsed() < self.every) {
-            return;
+        if let Some(exporter) = &self.exporter {
+            exporter.update(interval);
         }
-        self.last = Some(Instant::now());
-        eprintln!(
-            "{}",
-            scalelab_report::progress_line(
-                interval,
-                progress.elapsed,
-                self.planned,
-                progress.total.requests(),
-                progress.total.failures()
-            )
-        );
+        match &mut self.view {
+            View::Quiet => {}
+            View::Bars(bars) => {
+                for (scenario, bar) in progress.plan.scenarios.iter().zip(bars) {
+                    bar.set_position(progress.elapsed.as_secs().min(bar.length().unwrap_or(0)));
+                    bar.set_message(scalelab_report::scenario_line(
+                        interval,
+                        &progress.plan.endpoints,
+                        (scenario.index, &scenario.name),
+                        scenario.target_rate(progress.elapsed),
+                    ));
+                }
+            }
+            View::Lines { planned, last } => {
+                if last.is_some_and(|last| last.elapsed() < Duration::from_secs(10)) {
+                    return;
+                }
+                *last = Some(Instant::now());
+                eprintln!(
+                    "{}",
+                    scalelab_report::progress_line(
+                        interval,
+                        progress.elapsed,
+                        *planned,
+                        progress.total.requests(),
+                        progress.total.failures()
+                    )
+                );
+            }
+        }
     }
 }

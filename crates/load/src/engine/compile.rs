@@ -36,6 +36,8 @@ pub struct CompiledPlan {
 /// A scenario ready to run.
 #[derive(Debug)]
 pub struct CompiledScenario {
+    /// Position in the plan; per-scenario figures are indexed by it.
+    pub index: usize,
     pub name: String,
     pub executor: Executor,
     pub start_time: Duration,
@@ -66,6 +68,16 @@ pub struct CompiledRequest {
     pub checks: Vec<(usize, Check)>,
     /// Whether a check reads the body (so it must be kept).
     pub needs_body: bool,
+}
+
+impl CompiledScenario {
+    /// The arrivals per second an open-model scenario's schedule asks for `elapsed` into the run
+    /// (`None` for closed-model executors).
+    pub fn target_rate(&self, elapsed: Duration) -> Option<f64> {
+        let shape = self.executor.arrival_rate()?;
+        let started = elapsed.checked_sub(self.start_time);
+        Some(started.map_or(0.0, |t| shape.value(t.as_secs_f64())))
+    }
 }
 
 impl CompiledPlan {
@@ -133,6 +145,7 @@ impl CompiledPlan {
                 })
                 .collect();
             scenarios.push(CompiledScenario {
+                index: scenarios.len(),
                 name: scenario.name.clone(),
                 executor: scenario.executor.clone(),
                 start_time: scenario.start_time,

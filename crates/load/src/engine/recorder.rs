@@ -22,20 +22,25 @@ pub struct Recorder {
     start: Instant,
     current: RefCell<Interval>,
     reports: UnboundedSender<Report>,
-    /// Virtual users running on this thread.
-    pub vus: Cell<u64>,
+    /// Virtual users running on this thread, per scenario.
+    vus: Vec<Cell<u64>>,
     /// Requests sent and not yet answered on this thread.
     pub in_flight: Cell<u64>,
 }
 
 impl Recorder {
-    pub fn new(thread: usize, start: Instant, reports: UnboundedSender<Report>) -> Self {
+    pub fn new(
+        thread: usize,
+        scenarios: usize,
+        start: Instant,
+        reports: UnboundedSender<Report>,
+    ) -> Self {
         Self {
             thread,
             start,
             current: RefCell::new(Interval::new(0)),
             reports,
-            vus: Cell::new(0),
+            vus: (0..scenarios).map(|_| Cell::new(0)).collect(),
             in_flight: Cell::new(0),
         }
     }
@@ -61,14 +66,26 @@ impl Recorder {
         self.current.borrow_mut().record_check(check, passed);
     }
 
-    pub fn record_iteration(&self, duration: Duration) {
+    pub fn record_iteration(&self, scenario: usize, duration: Duration) {
         self.roll_now();
-        self.current.borrow_mut().record_iteration(duration);
+        self.current
+            .borrow_mut()
+            .record_iteration(scenario, duration);
     }
 
-    pub fn record_dropped(&self) {
+    pub fn record_dropped(&self, scenario: usize) {
         self.roll_now();
-        self.current.borrow_mut().dropped_iterations += 1;
+        self.current.borrow_mut().record_dropped(scenario);
+    }
+
+    /// A VU of `scenario` started (+1) or ended (-1).
+    pub fn count_vu(&self, scenario: usize, started: bool) {
+        let vus = &self.vus[scenario];
+        vus.set(if started {
+            vus.get() + 1
+        } else {
+            vus.get() - 1
+        });
     }
 
     /// Hands over every completed second up to now (called by the thread's once-a-second ticker).
@@ -86,7 +103,10 @@ impl Recorder {
     }
 
     fn send(&self, current: &mut Interval, next: u64) {
-        current.gauges.vus = self.vus.get();
+        current.gauges.vus = self.vus.iter().map(Cell::get).sum();
+        for (scenario, vus) in self.vus.iter().enumerate() {
+            current.scenario_mut(scenario).vus = vus.get();
+        }
         current.gauges.in_flight = self.in_flight.get();
         let finished = std::mem::replace(current, Interval::new(next));
         let _ = self.reports.send(Report::Interval {

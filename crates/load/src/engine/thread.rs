@@ -61,9 +61,10 @@ pub fn spawn(
                     return;
                 }
             };
+            let scenarios = plan.scenarios.len();
             let ctx = Rc::new(ThreadContext {
                 plan,
-                recorder: Recorder::new(thread, start, reports),
+                recorder: Recorder::new(thread, scenarios, start, reports),
                 thread,
                 threads,
                 stop,

@@ -62,7 +62,8 @@ impl Vu {
         if let Some(think) = &scenario.think {
             tokio::time::sleep(self.think_time(think)).await;
         }
-        ctx.recorder.record_iteration(started.elapsed());
+        ctx.recorder
+            .record_iteration(scenario.index, started.elapsed());
     }
 
     async fn request(

@@ -56,13 +56,13 @@ pub async fn run(
                 Vu::new(ctx, next_id(ctx, &created))
             }
             None => {
-                ctx.recorder.record_dropped();
+                ctx.recorder.record_dropped(index);
                 continue;
             }
         };
         let (ctx2, idle, fresh) = (ctx.clone(), idle.clone(), pool.fresh);
         group.spawn(group.token().clone(), async move {
-            let _gauge = VuGauge::new(&ctx2);
+            let _gauge = VuGauge::new(&ctx2, index);
             vu.iterate(&ctx2, &ctx2.plan.scenarios[index], Some(due))
                 .await;
             if fresh {

@@ -23,7 +23,7 @@ pub fn per_vu(
         let ctx = ctx.clone();
         let left = Cell::new(iterations);
         group.spawn(group.token().clone(), async move {
-            let _gauge = VuGauge::new(&ctx);
+            let _gauge = VuGauge::new(&ctx, index);
             let mut vu = Vu::new(&ctx, vu_id(&ctx, local));
             while left.get() > 0 && Instant::now() < end && !ctx.stop.is_cancelled() {
                 left.set(left.get() - 1);
@@ -50,7 +50,7 @@ pub fn shared(
         let ctx = ctx.clone();
         let taken: Arc<AtomicU64> = taken.clone();
         group.spawn(group.token().clone(), async move {
-            let _gauge = VuGauge::new(&ctx);
+            let _gauge = VuGauge::new(&ctx, index);
             let mut vu = Vu::new(&ctx, vu_id(&ctx, local));
             while Instant::now() < end
                 && !ctx.stop.is_cancelled()

@@ -11,7 +11,7 @@ use std::future::Future;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use scalelab_shape::{Shape, Stage};
+use scalelab_shape::Shape;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -40,45 +40,29 @@ pub async fn run(ctx: Rc<ThreadContext>, index: usize) {
             ramping_vus::run(&ctx, index, &group, &shape, *graceful_ramp_down).await
         }
         Executor::ConstantArrivalRate {
-            rate,
-            time_unit,
-            duration,
             pre_allocated_vus,
             max_vus,
+            ..
+        }
+        | Executor::RampingArrivalRate {
+            pre_allocated_vus,
+            max_vus,
+            ..
         } => {
-            let per_second = rate / time_unit.as_secs_f64();
-            let shape = Shape::constant(per_second, *duration);
-            let vus = arrivals::Pool {
+            let pool = arrivals::Pool {
                 pre_allocated: *pre_allocated_vus,
                 max: Some((*max_vus).max(*pre_allocated_vus)),
                 fresh: false,
             };
-            arrivals::run(&ctx, index, &group, &shape, vus).await
+            arrivals::run(&ctx, index, &group, &arrival_rate(&scenario.executor), pool).await
         }
-        Executor::RampingArrivalRate {
-            start_rate,
-            time_unit,
-            stages,
-            pre_allocated_vus,
-            max_vus,
-        } => {
-            let shape = per_second_stages(*start_rate, stages, *time_unit);
-            let vus = arrivals::Pool {
-                pre_allocated: *pre_allocated_vus,
-                max: Some((*max_vus).max(*pre_allocated_vus)),
-                fresh: false,
-            };
-            arrivals::run(&ctx, index, &group, &shape, vus).await
-        }
-        Executor::Phases { phases, max_vus } => {
-            let shape =
-                Shape::from_phases(phases).unwrap_or_else(|_| Shape::constant(0.0, Duration::ZERO));
-            let vus = arrivals::Pool {
+        Executor::Phases { max_vus, .. } => {
+            let pool = arrivals::Pool {
                 pre_allocated: 0,
                 max: *max_vus,
                 fresh: true,
             };
-            arrivals::run(&ctx, index, &group, &shape, vus).await
+            arrivals::run(&ctx, index, &group, &arrival_rate(&scenario.executor), pool).await
         }
         Executor::PerVuIterations {
             vus,
@@ -94,11 +78,12 @@ pub async fn run(ctx: Rc<ThreadContext>, index: usize) {
     group.finish(end + scenario.graceful_stop).await;
 }
 
-/// k6 ramping-arrival-rate stages (rates per `time_unit`) as a shape in iterations per second.
-fn per_second_stages(start_rate: f64, stages: &[Stage], time_unit: Duration) -> Shape {
-    Shape::from_stages(start_rate, stages)
-        .map(|shape| shape.scaled(1.0 / time_unit.as_secs_f64()))
-        .unwrap_or_else(|_| Shape::constant(0.0, Duration::ZERO))
+/// The schedule of an open-model executor (empty if its stages or phases do not form a shape,
+/// which plan loading already rules out).
+fn arrival_rate(executor: &Executor) -> Shape {
+    executor
+        .arrival_rate()
+        .unwrap_or_else(|| Shape::constant(0.0, Duration::ZERO))
 }
 
 /// The tasks a scenario spawned on one thread: counted, so the scenario can wait for them, and
@@ -163,20 +148,19 @@ impl TaskGroup {
     }
 }
 
-/// Counts a running virtual user in the thread's VU gauge for as long as it lives.
-struct VuGauge(Rc<ThreadContext>);
+/// Counts a running virtual user of a scenario in the thread's VU gauge for as long as it lives.
+struct VuGauge(Rc<ThreadContext>, usize);
 
 impl VuGauge {
-    fn new(ctx: &Rc<ThreadContext>) -> Self {
-        ctx.recorder.vus.set(ctx.recorder.vus.get() + 1);
-        Self(ctx.clone())
+    fn new(ctx: &Rc<ThreadContext>, scenario: usize) -> Self {
+        ctx.recorder.count_vu(scenario, true);
+        Self(ctx.clone(), scenario)
     }
 }
 
 impl Drop for VuGauge {
     fn drop(&mut self) {
-        let vus = &self.0.recorder.vus;
-        vus.set(vus.get() - 1);
+        self.0.recorder.count_vu(self.1, false);
     }
 }
 
@@ -188,7 +172,7 @@ async fn vu_loop(
     end: Instant,
     active: impl Fn() -> bool,
 ) {
-    let _gauge = VuGauge::new(&ctx);
+    let _gauge = VuGauge::new(&ctx, index);
     let mut vu = Vu::new(&ctx, id);
     while Instant::now() < end && !ctx.stop.is_cancelled() && active() {
         vu.iterate(&ctx, &ctx.plan.scenarios[index], None).await;

@@ -236,6 +236,30 @@ impl Executor {
         }
     }
 
+    /// The arrivals per second an open-model executor schedules over its duration (`None` for the
+    /// closed-model executors).
+    pub fn arrival_rate(&self) -> Option<scalelab_shape::Shape> {
+        use scalelab_shape::Shape;
+        match self {
+            Executor::ConstantArrivalRate {
+                rate,
+                time_unit,
+                duration,
+                ..
+            } => Some(Shape::constant(rate / time_unit.as_secs_f64(), *duration)),
+            Executor::RampingArrivalRate {
+                start_rate,
+                time_unit,
+                stages,
+                ..
+            } => Shape::from_stages(*start_rate, stages)
+                .ok()
+                .map(|shape| shape.scaled(1.0 / time_unit.as_secs_f64())),
+            Executor::Phases { phases, .. } => Shape::from_phases(phases).ok(),
+            _ => None,
+        }
+    }
+
     /// Whether it paces arrivals (open model) rather than looping virtual users (closed model).
     pub fn is_open_model(&self) -> bool {
         matches!(

@@ -1,0 +1,89 @@
+//! The live status of one scenario for the second just completed.
+
+use scalelab_metrics::{Endpoint, Interval, LatencyHistogram};
+
+use crate::format::{count, millis};
+
+/// VUs (or target and achieved arrival rate), requests per second, p95 and errors of one scenario
+/// in `interval`. `target_rate` is the arrivals per second its schedule asked for (open model).
+pub fn scenario_line(
+    interval: &Interval,
+    endpoints: &[Endpoint],
+    scenario: (usize, &str),
+    target_rate: Option<f64>,
+) -> String {
+    let (index, name) = scenario;
+    let mut latency = LatencyHistogram::default();
+    let (mut requests, mut errors) = (0, 0);
+    for (key, series) in &interval.series {
+        if endpoints[key.endpoint.0 as usize].scenario == name {
+            latency.merge(&series.latency);
+            requests += series.count;
+            if key.outcome.is_failure() {
+                errors += series.count;
+            }
+        }
+    }
+    let activity = interval.scenarios.get(index).copied().unwrap_or_default();
+    let load = match target_rate {
+        Some(rate) => format!(
+            "rate {:.1}/s → {} it/s, dropped {}",
+            rate,
+            count(activity.iterations),
+            count(activity.dropped_iterations)
+        ),
+        None => format!("vus {}", count(activity.vus)),
+    };
+    format!(
+        "{load}  rps {}  p95 {} ms  errors {}",
+        count(requests),
+        millis(latency.percentile(95.0)),
+        count(errors)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use scalelab_metrics::{EndpointId, ErrorKind, Outcome, Phases, Sample};
+
+    #[test]
+    fn counts_only_the_scenarios_requests() {
+        let endpoint = |scenario: &str| Endpoint {
+            scenario: scenario.into(),
+            name: "x".into(),
+            method: "GET".into(),
+            tags: vec![],
+        };
+        let endpoints = [endpoint("a"), endpoint("b")];
+        let mut interval = Interval::new(0);
+        let sample = |endpoint: u32, outcome, ms| Sample {
+            endpoint: EndpointId(endpoint),
+            outcome,
+            intended: Duration::ZERO,
+            sent: Duration::ZERO,
+            first_byte: None,
+            done: Duration::from_millis(ms),
+            bytes_sent: 0,
+            bytes_received: 0,
+            phases: Phases::default(),
+        };
+        for ms in 1..=10 {
+            interval.record(&sample(0, Outcome::Status(200), ms));
+            interval.record(&sample(1, Outcome::Error(ErrorKind::Reset), 100));
+        }
+        interval.scenario_mut(0).vus = 3;
+        interval.record_iteration(1, Duration::from_millis(5));
+        interval.record_dropped(1);
+        assert_eq!(
+            scenario_line(&interval, &endpoints, (0, "a"), None),
+            "vus 3  rps 10  p95 10.0 ms  errors 0"
+        );
+        assert_eq!(
+            scenario_line(&interval, &endpoints, (1, "b"), Some(12.5)),
+            "rate 12.5/s → 1 it/s, dropped 1  rps 10  p95 100.0 ms  errors 10"
+        );
+    }
+}
