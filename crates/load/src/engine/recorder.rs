@@ -11,7 +11,7 @@ use tokio::sync::mpsc::UnboundedSender;
 #[derive(Debug)]
 pub enum Report {
     /// Second `interval.second` of thread `thread` is complete.
-    Interval { thread: usize, interval: Interval },
+    Interval { thread: usize, interval: Box<Interval> },
     /// Thread `thread` has stopped; it reports nothing more.
     Finished { thread: usize },
 }
@@ -111,7 +111,7 @@ impl Recorder {
         let finished = std::mem::replace(current, Interval::new(next));
         let _ = self.reports.send(Report::Interval {
             thread: self.thread,
-            interval: finished,
+            interval: Box::new(finished),
         });
     }
 
