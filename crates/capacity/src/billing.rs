@@ -27,8 +27,8 @@ pub enum ScaleInOrder {
 }
 
 impl ScaleInOrder {
-    /// Removes one launch time from `fleet` (launch times, oldest first) in this order.
-    pub fn remove(self, fleet: &mut VecDeque<f64>) -> Option<f64> {
+    /// Removes one instance from `fleet` (oldest first) in this order.
+    pub fn remove<T>(self, fleet: &mut VecDeque<T>) -> Option<T> {
         match self {
             Self::Newest => fleet.pop_back(),
             Self::Oldest => fleet.pop_front(),
