@@ -2,6 +2,7 @@
 
 mod args;
 mod commands;
+mod files;
 mod signals;
 
 use std::process::ExitCode;
@@ -20,6 +21,12 @@ struct Cli {
 enum Command {
     /// Run the built-in stress service (/ping, /timeout, /heavy, /stress/cpu, /stress/memory).
     Serve(commands::serve::ServeArgs),
+    /// Simulate an autoscaling policy over a traffic shape, in virtual time.
+    Sim(commands::sim::SimArgs),
+    /// Search policy parameters: simulate a grid in parallel and rank it.
+    Sweep(commands::sweep::SweepArgs),
+    /// Price a fixed fleet, a weekly schedule or a simulated replica timeline.
+    Cost(commands::cost::CostArgs),
 }
 
 fn main() -> ExitCode {
@@ -35,6 +42,9 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Serve(args) => commands::serve::run(args).await,
+            Command::Sim(args) => commands::sim::run(args),
+            Command::Sweep(args) => commands::sweep::run(args),
+            Command::Cost(args) => commands::cost::run(args),
         }
     });
     match result {

@@ -24,7 +24,7 @@ pub use adjustment::{AdjustmentType, adjusted_capacity};
 pub use alarm::{Alarm, AlarmConfig, Comparison, Statistic};
 pub use autoscaler::{Autoscaler, Decision};
 pub use observation::{Metric, Observation};
-pub use params::{ParamValue, set_param};
+pub use params::{ParamValue, check_param, set_param, set_params};
 pub use policy::{
     Beanstalk, Hpa, HpaBehavior, HpaPolicy, HpaPolicyKind, HpaRules, Policy, Rule, SelectPolicy,
     SimpleScaling, StepAdjustment, StepScaling, TargetTracking,

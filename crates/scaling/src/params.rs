@@ -33,18 +33,48 @@ impl ParamValue {
 
 /// `policy` with the parameter `name` set to `value`, validated.
 pub fn set_param(policy: &Policy, name: &str, value: &ParamValue) -> Result<Policy, PolicyError> {
-    let error = |message: String| PolicyError::Param {
+    set_params(policy, &[(name, value.clone())])
+}
+
+/// `policy` with every `(name, value)` set, then validated once (so related values such as two
+/// thresholds may change together).
+pub fn set_params(policy: &Policy, params: &[(&str, ParamValue)]) -> Result<Policy, PolicyError> {
+    let error = |name: &str, message: String| PolicyError::Param {
         name: name.to_owned(),
         message,
     };
-    let mut document = serde_json::to_value(policy).map_err(|e| error(e.to_string()))?;
-    let mut leaves = Vec::new();
-    collect_leaves(&document, String::new(), &mut leaves);
-    let path = resolve(name, &leaves, &document).map_err(error)?;
-    set_path(&mut document, &path, value.to_json()).map_err(error)?;
-    let updated: Policy = serde_json::from_value(document).map_err(|e| error(e.to_string()))?;
-    updated.validate().map_err(|e| error(e.to_string()))?;
+    let mut document =
+        serde_json::to_value(policy).map_err(|e| PolicyError::Invalid(e.to_string()))?;
+    for (name, value) in params {
+        let path = resolve_in(&document, name).map_err(|m| error(name, m))?;
+        set_path(&mut document, &path, value.to_json()).map_err(|m| error(name, m))?;
+    }
+    let updated: Policy = serde_json::from_value(document).map_err(|e| {
+        let names: Vec<&str> = params.iter().map(|(name, _)| *name).collect();
+        error(&names.join(", "), e.to_string())
+    })?;
+    updated.validate().map_err(|e| {
+        let names: Vec<&str> = params.iter().map(|(name, _)| *name).collect();
+        error(&names.join(", "), e.to_string())
+    })?;
     Ok(updated)
+}
+
+/// Checks that `name` is a parameter of `policy`, without setting it.
+pub fn check_param(policy: &Policy, name: &str) -> Result<(), PolicyError> {
+    let document = serde_json::to_value(policy).map_err(|e| PolicyError::Invalid(e.to_string()))?;
+    resolve_in(&document, name)
+        .map(drop)
+        .map_err(|message| PolicyError::Param {
+            name: name.to_owned(),
+            message,
+        })
+}
+
+fn resolve_in(document: &Value, name: &str) -> Result<String, String> {
+    let mut leaves = Vec::new();
+    collect_leaves(document, String::new(), &mut leaves);
+    resolve(name, &leaves, document)
 }
 
 fn collect_leaves(value: &Value, prefix: String, leaves: &mut Vec<String>) {

@@ -8,7 +8,7 @@ use scalelab_shape::Shape;
 
 use crate::expr::Expression;
 use crate::sim::{SimConfig, Summary, simulate};
-use crate::{ParamValue, Policy, PolicyError, set_param};
+use crate::{ParamValue, Policy, PolicyError, check_param, set_params};
 
 /// Most combinations one sweep may run.
 const MAX_COMBINATIONS: usize = 1_000_000;
@@ -203,8 +203,8 @@ impl<'a> Plan<'a> {
             }
             None => None,
         };
-        for (name, values) in &spec.params {
-            set_param(base, name, &ParamValue::Number(values[0]))?;
+        for name in spec.columns() {
+            check_param(base, name)?;
         }
         Ok(Self {
             spec,
@@ -254,11 +254,12 @@ impl<'a> Plan<'a> {
                     .collect();
                 row.values.push(expression.number(&known)?);
             }
-            let mut policy = base.clone();
-            for (name, value) in names.iter().zip(&row.values) {
-                policy = set_param(&policy, name, &ParamValue::Number(*value))
-                    .map_err(|e| e.to_string())?;
-            }
+            let params: Vec<(&str, ParamValue)> = names
+                .iter()
+                .zip(&row.values)
+                .map(|(name, value)| (*name, ParamValue::Number(*value)))
+                .collect();
+            let policy = set_params(base, &params).map_err(|e| e.to_string())?;
             let summary = simulate(shape, model, &policy, config)
                 .map_err(|e| e.to_string())?
                 .summary;

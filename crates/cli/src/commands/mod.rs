@@ -1,3 +1,6 @@
 //! One module per command.
 
+pub mod cost;
 pub mod serve;
+pub mod sim;
+pub mod sweep;
