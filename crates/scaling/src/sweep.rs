@@ -190,6 +190,10 @@ impl<'a> Plan<'a> {
             let expression = Expression::parse(text)
                 .map_err(|e| SweepError::Spec(format!("--derive {name}: {e}")))?;
             check_names(&expression, &known, &format!("--derive {name}={text}"))?;
+            let trial: Vec<(&str, f64)> = known.iter().map(|known| (*known, 1.0)).collect();
+            expression
+                .number(&trial)
+                .map_err(|e| SweepError::Spec(format!("--derive {name}: {e}")))?;
             known.push(name);
             derived.push(expression);
         }
@@ -199,6 +203,11 @@ impl<'a> Plan<'a> {
                     .map_err(|e| SweepError::Spec(format!("--where {e}")))?;
                 let visible: Vec<&str> = known.iter().chain(&figures).copied().collect();
                 check_names(&expression, &visible, &format!("--where '{text}'"))?;
+                // Evaluate once with every name at 1 so a malformed expression stops the sweep now.
+                let trial: Vec<(&str, f64)> = visible.iter().map(|name| (*name, 1.0)).collect();
+                expression
+                    .boolean(&trial)
+                    .map_err(|e| SweepError::Spec(format!("--where {e}")))?;
                 Some(expression)
             }
             None => None,
