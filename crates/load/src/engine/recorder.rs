@@ -11,7 +11,10 @@ use tokio::sync::mpsc::UnboundedSender;
 #[derive(Debug)]
 pub enum Report {
     /// Second `interval.second` of thread `thread` is complete.
-    Interval { thread: usize, interval: Box<Interval> },
+    Interval {
+        thread: usize,
+        interval: Box<Interval>,
+    },
     /// Thread `thread` has stopped; it reports nothing more.
     Finished { thread: usize },
 }
