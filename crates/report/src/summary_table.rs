@@ -35,6 +35,16 @@ pub fn summary_table(summary: &Summary) -> String {
     let line = |out: &mut String, label: &str, value: String| {
         let _ = writeln!(out, "  {label:.<20} {value}");
     };
+    // Plain digits here (no separators), so scripts can read "N requests/s" and, on the last line
+    // that has it, "N requests".
+    line(
+        &mut out,
+        "throughput",
+        format!(
+            "{:.1} requests/s avg, peak {} in second {}",
+            t.rps_avg, t.rps_peak, t.peak_second
+        ),
+    );
     line(
         &mut out,
         "requests",
@@ -53,15 +63,6 @@ pub fn summary_table(summary: &Summary) -> String {
             .collect();
         line(&mut out, "errors", kinds.join(", "));
     }
-    // Plain digits here (no separators), so scripts can read "N requests/s" and "N requests".
-    line(
-        &mut out,
-        "throughput",
-        format!(
-            "{:.1} requests/s avg, peak {} in second {}",
-            t.rps_avg, t.rps_peak, t.peak_second
-        ),
-    );
     line(&mut out, "latency", stats_line(&t.latency));
     line(
         &mut out,
