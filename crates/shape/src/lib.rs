@@ -188,6 +188,63 @@ impl Shape {
         total
     }
 
+    /// The value just before `t` (the left limit: at a jump, the value before it; 0 at or before 0
+    /// and after the end).
+    pub fn value_before(&self, t: f64) -> f64 {
+        if t <= 0.0 || t > self.end() {
+            return 0.0;
+        }
+        let index = self.points.partition_point(|p| p.0 < t);
+        let (t0, v0) = self.points[index - 1];
+        let (t1, v1) = self.points[index];
+        v0 + (v1 - v0) * (t - t0) / (t1 - t0)
+    }
+
+    /// The sum of several shapes running side by side, each starting `offset` into the result (as the
+    /// scenarios of a plan do). Jumps stay exact; a part contributes nothing outside its own span.
+    pub fn sum(parts: &[(Duration, &Shape)]) -> Shape {
+        let mut times: Vec<f64> = parts
+            .iter()
+            .flat_map(|(offset, shape)| {
+                shape.points.iter().map(move |p| offset.as_secs_f64() + p.0)
+            })
+            .chain([0.0])
+            .collect();
+        times.sort_by(f64::total_cmp);
+        times.dedup();
+        let end = times.last().copied().unwrap_or(0.0);
+        // Right of `t`, a part that ends at `t` no longer counts.
+        let after = |shape: &Shape, t: f64| {
+            if t >= shape.end() && t > 0.0 {
+                0.0
+            } else {
+                shape.value(t)
+            }
+        };
+        let mut points = Vec::with_capacity(times.len() * 2);
+        for &t in &times {
+            let local = |offset: &Duration| t - offset.as_secs_f64();
+            let before: f64 = parts.iter().map(|(o, s)| s.value_before(local(o))).sum();
+            let at: f64 = parts
+                .iter()
+                .map(|(o, s)| {
+                    if local(o) < 0.0 {
+                        0.0
+                    } else {
+                        after(s, local(o))
+                    }
+                })
+                .sum();
+            if t > 0.0 {
+                points.push((t, before));
+            }
+            if t == 0.0 || (t < end && at != before) {
+                points.push((t, at));
+            }
+        }
+        Self { points }
+    }
+
     /// The same shape with every value multiplied by `factor` (e.g. per minute to per second).
     pub fn scaled(&self, factor: f64) -> Self {
         Self {
@@ -305,6 +362,40 @@ mod tests {
         assert!((shape.integral(25.0) - 50.0).abs() < 1e-9);
         assert_eq!(shape.value(12.0), 0.0);
         assert_eq!(shape.value(20.0), 3.0);
+    }
+
+    #[test]
+    fn sums_keep_jumps_and_offsets() {
+        // A: 10/s for 10 s. B: ramps 0 -> 20 over 10 s, starting 5 s in.
+        let a = Shape::constant(10.0, secs(10));
+        let b = Shape::from_stages(
+            0.0,
+            &[Stage {
+                duration: secs(10),
+                target: 20.0,
+            }],
+        )
+        .unwrap();
+        let sum = Shape::sum(&[(Duration::ZERO, &a), (secs(5), &b)]);
+        for (t, expected) in [
+            (0.0, 10.0),
+            (5.0, 10.0),
+            (7.5, 15.0),
+            (9.99, 19.98),
+            (10.0, 10.0),
+            (12.5, 15.0),
+            (15.0, 20.0),
+        ] {
+            assert!(
+                (sum.value(t) - expected).abs() < 0.01,
+                "t={t}: {}",
+                sum.value(t)
+            );
+        }
+        assert_eq!(sum.duration(), secs(15));
+        // The integral is the sum of the parts': 100 + 100.
+        assert!((sum.integral(15.0) - 200.0).abs() < 1e-9);
+        assert!((sum.value_before(10.0) - 20.0).abs() < 1e-9);
     }
 
     #[test]

@@ -18,14 +18,17 @@ use crate::files::{print_table, read_text, usd, write_atomically};
 #[derive(Args)]
 pub struct Scenario {
     /// Offered load as inline k6-style stages DURATION:TARGET,... (each ramps from the previous value).
-    #[arg(long, conflicts_with = "trace", required_unless_present = "trace")]
+    #[arg(long, group = "load", required_unless_present_any = ["trace", "plan"])]
     stages: Option<String>,
     /// Load at time 0, where the first stage ramps from.
     #[arg(long, default_value_t = 0.0, requires = "stages")]
     start: f64,
     /// Offered load as a CSV trace of 'seconds,value' rows.
-    #[arg(long)]
+    #[arg(long, group = "load")]
     trace: Option<PathBuf>,
+    /// Offered load of a plan's arrival-rate scenarios (k6, Artillery or native), in requests per second.
+    #[arg(long, group = "load")]
+    plan: Option<PathBuf>,
     /// The load's unit: requests per minute or per second.
     #[arg(long, value_enum, default_value_t = Per::Second)]
     per: Per,
@@ -81,12 +84,20 @@ pub struct Loaded {
 
 impl Scenario {
     pub fn load(&self) -> anyhow::Result<Loaded> {
-        let shape = match (&self.stages, &self.trace) {
-            (Some(stages), _) => scalelab_shape::parse_inline_stages(stages, self.start)
+        let shape = match (&self.stages, &self.trace, &self.plan) {
+            (Some(stages), _, _) => scalelab_shape::parse_inline_stages(stages, self.start)
                 .with_context(|| format!("--stages '{stages}'"))?,
-            (None, Some(path)) => scalelab_shape::parse_csv_trace(&read_text(path, "trace")?)
+            (_, Some(path), _) => scalelab_shape::parse_csv_trace(&read_text(path, "trace")?)
                 .with_context(|| format!("trace {}", path.display()))?,
-            (None, None) => bail!("give --stages or --trace"),
+            (_, _, Some(path)) => {
+                if matches!(self.per, Per::Minute) {
+                    bail!("a plan's offered load is in requests per second: drop --per minute");
+                }
+                let plan = scalelab_load::plan::load_file(path, &Default::default())?;
+                plan.offered_load()
+                    .map_err(|why| anyhow::anyhow!("{}: {why}", path.display()))?
+            }
+            (None, None, None) => bail!("give --stages, --trace or --plan"),
         };
         let model = LinearCapacity::new(self.cpu_per_load, self.cpu_base)?;
         let text = read_text(&self.policy, "policy")?;

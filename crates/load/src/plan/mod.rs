@@ -8,6 +8,7 @@ mod load;
 mod model;
 mod native;
 mod node;
+mod offered;
 mod options;
 
 pub use error::PlanError;
