@@ -21,6 +21,9 @@ pub struct DemoArgs {
     /// Show only the final summary.
     #[arg(long)]
     quiet: bool,
+    /// Write the thresholds and checks to this file as JUnit XML.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
 }
 
 pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
@@ -39,6 +42,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         out: Some(out),
         threads: None,
         quiet: args.quiet,
+        junit: args.junit,
     };
     execute(plan(), &exec).await
 }

@@ -12,7 +12,7 @@ use clap::Args;
 use scalelab_load::engine::{self, CompiledPlan, Interruption, Observer, Progress, RunOptions};
 use scalelab_load::plan::Plan;
 use scalelab_metrics::Interval;
-use scalelab_metrics::output::ResultsWriter;
+use scalelab_metrics::output::{ResultsWriter, write_atomic};
 
 /// Exit codes, as k6 uses them.
 pub mod exit {
@@ -27,7 +27,7 @@ pub mod exit {
 /// Options every command that runs load accepts.
 #[derive(Args, Debug, Clone, Default)]
 pub struct ExecArgs {
-    /// Write summary.json, timeseries.csv and latency.hlog to this directory.
+    /// Write summary.json, timeseries.csv, latency.hlog and report.html to this directory.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Loader threads [default: one per core].
@@ -36,6 +36,9 @@ pub struct ExecArgs {
     /// Show only the final summary.
     #[arg(long)]
     pub quiet: bool,
+    /// Write the thresholds and checks to this file as JUnit XML, for CI systems.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
 }
 
 /// Runs `plan` and reports it; returns the exit code.
@@ -95,6 +98,9 @@ pub async fn execute(plan: Plan, args: &ExecArgs) -> anyhow::Result<ExitCode> {
         service.shutdown().await?;
     }
     print!("{}", scalelab_report::summary_table(&outcome.summary));
+    if let Some(path) = &args.junit {
+        write_junit(path, &outcome.summary)?;
+    }
     if let Some(writer) = observer.writer.take() {
         let dir = args.out.as_deref().unwrap_or(Path::new("."));
         if let Some(error) = observer.write_error.take() {
@@ -106,7 +112,9 @@ pub async fn execute(plan: Plan, args: &ExecArgs) -> anyhow::Result<ExitCode> {
         writer
             .finish(&outcome.summary)
             .with_context(|| format!("writing results to {}", dir.display()))?;
+        let report = scalelab_report::write_html_report(dir).context("writing the HTML report")?;
         println!("\n  results: {}", dir.display());
+        println!("  report:  {}", report.display());
     }
     Ok(match outcome.interrupted {
         Some(Interruption::Threshold(_)) => ExitCode::from(exit::THRESHOLDS_FAILED),
@@ -114,6 +122,16 @@ pub async fn execute(plan: Plan, args: &ExecArgs) -> anyhow::Result<ExitCode> {
         None if !outcome.summary.thresholds_passed() => ExitCode::from(exit::THRESHOLDS_FAILED),
         None => ExitCode::SUCCESS,
     })
+}
+
+/// Writes the JUnit XML of `summary` to `path` atomically, creating its directory.
+fn write_junit(path: &Path, summary: &scalelab_metrics::Summary) -> anyhow::Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
+    }
+    write_atomic(path, scalelab_report::junit_xml(summary).as_bytes())
+        .with_context(|| format!("writing JUnit XML to {}", path.display()))
 }
 
 /// Prints a status line (each second on a terminal, every 10 s otherwise) and streams the
