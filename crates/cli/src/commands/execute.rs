@@ -112,9 +112,11 @@ pub async fn execute(plan: Plan, args: &ExecArgs) -> anyhow::Result<ExitCode> {
         writer
             .finish(&outcome.summary)
             .with_context(|| format!("writing results to {}", dir.display()))?;
-        let report = scalelab_report::write_html_report(dir).context("writing the HTML report")?;
         println!("\n  results: {}", dir.display());
-        println!("  report:  {}", report.display());
+        match scalelab_report::write_html_report(dir) {
+            Ok(report) => println!("  report:  {}", report.display()),
+            Err(error) => eprintln!("warning: no HTML report: {error}"),
+        }
     }
     Ok(match outcome.interrupted {
         Some(Interruption::Threshold(_)) => ExitCode::from(exit::THRESHOLDS_FAILED),
