@@ -19,12 +19,16 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Compare two results directories; with --fail-if, exit 99 on a regression.
+    Compare(commands::compare::CompareArgs),
     /// Start the embedded stress service, run a 20 s plan against it, print the summary.
     Demo(commands::demo::DemoArgs),
     /// A one-line load test of one URL, like hey or oha.
     Quick(commands::quick::QuickArgs),
     /// Run a plan: native, k6 options or Artillery (the embedded service when it names no target).
     Run(commands::run::RunArgs),
+    /// Rebuild report.html in a results directory from its files.
+    Report(commands::report::ReportArgs),
     /// Run the built-in stress service (/ping, /timeout, /heavy, /stress/cpu, /stress/memory).
     Serve(commands::serve::ServeArgs),
     /// Simulate an autoscaling policy over a traffic shape, in virtual time.
@@ -48,9 +52,11 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
+            Command::Compare(args) => commands::compare::run(args),
             Command::Demo(args) => commands::demo::run(args).await,
             Command::Quick(args) => commands::quick::run(args).await,
             Command::Run(args) => commands::run::run(args).await,
+            Command::Report(args) => commands::report::run(args),
             Command::Serve(args) => commands::serve::run(args).await,
             Command::Sim(args) => commands::sim::run(args),
             Command::Sweep(args) => commands::sweep::run(args),

@@ -94,7 +94,12 @@ async fn constant_arrival_rate_is_paced_and_drops_when_vus_run_out() {
         outcome.summary.totals.requests + outcome.summary.totals.dropped_iterations,
         80
     );
-    assert_eq!(outcome.summary.totals.dropped_iterations, 0);
+    // With 4x the VUs the rate needs, (nearly) every arrival is sent; a starved machine may drop a few.
+    assert!(
+        outcome.summary.totals.dropped_iterations <= 8,
+        "{:?}",
+        outcome.summary.totals
+    );
     assert!(outcome.summary.open_model);
     // 1 VU per thread at most, 200 ms requests: each thread sends at most ~5/s of its 20/s.
     let starved = plan(

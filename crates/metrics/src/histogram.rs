@@ -41,6 +41,13 @@ impl LatencyHistogram {
             .expect("auto-resizing histograms always merge");
     }
 
+    /// Adds every value of a histogram read from a log (exact).
+    pub(crate) fn merge_hdr(&mut self, other: &Histogram<u64>) {
+        self.0
+            .add(other)
+            .expect("an auto-resizing histogram takes any other");
+    }
+
     pub fn count(&self) -> u64 {
         self.0.len()
     }

@@ -1,15 +1,18 @@
-//! The files a run writes: `summary.json`, `timeseries.csv` and `latency.hlog`. Each is written
-//! under a temporary name in the results directory and renamed into place, so a reader never sees
-//! a half-written file.
+//! The files a run writes: `summary.json`, `timeseries.csv` and `latency.hlog`, and the readers
+//! that load them back. Each is written under a temporary name in the results directory and renamed
+//! into place, so a reader never sees a half-written file.
 
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use std::collections::BTreeMap;
+
 use base64::Engine;
-use hdrhistogram::serialization::{Serializer, V2DeflateSerializer};
-use serde::Serialize;
+use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
+use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
+use serde::{Deserialize, Serialize};
 
 use crate::{Endpoint, Interval, LatencyHistogram, Summary};
 
@@ -30,26 +33,52 @@ fn temporary_path(path: &Path) -> PathBuf {
 
 /// One row of `timeseries.csv`: one second and one endpoint/outcome (or a gauges-only row with
 /// empty endpoint fields when nothing completed that second).
-#[derive(Serialize)]
-struct TimeseriesRow<'a> {
-    second: u64,
-    scenario: &'a str,
-    name: &'a str,
-    method: &'a str,
-    /// Status code or error kind.
-    status: String,
-    count: u64,
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TimeseriesRow {
+    pub second: u64,
+    pub scenario: String,
+    pub name: String,
+    pub method: String,
+    /// Status code or error kind; empty in a gauges-only row.
+    pub status: String,
+    pub count: u64,
     /// Requests of this row that failed (an error, or a status outside 200–399).
-    errors: u64,
-    p50_ms: f64,
-    p90_ms: f64,
-    p95_ms: f64,
-    p99_ms: f64,
-    max_ms: f64,
-    vus: u64,
-    in_flight: u64,
-    dropped_iterations: u64,
-    iterations: u64,
+    pub errors: u64,
+    pub p50_ms: f64,
+    pub p90_ms: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+    pub vus: u64,
+    pub in_flight: u64,
+    pub dropped_iterations: u64,
+    pub iterations: u64,
+    /// Numeric columns this version does not know (gauges a later writer adds, such as replicas or
+    /// CPU), by column name; filled by [`read_timeseries`], never written.
+    #[serde(skip)]
+    pub extra: Vec<(String, f64)>,
+}
+
+impl TimeseriesRow {
+    /// The columns of `timeseries.csv`, in order.
+    pub const COLUMNS: [&'static str; 16] = [
+        "second",
+        "scenario",
+        "name",
+        "method",
+        "status",
+        "count",
+        "errors",
+        "p50_ms",
+        "p90_ms",
+        "p95_ms",
+        "p99_ms",
+        "max_ms",
+        "vus",
+        "in_flight",
+        "dropped_iterations",
+        "iterations",
+    ];
 }
 
 /// Streams intervals to `timeseries.csv` and `latency.hlog` as the run goes, then writes
@@ -114,21 +143,11 @@ impl ResultsWriter {
         if interval.series.is_empty() {
             self.csv.serialize(TimeseriesRow {
                 second: interval.second,
-                scenario: "",
-                name: "",
-                method: "",
-                status: String::new(),
-                count: 0,
-                errors: 0,
-                p50_ms: 0.0,
-                p90_ms: 0.0,
-                p95_ms: 0.0,
-                p99_ms: 0.0,
-                max_ms: 0.0,
                 vus: gauges.vus,
                 in_flight: gauges.in_flight,
                 dropped_iterations: interval.dropped_iterations,
                 iterations: interval.iterations,
+                ..TimeseriesRow::default()
             })?;
         }
         let mut all = LatencyHistogram::default();
@@ -137,9 +156,9 @@ impl ResultsWriter {
             let stats = series.latency.stats();
             self.csv.serialize(TimeseriesRow {
                 second: interval.second,
-                scenario: &endpoint.scenario,
-                name: &endpoint.name,
-                method: &endpoint.method,
+                scenario: endpoint.scenario.clone(),
+                name: endpoint.name.clone(),
+                method: endpoint.method.clone(),
                 status: key.outcome.to_string(),
                 count: series.count,
                 errors: if key.outcome.is_failure() {
@@ -156,6 +175,7 @@ impl ResultsWriter {
                 in_flight: gauges.in_flight,
                 dropped_iterations: interval.dropped_iterations,
                 iterations: interval.iterations,
+                extra: Vec::new(),
             })?;
             all.merge(&series.latency);
             let tag = hlog_tag(&endpoint.name, &key.outcome.to_string());
@@ -205,8 +225,9 @@ impl ResultsWriter {
     }
 }
 
-/// HdrHistogram tags may not contain commas, whitespace or '='.
-fn hlog_tag(name: &str, outcome: &str) -> String {
+/// The tag of an endpoint's histograms in `latency.hlog`: `name.outcome`, with commas, whitespace
+/// and '=' (which HdrHistogram tags may not contain) replaced by '_'.
+pub fn hlog_tag(name: &str, outcome: &str) -> String {
     format!("{name}.{outcome}")
         .chars()
         .map(|c| {
@@ -219,14 +240,114 @@ fn hlog_tag(name: &str, outcome: &str) -> String {
         .collect()
 }
 
+/// An error that names the file it is about.
+fn file_error(path: &Path, kind: io::ErrorKind, what: impl std::fmt::Display) -> io::Error {
+    io::Error::new(kind, format!("{}: {what}", path.display()))
+}
+
+fn read_file(path: &Path) -> io::Result<Vec<u8>> {
+    fs::read(path).map_err(|e| file_error(path, e.kind(), e))
+}
+
 /// Reads a `summary.json`.
 pub fn read_summary(dir: &Path) -> io::Result<Summary> {
     let path = dir.join(ResultsWriter::SUMMARY);
-    let text = fs::read_to_string(&path)?;
+    let text = fs::read_to_string(&path).map_err(|e| file_error(&path, e.kind(), e))?;
     serde_json::from_str(&text).map_err(|e| {
         io::Error::new(
             io::ErrorKind::InvalidData,
             format!("{}: {e}", path.display()),
         )
     })
+}
+
+/// Reads every row of a `timeseries.csv`. Columns beyond [`TimeseriesRow::COLUMNS`] are kept in
+/// each row's `extra` when they hold numbers (an empty cell is left out).
+pub fn read_timeseries(dir: &Path) -> io::Result<Vec<TimeseriesRow>> {
+    let path = dir.join(ResultsWriter::TIMESERIES);
+    let invalid = |what: String| file_error(&path, io::ErrorKind::InvalidData, what);
+    let bytes = read_file(&path)?;
+    let mut reader = csv::Reader::from_reader(&bytes[..]);
+    let headers = reader
+        .headers()
+        .map_err(|e| invalid(e.to_string()))?
+        .clone();
+    if let Some(missing) = TimeseriesRow::COLUMNS
+        .iter()
+        .find(|column| !headers.iter().any(|h| h == **column))
+    {
+        return Err(invalid(format!("no column '{missing}'")));
+    }
+    let extra_columns: Vec<(usize, String)> = headers
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| !TimeseriesRow::COLUMNS.contains(h))
+        .map(|(i, h)| (i, h.to_owned()))
+        .collect();
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| invalid(e.to_string()))?;
+        let line = record.position().map_or(0, |p| p.line());
+        let mut row: TimeseriesRow = record
+            .deserialize(Some(&headers))
+            .map_err(|e| invalid(format!("line {line}: {e}")))?;
+        for (index, column) in &extra_columns {
+            let cell = record.get(*index).unwrap_or("").trim();
+            if cell.is_empty() {
+                continue;
+            }
+            let value = cell.parse::<f64>().map_err(|_| {
+                invalid(format!(
+                    "line {line}: column '{column}' holds '{cell}', not a number"
+                ))
+            })?;
+            row.extra.push((column.clone(), value));
+        }
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+/// What `latency.hlog` holds, merged back into histograms.
+#[derive(Clone, Debug, Default)]
+pub struct LatencyLog {
+    /// Every request of each second (the log's untagged histograms), in order of second.
+    pub per_second: Vec<(u64, LatencyHistogram)>,
+    /// Each endpoint and outcome (tag [`hlog_tag`]) over the whole run.
+    pub by_tag: BTreeMap<String, LatencyHistogram>,
+}
+
+/// Reads a `latency.hlog` written by [`ResultsWriter`].
+pub fn read_latency_log(dir: &Path) -> io::Result<LatencyLog> {
+    let path = dir.join(ResultsWriter::HLOG);
+    let invalid = |what: String| file_error(&path, io::ErrorKind::InvalidData, what);
+    let bytes = read_file(&path)?;
+    let mut deserializer = Deserializer::new();
+    let mut log = LatencyLog::default();
+    for entry in IntervalLogIterator::new(&bytes) {
+        let LogEntry::Interval(interval) = entry.map_err(|e| invalid(format!("{e:?}")))? else {
+            continue;
+        };
+        let encoded = base64::engine::general_purpose::STANDARD
+            .decode(interval.encoded_histogram())
+            .map_err(|e| invalid(e.to_string()))?;
+        let histogram: hdrhistogram::Histogram<u64> = deserializer
+            .deserialize(&mut &encoded[..])
+            .map_err(|e| invalid(format!("{e:?}")))?;
+        let target = match interval.tag() {
+            Some(tag) => log.by_tag.entry(tag.as_str().to_owned()).or_default(),
+            None => {
+                let second = interval.start_timestamp().as_secs();
+                match log.per_second.last_mut() {
+                    Some((last, histogram)) if *last == second => histogram,
+                    _ => {
+                        log.per_second.push((second, LatencyHistogram::default()));
+                        &mut log.per_second.last_mut().expect("just pushed").1
+                    }
+                }
+            }
+        };
+        target.merge_hdr(&histogram);
+    }
+    Ok(log)
 }

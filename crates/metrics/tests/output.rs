@@ -5,7 +5,9 @@ use std::time::{Duration, SystemTime};
 
 use hdrhistogram::serialization::Deserializer;
 use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
-use scalelab_metrics::output::{ResultsWriter, read_summary};
+use scalelab_metrics::output::{
+    ResultsWriter, TimeseriesRow, hlog_tag, read_latency_log, read_summary, read_timeseries,
+};
 use scalelab_metrics::{
     Endpoint, EndpointId, ErrorKind, Interval, Outcome, Phases, Sample, Summary, SummaryInput,
 };
@@ -110,6 +112,28 @@ fn files_are_complete_and_readable() {
         lines[1]
     );
 
+    assert_eq!(lines[0], TimeseriesRow::COLUMNS.join(","));
+    let rows = read_timeseries(dir.path()).unwrap();
+    assert_eq!(rows.len(), 5);
+    assert_eq!(rows[0].name, "ping, fast");
+    assert_eq!((rows[0].count, rows[0].errors, rows[0].vus), (10, 0, 4));
+    assert_eq!((rows[1].status.as_str(), rows[1].errors), ("reset", 1));
+    assert_eq!(
+        (rows[2].second, rows[2].count, rows[2].status.as_str()),
+        (1, 0, "")
+    );
+
+    let latency = read_latency_log(dir.path()).unwrap();
+    let per_second: Vec<(u64, u64)> = latency
+        .per_second
+        .iter()
+        .map(|(second, h)| (*second, h.count()))
+        .collect();
+    assert_eq!(per_second, [(0, 11), (1, 0), (2, 11)]);
+    assert_eq!(latency.by_tag[&hlog_tag("ping, fast", "200")].count(), 20);
+    assert_eq!(latency.by_tag[&hlog_tag("heavy", "reset")].count(), 2);
+    assert!((latency.per_second[0].1.stats().max - 30.0).abs() < 0.1);
+
     let read = read_summary(dir.path()).unwrap();
     assert_eq!(read, summary);
     assert_eq!(read.totals.requests, 22);
@@ -124,4 +148,33 @@ fn base64_decode(text: &str) -> Vec<u8> {
     base64::engine::general_purpose::STANDARD
         .decode(text)
         .unwrap()
+}
+
+#[test]
+fn unknown_numeric_columns_are_kept_and_bad_files_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let header = TimeseriesRow::COLUMNS.join(",");
+    std::fs::write(
+        dir.path().join("timeseries.csv"),
+        format!("{header},replicas,cpu\n0,s,ping,GET,200,5,0,1,2,3,4,5,2,1,0,5,3,0.5\n1,,,,,0,0,0,0,0,0,0,2,0,0,0,4,\n"),
+    )
+    .unwrap();
+    let rows = read_timeseries(dir.path()).unwrap();
+    assert_eq!(
+        rows[0].extra,
+        [("replicas".to_owned(), 3.0), ("cpu".to_owned(), 0.5)]
+    );
+    assert_eq!(rows[1].extra, [("replicas".to_owned(), 4.0)]);
+
+    std::fs::write(dir.path().join("timeseries.csv"), "second,count\n0,1\n").unwrap();
+    let error = read_timeseries(dir.path()).unwrap_err().to_string();
+    assert!(
+        error.contains("timeseries.csv: no column 'scenario'"),
+        "{error}"
+    );
+
+    let missing = read_summary(&dir.path().join("nowhere"))
+        .unwrap_err()
+        .to_string();
+    assert!(missing.contains("nowhere/summary.json"), "{missing}");
 }

@@ -1,13 +1,21 @@
-//! What a person sees of a run: the end-of-run summary table and the progress line.
+//! What a person sees of a run: the end-of-run summary table, the progress line, and, from a
+//! results directory, the HTML report, thresholds and checks as JUnit XML, and the comparison of two runs.
 
+pub mod compare;
 mod format;
+mod html;
+mod junit;
 mod progress;
 mod prometheus;
+mod results;
 mod scenario_line;
 mod summary_table;
 
 pub use format::{bytes, count, millis};
+pub use html::{REPORT_FILE, html_report, write_html_report};
+pub use junit::junit_xml;
 pub use progress::progress_line;
 pub use prometheus::PrometheusExporter;
+pub use results::RunResults;
 pub use scenario_line::scenario_line;
 pub use summary_table::summary_table;

@@ -21,6 +21,9 @@ pub struct DemoArgs {
     /// Show only the final summary.
     #[arg(long)]
     quiet: bool,
+    /// Write the thresholds and checks to this file as JUnit XML.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
 }
 
 pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
@@ -38,6 +41,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let exec = ExecArgs {
         out: Some(out),
         quiet: args.quiet,
+        junit: args.junit,
         ..ExecArgs::default()
     };
     execute(plan(), &exec).await

@@ -14,7 +14,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use scalelab_load::engine::{self, CompiledPlan, Interruption, Observer, Progress, RunOptions};
 use scalelab_load::plan::Plan;
 use scalelab_metrics::Interval;
-use scalelab_metrics::output::ResultsWriter;
+use scalelab_metrics::output::{ResultsWriter, write_atomic};
 use scalelab_report::PrometheusExporter;
 
 /// Exit codes, as k6 uses them.
@@ -30,7 +30,7 @@ pub mod exit {
 /// Options every command that runs load accepts.
 #[derive(Args, Debug, Clone, Default)]
 pub struct ExecArgs {
-    /// Write summary.json, timeseries.csv and latency.hlog to this directory.
+    /// Write summary.json, timeseries.csv, latency.hlog and report.html to this directory.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Loader threads [default: one per core].
@@ -42,6 +42,9 @@ pub struct ExecArgs {
     /// Serve Prometheus metrics of the run at http://ADDR/metrics while it lasts (e.g. 127.0.0.1:9464).
     #[arg(long, value_name = "ADDR")]
     pub metrics_addr: Option<SocketAddr>,
+    /// Write the thresholds and checks to this file as JUnit XML, for CI systems.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
 }
 
 /// Runs `plan` and reports it; returns the exit code.
@@ -106,6 +109,9 @@ pub async fn execute(plan: Plan, args: &ExecArgs) -> anyhow::Result<ExitCode> {
         service.shutdown().await?;
     }
     print!("{}", scalelab_report::summary_table(&outcome.summary));
+    if let Some(path) = &args.junit {
+        write_junit(path, &outcome.summary)?;
+    }
     if let Some(writer) = observer.writer.take() {
         let dir = args.out.as_deref().unwrap_or(Path::new("."));
         if let Some(error) = observer.write_error.take() {
@@ -118,6 +124,10 @@ pub async fn execute(plan: Plan, args: &ExecArgs) -> anyhow::Result<ExitCode> {
             .finish(&outcome.summary)
             .with_context(|| format!("writing results to {}", dir.display()))?;
         println!("\n  results: {}", dir.display());
+        match scalelab_report::write_html_report(dir) {
+            Ok(report) => println!("  report:  {}", report.display()),
+            Err(error) => eprintln!("warning: no HTML report: {error}"),
+        }
     }
     Ok(match outcome.interrupted {
         Some(Interruption::Threshold(_)) => ExitCode::from(exit::THRESHOLDS_FAILED),
@@ -125,6 +135,16 @@ pub async fn execute(plan: Plan, args: &ExecArgs) -> anyhow::Result<ExitCode> {
         None if !outcome.summary.thresholds_passed() => ExitCode::from(exit::THRESHOLDS_FAILED),
         None => ExitCode::SUCCESS,
     })
+}
+
+/// Writes the JUnit XML of `summary` to `path` atomically, creating its directory.
+fn write_junit(path: &Path, summary: &scalelab_metrics::Summary) -> anyhow::Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
+    }
+    write_atomic(path, scalelab_report::junit_xml(summary).as_bytes())
+        .with_context(|| format!("writing JUnit XML to {}", path.display()))
 }
 
 /// Starts serving the run's Prometheus metrics on `addr`; the server lives as long as the process.

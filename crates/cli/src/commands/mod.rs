@@ -1,9 +1,11 @@
 //! One module per command.
 
+pub mod compare;
 pub mod cost;
 pub mod demo;
 pub mod execute;
 pub mod quick;
+pub mod report;
 pub mod run;
 pub mod serve;
 pub mod sim;

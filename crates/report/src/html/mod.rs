@@ -1,0 +1,235 @@
+//! `report.html`: one self-contained page (inline CSS and SVG, no script, no font or file to fetch)
+//! with the run's charts over time and the tables of its summary.
+
+mod chart;
+mod panels;
+
+use std::fmt::Write;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use scalelab_metrics::Summary;
+use scalelab_metrics::output::write_atomic;
+
+use crate::RunResults;
+use crate::format::{bytes, count, escape, millis};
+
+/// The name of the report in a results directory.
+pub const REPORT_FILE: &str = "report.html";
+
+/// Reads the results in `dir` and writes `dir/report.html` atomically; returns its path.
+pub fn write_html_report(dir: &Path) -> io::Result<PathBuf> {
+    let results = RunResults::load(dir)?;
+    let path = dir.join(REPORT_FILE);
+    write_atomic(&path, html_report(&results).as_bytes())
+        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+    Ok(path)
+}
+
+/// The report page for `results`.
+pub fn html_report(results: &RunResults) -> String {
+    let summary = &results.summary;
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>scalelab report, {}</title><style>{STYLE}</style></head><body>\n\
+         <header><h1>scalelab report</h1><p>{} · started {} · {:.1} s · {}</p></header>\n",
+        escape(&summary.started_at),
+        escape(&summary.tool),
+        escape(&summary.started_at),
+        summary.duration_seconds,
+        if summary.open_model {
+            "open model: latency counts from each request's scheduled send time"
+        } else {
+            "closed model: latency counts from each request's send time"
+        }
+    );
+    out.push_str(&tiles(summary));
+    out.push_str("<h2>Over time</h2>\n");
+    let last_second = results
+        .timeseries
+        .iter()
+        .map(|row| row.second)
+        .max()
+        .unwrap_or(0) as f64;
+    for panel in panels::panels(results) {
+        out.push_str(&chart::panel_html(&panel, last_second));
+    }
+    out.push_str(&endpoint_table(summary));
+    out.push_str(&errors_table(summary));
+    out.push_str(&thresholds_table(summary));
+    out.push_str(&checks_table(summary));
+    out.push_str("</body></html>\n");
+    out
+}
+
+/// The headline figures of the run.
+fn tiles(summary: &Summary) -> String {
+    let t = &summary.totals;
+    let tiles = [
+        ("requests", count(t.requests)),
+        (
+            "failed",
+            format!("{} ({:.2} %)", count(t.failures), t.failure_rate * 100.0),
+        ),
+        (
+            "requests/s",
+            format!("{:.1} avg · {} peak", t.rps_avg, count(t.rps_peak)),
+        ),
+        (
+            "latency p50 / p95 / p99",
+            format!(
+                "{} / {} / {} ms",
+                millis(t.latency.p50),
+                millis(t.latency.p95),
+                millis(t.latency.p99)
+            ),
+        ),
+        ("max VUs", count(t.max_vus)),
+        (
+            "iterations",
+            format!(
+                "{} · {} dropped",
+                count(t.iterations),
+                count(t.dropped_iterations)
+            ),
+        ),
+        (
+            "data",
+            format!(
+                "{} sent · {} received",
+                bytes(t.bytes_sent),
+                bytes(t.bytes_received)
+            ),
+        ),
+    ];
+    let mut out = String::from("<div class=\"tiles\">");
+    for (label, value) in tiles {
+        let _ = write!(
+            out,
+            "<div class=\"tile\"><div class=\"label\">{label}</div><div class=\"value\">{}</div></div>",
+            escape(&value)
+        );
+    }
+    out.push_str("</div>\n");
+    out
+}
+
+fn endpoint_table(summary: &Summary) -> String {
+    let mut out = String::from(
+        "<h2>Endpoints</h2>\n<table class=\"endpoints\"><thead><tr><th>scenario</th><th>endpoint</th>\
+         <th>status</th><th>count</th><th>requests/s</th><th>p50 ms</th><th>p95 ms</th>\
+         <th>p99 ms</th><th>max ms</th></tr></thead><tbody>",
+    );
+    for endpoint in &summary.endpoints {
+        let rate = if summary.duration_seconds > 0.0 {
+            endpoint.latency.count as f64 / summary.duration_seconds
+        } else {
+            0.0
+        };
+        let _ = write!(
+            out,
+            "<tr class=\"{}\"><td>{}</td><td>{} {}</td><td>{}</td><td>{}</td><td>{rate:.1}</td>\
+             <td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            if endpoint.failed { "failed" } else { "ok" },
+            escape(&endpoint.scenario),
+            escape(&endpoint.method),
+            escape(&endpoint.name),
+            escape(&endpoint.outcome),
+            count(endpoint.latency.count),
+            millis(endpoint.latency.p50),
+            millis(endpoint.latency.p95),
+            millis(endpoint.latency.p99),
+            millis(endpoint.latency.max),
+        );
+    }
+    out.push_str("</tbody></table>\n");
+    out
+}
+
+fn errors_table(summary: &Summary) -> String {
+    if summary.errors_by_kind.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(
+        "<h2>Errors by kind</h2>\n<table><thead><tr><th>kind</th><th>requests</th></tr></thead><tbody>",
+    );
+    for (kind, n) in &summary.errors_by_kind {
+        let _ = write!(
+            out,
+            "<tr class=\"failed\"><td>{}</td><td>{}</td></tr>",
+            escape(kind),
+            count(*n)
+        );
+    }
+    out.push_str("</tbody></table>\n");
+    out
+}
+
+fn thresholds_table(summary: &Summary) -> String {
+    if summary.thresholds.is_empty() {
+        return "<h2>Thresholds</h2>\n<p class=\"note\">The run had no thresholds.</p>\n".into();
+    }
+    let mut out = String::from(
+        "<h2>Thresholds</h2>\n<table class=\"thresholds\"><thead><tr><th></th><th>metric</th>\
+         <th>condition</th><th>observed</th></tr></thead><tbody>",
+    );
+    for threshold in &summary.thresholds {
+        let _ = write!(
+            out,
+            "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{:.4}</td></tr>",
+            if threshold.passed { "ok" } else { "failed" },
+            if threshold.passed { "✓" } else { "✗" },
+            escape(&threshold.metric),
+            escape(&threshold.condition),
+            threshold.observed
+        );
+    }
+    out.push_str("</tbody></table>\n");
+    out
+}
+
+fn checks_table(summary: &Summary) -> String {
+    if summary.checks.is_empty() {
+        return "<h2>Checks</h2>\n<p class=\"note\">The run had no checks.</p>\n".into();
+    }
+    let mut out = String::from(
+        "<h2>Checks</h2>\n<table class=\"checks\"><thead><tr><th></th><th>check</th><th>passed</th>\
+         <th>failed</th></tr></thead><tbody>",
+    );
+    for check in &summary.checks {
+        let ok = check.failed == 0;
+        let _ = write!(
+            out,
+            "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            if ok { "ok" } else { "failed" },
+            if ok { "✓" } else { "✗" },
+            escape(&check.name),
+            count(check.passed),
+            count(check.failed)
+        );
+    }
+    out.push_str("</tbody></table>\n");
+    out
+}
+
+const STYLE: &str = "\
+body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;margin:24px auto;\
+max-width:1000px;padding:0 16px;color:#222;background:#fff}\
+header p,.note{color:#555;font-size:14px}h1{margin-bottom:4px}h2{margin-top:32px}\
+.tiles{display:flex;flex-wrap:wrap;gap:12px}.tile{border:1px solid #ddd;border-radius:6px;padding:8px 12px}\
+.tile .label{font-size:12px;color:#666}.tile .value{font-size:16px;font-weight:600}\
+.panel{margin:16px 0 28px}.panel h3{margin:0 0 2px}.panel .note{margin:0 0 6px}\
+.legend{list-style:none;padding:0;margin:0 0 4px;display:flex;flex-wrap:wrap;gap:14px;font-size:13px}\
+.swatch{display:inline-block;width:14px;height:4px;margin-right:5px;vertical-align:middle}\
+.chart{width:100%;height:auto;display:block}\
+.chart .grid line{stroke:#e5e5e5;stroke-width:1}\
+.chart text{font-size:11px;fill:#666}.chart text.y{text-anchor:end}.chart text.x{text-anchor:middle}\
+.chart text.unit{text-anchor:middle}\
+.chart .line{fill:none;stroke-width:2;stroke-linejoin:round}\
+table{border-collapse:collapse;font-size:13px;width:100%}\
+th,td{border-bottom:1px solid #eee;padding:4px 8px;text-align:right}\
+th:nth-child(-n+3),td:nth-child(-n+3){text-align:left}\
+tr.failed td{color:#b00020}";
