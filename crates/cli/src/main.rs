@@ -2,6 +2,7 @@
 
 mod args;
 mod commands;
+mod files;
 mod signals;
 
 use std::process::ExitCode;
@@ -26,6 +27,12 @@ enum Command {
     Run(commands::run::RunArgs),
     /// Run the built-in stress service (/ping, /timeout, /heavy, /stress/cpu, /stress/memory).
     Serve(commands::serve::ServeArgs),
+    /// Simulate an autoscaling policy over a traffic shape, in virtual time.
+    Sim(commands::sim::SimArgs),
+    /// Search policy parameters: simulate a grid in parallel and rank it.
+    Sweep(commands::sweep::SweepArgs),
+    /// Price a fixed fleet, a weekly schedule or a simulated replica timeline.
+    Cost(commands::cost::CostArgs),
 }
 
 fn main() -> ExitCode {
@@ -45,6 +52,9 @@ fn main() -> ExitCode {
             Command::Quick(args) => commands::quick::run(args).await,
             Command::Run(args) => commands::run::run(args).await,
             Command::Serve(args) => commands::serve::run(args).await,
+            Command::Sim(args) => commands::sim::run(args),
+            Command::Sweep(args) => commands::sweep::run(args),
+            Command::Cost(args) => commands::cost::run(args),
         }
     });
     match result {

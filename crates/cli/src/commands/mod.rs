@@ -1,7 +1,10 @@
 //! One module per command.
 
+pub mod cost;
 pub mod demo;
 pub mod execute;
 pub mod quick;
 pub mod run;
 pub mod serve;
+pub mod sim;
+pub mod sweep;

@@ -1,0 +1,125 @@
+//! Billing: per-second billing of instance lifetimes with a minimum per launch, and the figures derived
+//! from a cost (saving against a fixed fleet, cost per million requests).
+
+use std::collections::VecDeque;
+
+use serde::{Deserialize, Serialize};
+
+/// Seconds billed at least for every launch (EC2 per-second billing has a 60 s minimum).
+pub const BILLING_MINIMUM: f64 = 60.0;
+
+/// One instance, billed from launch (pending included) to termination, in seconds since the start.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct InstanceLifetime {
+    pub launched: f64,
+    pub terminated: f64,
+}
+
+/// Which instances a scale-in removes first.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScaleInOrder {
+    /// The most recently launched first (pending ones before any in service), as Kubernetes does.
+    #[default]
+    Newest,
+    /// The longest running first.
+    Oldest,
+}
+
+impl ScaleInOrder {
+    /// Removes one instance from `fleet` (oldest first) in this order.
+    pub fn remove<T>(self, fleet: &mut VecDeque<T>) -> Option<T> {
+        match self {
+            Self::Newest => fleet.pop_back(),
+            Self::Oldest => fleet.pop_front(),
+        }
+    }
+}
+
+/// Seconds billed for `lifetimes`: each one's length, but at least [`BILLING_MINIMUM`].
+pub fn billed_seconds(lifetimes: &[InstanceLifetime]) -> f64 {
+    lifetimes
+        .iter()
+        .map(|l| (l.terminated - l.launched).max(BILLING_MINIMUM))
+        .sum()
+}
+
+/// Rebuilds instance lifetimes from a timeline of `(seconds, launched, terminated)` rows, removing
+/// instances in `order`; instances still running at `end` are billed until `end`.
+pub fn lifetimes_from_changes(
+    changes: impl IntoIterator<Item = (f64, u32, u32)>,
+    end: f64,
+    order: ScaleInOrder,
+) -> Vec<InstanceLifetime> {
+    let mut running = VecDeque::new();
+    let mut lifetimes = Vec::new();
+    for (at, launched, terminated) in changes {
+        for _ in 0..terminated {
+            if let Some(launched) = order.remove(&mut running) {
+                lifetimes.push(InstanceLifetime {
+                    launched,
+                    terminated: at,
+                });
+            }
+        }
+        running.extend(std::iter::repeat_n(at, launched as usize));
+    }
+    lifetimes.extend(running.into_iter().map(|launched| InstanceLifetime {
+        launched,
+        terminated: end,
+    }));
+    lifetimes
+}
+
+/// How much cheaper `dynamic` is than `fixed`, in percent of `fixed`.
+pub fn saving_percent(fixed: f64, dynamic: f64) -> f64 {
+    if fixed > 0.0 {
+        (fixed - dynamic) / fixed * 100.0
+    } else {
+        0.0
+    }
+}
+
+/// Cost per million requests served, when any were.
+pub fn cost_per_million(cost: f64, requests: f64) -> Option<f64> {
+    (requests > 0.0).then(|| cost / requests * 1e6)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn per_second_billing_with_a_minute_minimum() {
+        let lifetimes = [
+            InstanceLifetime {
+                launched: 0.0,
+                terminated: 3600.0,
+            },
+            InstanceLifetime {
+                launched: 100.0,
+                terminated: 110.0,
+            },
+        ];
+        assert_eq!(billed_seconds(&lifetimes), 3660.0);
+    }
+
+    #[test]
+    fn lifetimes_follow_the_scale_in_order() {
+        // Two at 0, one more at 60, one removed at 120, the rest run to 180.
+        let changes = [(0.0, 2, 0), (60.0, 1, 0), (120.0, 0, 1)];
+        let newest = lifetimes_from_changes(changes, 180.0, ScaleInOrder::Newest);
+        // The one launched at 60 lives 60 s; the first two 180 s each.
+        assert_eq!(billed_seconds(&newest), 60.0 + 180.0 * 2.0);
+        let oldest = lifetimes_from_changes(changes, 180.0, ScaleInOrder::Oldest);
+        // One of the first two lives 120 s, the other 180 s, the late one 120 s.
+        assert_eq!(billed_seconds(&oldest), 120.0 + 180.0 + 120.0);
+    }
+
+    #[test]
+    fn saving_and_cost_per_million() {
+        assert!((saving_percent(467.712, 227.1744) - 51.428_571_428_571).abs() < 1e-9);
+        assert_eq!(cost_per_million(2.0, 4_000_000.0), Some(0.5));
+        assert_eq!(cost_per_million(2.0, 0.0), None);
+    }
+}

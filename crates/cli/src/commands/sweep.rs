@@ -1,0 +1,170 @@
+//! `scalelab sweep`: a grid of policy parameters simulated in parallel, ranked by an objective
+//! under a constraint; prints the top rows and writes the full table as CSV.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{ArgGroup, Args};
+use scalelab_scaling::{Objective, Summary, Sweep, SweepRow, parse_range, sweep};
+
+use crate::commands::sim::{Scenario, name_value};
+use crate::files::{print_table, usd, write_atomically};
+
+#[derive(Args)]
+#[command(group(ArgGroup::new("objective").required(true).args(["maximize", "minimize"])))]
+pub struct SweepArgs {
+    #[command(flatten)]
+    scenario: Scenario,
+    /// A grid parameter: NAME=FROM..TO[:STEP] or NAME=A,B,C (repeatable; the first varies slowest).
+    #[arg(long = "param", value_name = "NAME=RANGE", value_parser = name_value, required = true)]
+    params: Vec<(String, String)>,
+    /// A parameter computed from others, e.g. 'lower_threshold=round(upper_threshold*0.7)' (repeatable).
+    #[arg(long = "derive", value_name = "NAME=EXPR", value_parser = name_value)]
+    derived: Vec<(String, String)>,
+    /// Only rank rows for which this is true, e.g. 'max_cpu<50'.
+    #[arg(long = "where", value_name = "EXPR")]
+    constraint: Option<String>,
+    /// Rank by this summary figure, highest first.
+    #[arg(long, value_name = "FIGURE")]
+    maximize: Option<String>,
+    /// Rank by this summary figure, lowest first.
+    #[arg(long, value_name = "FIGURE")]
+    minimize: Option<String>,
+    /// Rows to print.
+    #[arg(long, default_value_t = 10)]
+    top: usize,
+    /// Where to write the full table.
+    #[arg(long, default_value = "results/sweep.csv")]
+    out: PathBuf,
+}
+
+pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
+    let loaded = args.scenario.load()?;
+    let params = args
+        .params
+        .iter()
+        .map(|(name, range)| {
+            parse_range(range)
+                .map(|values| (name.clone(), values))
+                .map_err(anyhow::Error::msg)
+                .with_context(|| format!("--param {name}={range}"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let objective = match (&args.maximize, &args.minimize) {
+        (Some(figure), _) => Objective {
+            figure: figure.clone(),
+            maximize: true,
+        },
+        (None, Some(figure)) => Objective {
+            figure: figure.clone(),
+            maximize: false,
+        },
+        (None, None) => unreachable!("clap requires --maximize or --minimize"),
+    };
+    let spec = Sweep {
+        params,
+        derived: args.derived.clone(),
+        constraint: args.constraint.clone(),
+        objective,
+    };
+    let rows = sweep(
+        &loaded.policy,
+        &loaded.shape,
+        &loaded.model,
+        &loaded.config,
+        &spec,
+    )?;
+    write_atomically(&args.out, &table_csv(&spec, &rows))?;
+
+    let ranked = rows.iter().filter(|r| r.rank.is_some()).count();
+    let failed = rows.iter().filter(|r| r.error.is_some()).count();
+    println!(
+        "{} combinations simulated on {} threads; {ranked} meet {}{}",
+        rows.len(),
+        rayon::current_num_threads(),
+        args.constraint.as_deref().unwrap_or("no constraint"),
+        if failed > 0 {
+            format!("; {failed} are not valid policies (see the CSV)")
+        } else {
+            String::new()
+        }
+    );
+    let direction = if spec.objective.maximize {
+        "highest"
+    } else {
+        "lowest"
+    };
+    println!("ranked by {}, {direction} first\n", spec.objective.figure);
+    let columns = spec.columns();
+    let mut headers = vec!["rank"];
+    headers.extend(&columns);
+    headers.extend(["max_cpu", "mean_cpu", "unserved", "inst_h", "events"]);
+    if loaded.config.usd_per_hour.is_some() {
+        headers.push("cost");
+    }
+    let printed: Vec<Vec<String>> = rows
+        .iter()
+        .take_while(|r| r.rank.is_some())
+        .take(args.top)
+        .map(|row| {
+            let s = row.summary.expect("ranked rows were simulated");
+            let mut cells = vec![row.rank.unwrap_or_default().to_string()];
+            cells.extend(row.values.iter().map(|v| format!("{v}")));
+            cells.extend([
+                format!("{:.1}", s.max_cpu),
+                format!("{:.1}", s.mean_cpu),
+                format!("{:.0}", s.unserved_requests),
+                format!("{:.2}", s.instance_hours),
+                s.scaling_events.to_string(),
+            ]);
+            cells.extend(s.cost.map(usd));
+            cells
+        })
+        .collect();
+    if printed.is_empty() {
+        println!("  no combination meets the constraint");
+    } else {
+        print_table(&headers, &printed);
+    }
+    println!("\nfull table: {}", args.out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Every row, ranked rows first: rank, parameters, whether the constraint holds, every figure, error.
+fn table_csv(spec: &Sweep, rows: &[SweepRow]) -> String {
+    let mut csv = String::from("rank,");
+    for column in spec.columns() {
+        let _ = write!(csv, "{column},");
+    }
+    csv += "meets_constraint,";
+    for figure in Summary::NAMES {
+        let _ = write!(csv, "{figure},");
+    }
+    csv += "error\n";
+    for row in rows {
+        let _ = write!(
+            csv,
+            "{},",
+            row.rank.map_or(String::new(), |r| r.to_string())
+        );
+        for value in &row.values {
+            let _ = write!(csv, "{value},");
+        }
+        let _ = write!(csv, "{},", row.meets_constraint);
+        for figure in Summary::NAMES {
+            let value = row
+                .summary
+                .and_then(|s| s.figures().into_iter().find(|(name, _)| *name == figure))
+                .map_or(String::new(), |(_, v)| format!("{v:.4}"));
+            let _ = write!(csv, "{value},");
+        }
+        let _ = writeln!(
+            csv,
+            "\"{}\"",
+            row.error.as_deref().unwrap_or("").replace('"', "'")
+        );
+    }
+    csv
+}

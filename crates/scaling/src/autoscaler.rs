@@ -1,0 +1,96 @@
+//! The Autoscaler: one policy's state machine, fed one observation at a time by the simulator (virtual
+//! clock) or by the live cluster (real clock).
+
+use std::time::Duration;
+
+use crate::policy::Rule;
+use crate::rules::hpa::HpaState;
+use crate::rules::simple::SimpleGroup;
+use crate::rules::step::StepGroup;
+use crate::rules::target_tracking::TargetTrackingState;
+use crate::rules::{Change, Limits};
+use crate::{Observation, Policy, PolicyError};
+
+/// What the Autoscaler wants after an observation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    /// Instances the group should have (in service plus pending).
+    pub desired: u32,
+    /// Why the capacity changes; `None` when `desired` equals the observed capacity.
+    pub reason: Option<String>,
+}
+
+/// Reads observations and decides the desired capacity; owns alarms, cooldowns, warm-up,
+/// stabilization windows and the min/max limits of its policy.
+#[derive(Debug, Clone)]
+pub struct Autoscaler {
+    policy: Policy,
+    limits: Limits,
+    rule: RuleState,
+}
+
+#[derive(Debug, Clone)]
+enum RuleState {
+    Simple(SimpleGroup),
+    Step(StepGroup),
+    TargetTracking(TargetTrackingState),
+    Hpa(HpaState),
+}
+
+impl Autoscaler {
+    /// An Autoscaler for a valid policy.
+    pub fn new(policy: Policy) -> Result<Self, PolicyError> {
+        policy.validate()?;
+        let rule = match policy.rule()? {
+            Rule::Simple(policies) => RuleState::Simple(SimpleGroup::new(policies)),
+            Rule::Beanstalk(beanstalk) => RuleState::Simple(SimpleGroup::beanstalk(beanstalk)),
+            Rule::Step(policies) => RuleState::Step(StepGroup::new(policies, policy.startup)),
+            Rule::TargetTracking(config) => {
+                RuleState::TargetTracking(TargetTrackingState::new(config, policy.startup))
+            }
+            Rule::Hpa(config) => RuleState::Hpa(HpaState::new(config)),
+        };
+        Ok(Self {
+            limits: Limits {
+                min: policy.min,
+                max: policy.max,
+            },
+            policy,
+            rule,
+        })
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// Reads one observation made at `now` (time since the start) and decides the desired capacity.
+    pub fn observe(&mut self, now: Duration, observation: &Observation) -> Decision {
+        let (now, limits) = (now, self.limits);
+        let change = match &mut self.rule {
+            RuleState::Simple(group) => group.evaluate(now, observation, limits),
+            RuleState::Step(group) => group.evaluate(now, observation, limits),
+            RuleState::TargetTracking(state) => state.evaluate(now, observation, limits),
+            RuleState::Hpa(state) => state.evaluate(now, observation, limits),
+        };
+        let current = observation.capacity();
+        match change {
+            Some(Change { desired, reason }) => Decision {
+                desired,
+                reason: Some(reason),
+            },
+            None => {
+                let desired = limits.clamp(i64::from(current));
+                Decision {
+                    desired,
+                    reason: (desired != current).then(|| {
+                        format!(
+                            "capacity {current} outside min {} .. max {}",
+                            limits.min, limits.max
+                        )
+                    }),
+                }
+            }
+        }
+    }
+}

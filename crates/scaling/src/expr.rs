@@ -1,0 +1,126 @@
+//! Sweep expressions (`round(upper_threshold*0.7)`, `max_cpu<50`), evaluated with evalexpr. Every
+//! variable is a float; `round` rounds half to even, as Python's does (10.5 -> 10, 11.5 -> 12).
+
+use evalexpr::{
+    ContextWithMutableFunctions, ContextWithMutableVariables, EvalexprError, Function,
+    HashMapContext, Node, Value,
+};
+
+/// A parsed expression and its text.
+#[derive(Debug, Clone)]
+pub struct Expression {
+    text: String,
+    tree: Node,
+}
+
+impl Expression {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let tree = evalexpr::build_operator_tree(text).map_err(|e| format!("'{text}': {e}"))?;
+        Ok(Self {
+            text: text.to_owned(),
+            tree,
+        })
+    }
+
+    /// The names the expression reads.
+    pub fn variables(&self) -> impl Iterator<Item = &str> {
+        self.tree.iter_variable_identifiers()
+    }
+
+    /// The value as a number.
+    pub fn number(&self, variables: &[(&str, f64)]) -> Result<f64, String> {
+        let value = self.eval(variables)?;
+        value
+            .as_number()
+            .map_err(|_| format!("'{}' gives {value}, not a number", self.text))
+    }
+
+    /// The value as true or false.
+    pub fn boolean(&self, variables: &[(&str, f64)]) -> Result<bool, String> {
+        let value = self.eval(variables)?;
+        value
+            .as_boolean()
+            .map_err(|_| format!("'{}' gives {value}, not true or false", self.text))
+    }
+
+    fn eval(&self, variables: &[(&str, f64)]) -> Result<Value, String> {
+        let mut context = HashMapContext::new();
+        let fail = |e: EvalexprError| format!("'{}': {e}", self.text);
+        context
+            .set_function("round".into(), Function::new(round_half_even))
+            .map_err(fail)?;
+        for (name, value) in variables {
+            context
+                .set_value((*name).into(), Value::Float(*value))
+                .map_err(fail)?;
+        }
+        self.tree.eval_with_context(&context).map_err(fail)
+    }
+}
+
+fn round_half_even(argument: &Value) -> evalexpr::EvalexprResult<Value> {
+    Ok(Value::Float(argument.as_number()?.round_ties_even()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_is_half_to_even_like_python() {
+        let lower = Expression::parse("round(upper_threshold*0.7)").unwrap();
+        // 15 x 0.7 = 10.5 -> 10; 25 x 0.7 = 17.5 -> 18; 21 x 0.7 = 14.7 -> 15; 11 x 0.7 = 7.7 -> 8.
+        for (upper, expected) in [
+            (15.0, 10.0),
+            (25.0, 18.0),
+            (21.0, 15.0),
+            (11.0, 8.0),
+            (34.0, 24.0),
+        ] {
+            assert_eq!(
+                lower.number(&[("upper_threshold", upper)]),
+                Ok(expected),
+                "upper {upper}"
+            );
+        }
+        assert_eq!(
+            Expression::parse("round(2.5)").unwrap().number(&[]),
+            Ok(2.0)
+        );
+        assert_eq!(
+            Expression::parse("round(-0.5)").unwrap().number(&[]),
+            Ok(-0.0)
+        );
+    }
+
+    #[test]
+    fn constraints_and_errors() {
+        let constraint = Expression::parse("max_cpu<50 && scaling_events <= 10").unwrap();
+        assert_eq!(
+            constraint.boolean(&[("max_cpu", 49.9), ("scaling_events", 10.0)]),
+            Ok(true)
+        );
+        assert_eq!(
+            constraint.boolean(&[("max_cpu", 50.0), ("scaling_events", 1.0)]),
+            Ok(false)
+        );
+        let mut names: Vec<&str> = constraint.variables().collect();
+        names.sort();
+        assert_eq!(names, ["max_cpu", "scaling_events"]);
+        let dangling = Expression::parse("max_cpu <").and_then(|e| e.boolean(&[("max_cpu", 1.0)]));
+        assert!(dangling.unwrap_err().contains("'max_cpu <'"));
+        assert!(
+            Expression::parse("(max_cpu")
+                .unwrap_err()
+                .contains("'(max_cpu'")
+        );
+        let unknown = constraint.boolean(&[("max_cpu", 1.0)]).unwrap_err();
+        assert!(unknown.contains("scaling_events"), "{unknown}");
+        assert!(
+            Expression::parse("max_cpu + 1")
+                .unwrap()
+                .boolean(&[("max_cpu", 1.0)])
+                .is_err()
+        );
+    }
+}

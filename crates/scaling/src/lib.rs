@@ -1,0 +1,44 @@
+//! Autoscaling policies and the machinery around them, all pure: no I/O, no clock, no threads (the sweep
+//! alone runs simulations in parallel with rayon).
+//!
+//! - [`Policy`]: AWS simple, step and target tracking scaling, Kubernetes HPA v2, Elastic Beanstalk
+//!   triggers, with min / max / initial capacity and instance start-up time; YAML or JSON.
+//! - [`Autoscaler`]: `observe(now, &Observation) -> Decision`, the same for the simulator and the cluster.
+//! - [`simulate`]: a policy over a [`scalelab_shape::Shape`] of offered load with a capacity model.
+//! - [`sweep`]: a grid of policy parameters, simulated in parallel and ranked.
+
+mod adjustment;
+mod alarm;
+mod autoscaler;
+mod duration_serde;
+mod expr;
+mod observation;
+mod params;
+mod policy;
+mod rules;
+mod sim;
+mod suggest;
+mod sweep;
+
+pub use adjustment::{AdjustmentType, adjusted_capacity};
+pub use alarm::{Alarm, AlarmConfig, Comparison, Statistic};
+pub use autoscaler::{Autoscaler, Decision};
+pub use observation::{Metric, Observation};
+pub use params::{ParamValue, check_param, set_param, set_params};
+pub use policy::{
+    Beanstalk, Hpa, HpaBehavior, HpaPolicy, HpaPolicyKind, HpaRules, Policy, Rule, SelectPolicy,
+    SimpleScaling, StepAdjustment, StepScaling, TargetTracking,
+};
+pub use sim::{SimConfig, SimResult, Summary, TimelineRow, simulate};
+pub use sweep::{Objective, Sweep, SweepError, SweepRow, parse_range, sweep};
+
+/// Why a policy is not usable.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PolicyError {
+    #[error("policy file: {0}")]
+    Parse(String),
+    #[error("policy: {0}")]
+    Invalid(String),
+    #[error("parameter '{name}': {message}")]
+    Param { name: String, message: String },
+}

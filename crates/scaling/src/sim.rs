@@ -1,0 +1,420 @@
+//! The simulator: a policy over a shape of offered load, in virtual time, with a capacity model.
+//!
+//! The shape runs in steps of `step` seconds. For the step `[t, t + step)`:
+//! 1. **in service**: instances whose start-up has ended by `t` serve; the others are pending.
+//! 2. **serve and measure**: the mean offered load over the step is spread evenly over the instances in
+//!    service; the capacity model gives each one's CPU and the load above capacity is unserved.
+//! 3. **decide** at `t + step`: instances whose start-up ended by then are counted in service, and the
+//!    Autoscaler reads the step's measurement with those counts.
+//! 4. **launch or terminate** at `t + step`: launched instances are pending (billed, serving nothing)
+//!    until `t + step + startup`; terminated ones stop at once, in the policy's scale-in order.
+//!
+//! There is no decision after the last step. Each launch is billed per second, at least 60 s.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use scalelab_capacity::{InstanceLifetime, LinearCapacity, billed_seconds};
+use scalelab_shape::Shape;
+
+use crate::{Autoscaler, Observation, Policy, PolicyError};
+
+/// How to run a simulation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SimConfig {
+    /// Length of one step.
+    pub step: Duration,
+    /// The time unit of the shape's load rate (60 s for requests per minute).
+    pub per: Duration,
+    /// CPU % above which time counts as "above the limit".
+    pub cpu_limit: f64,
+    /// Price of one instance-hour, for the cost figure.
+    pub usd_per_hour: Option<f64>,
+    /// Keep a row per step (the sweep does not need them).
+    pub record_timeline: bool,
+}
+
+/// One step of the timeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimelineRow {
+    /// The step is `[start, end)`, in seconds.
+    pub start: f64,
+    pub end: f64,
+    /// Mean offered load over the step (in the shape's unit).
+    pub offered_load: f64,
+    pub in_service: u32,
+    pub pending: u32,
+    /// CPU % of each instance in service; `None` with none in service.
+    pub cpu_percent: Option<f64>,
+    pub served_load: f64,
+    pub unserved_load: f64,
+    /// Requests served and unserved during the step.
+    pub served_requests: f64,
+    pub unserved_requests: f64,
+    /// Capacity the Autoscaler wants at `end`.
+    pub desired: u32,
+    /// Instances launched and terminated at `end`.
+    pub launched: u32,
+    pub terminated: u32,
+    /// Why the capacity changed at `end`.
+    pub event: Option<String>,
+}
+
+/// The figures of a whole simulation.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Summary {
+    /// Simulated time, seconds.
+    pub duration: f64,
+    /// Highest CPU % of an instance in service in any step.
+    pub max_cpu: f64,
+    /// Time-weighted mean CPU % over the time with at least one instance in service.
+    pub mean_cpu: f64,
+    /// Seconds with CPU above the limit, or with load and no instance in service.
+    pub time_above_limit: f64,
+    pub offered_requests: f64,
+    pub served_requests: f64,
+    pub unserved_requests: f64,
+    /// Billed instance-hours (pending time included, 60 s minimum per launch).
+    pub instance_hours: f64,
+    /// Most instances at once (in service plus pending).
+    pub peak_instances: u32,
+    /// Times the Autoscaler changed the capacity.
+    pub scaling_events: u32,
+    /// `instance_hours x price`, when a price is known.
+    pub cost: Option<f64>,
+}
+
+impl Summary {
+    /// The figures by name, as sweep expressions and tables see them.
+    pub fn figures(&self) -> Vec<(&'static str, f64)> {
+        let mut figures = vec![
+            ("max_cpu", self.max_cpu),
+            ("mean_cpu", self.mean_cpu),
+            ("time_above_limit", self.time_above_limit),
+            ("offered_requests", self.offered_requests),
+            ("served_requests", self.served_requests),
+            ("unserved_requests", self.unserved_requests),
+            ("instance_hours", self.instance_hours),
+            ("peak_instances", f64::from(self.peak_instances)),
+            ("scaling_events", f64::from(self.scaling_events)),
+        ];
+        if let Some(cost) = self.cost {
+            figures.push(("cost", cost));
+        }
+        figures
+    }
+
+    /// Every figure name, `cost` included.
+    pub const NAMES: [&'static str; 10] = [
+        "max_cpu",
+        "mean_cpu",
+        "time_above_limit",
+        "offered_requests",
+        "served_requests",
+        "unserved_requests",
+        "instance_hours",
+        "peak_instances",
+        "scaling_events",
+        "cost",
+    ];
+}
+
+/// A simulation's outcome.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimResult {
+    pub timeline: Vec<TimelineRow>,
+    pub summary: Summary,
+    /// Every instance from launch to termination (or the end).
+    pub lifetimes: Vec<InstanceLifetime>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Instance {
+    launched: f64,
+    in_service_at: f64,
+}
+
+/// Simulates `policy` over `shape` with `model`; see the module documentation for the order of a step.
+pub fn simulate(
+    shape: &Shape,
+    model: &LinearCapacity,
+    policy: &Policy,
+    config: &SimConfig,
+) -> Result<SimResult, PolicyError> {
+    let step = config.step.as_secs_f64();
+    if step <= 0.0 {
+        return Err(PolicyError::Invalid("the step must be above 0".into()));
+    }
+    let per = config.per.as_secs_f64();
+    let end = shape.duration().as_secs_f64();
+    let startup = policy.startup.as_secs_f64();
+    let mut autoscaler = Autoscaler::new(policy.clone())?;
+    let mut fleet: VecDeque<Instance> = (0..policy.initial())
+        .map(|_| Instance {
+            launched: 0.0,
+            in_service_at: 0.0,
+        })
+        .collect();
+    let in_service = |fleet: &VecDeque<Instance>, t: f64| {
+        fleet.iter().filter(|i| i.in_service_at <= t).count() as u32
+    };
+    let mut load = LoadCursor::new(shape.points());
+    let mut timeline = Vec::new();
+    let mut lifetimes = Vec::new();
+    let mut summary = Summary {
+        duration: end,
+        peak_instances: fleet.len() as u32,
+        ..Summary::default()
+    };
+    let (mut cpu_seconds, mut measured_seconds) = (0.0, 0.0);
+    let steps = (end / step).ceil().max(1.0) as u64;
+    for index in 0..steps {
+        let start = index as f64 * step;
+        let stop = (start + step).min(end);
+        let length = stop - start;
+        let serving = in_service(&fleet, start);
+        let pending = fleet.len() as u32 - serving;
+        let offered = if length > 0.0 {
+            load.integral(start, stop) / length
+        } else {
+            shape.value(start)
+        };
+        let outcome = model.serve(offered, serving);
+        let to_requests = length / per;
+        summary.offered_requests += offered * to_requests;
+        summary.served_requests += outcome.served * to_requests;
+        summary.unserved_requests += outcome.unserved * to_requests;
+        match outcome.cpu_percent {
+            Some(cpu) => {
+                summary.max_cpu = summary.max_cpu.max(cpu);
+                cpu_seconds += cpu * length;
+                measured_seconds += length;
+                if cpu > config.cpu_limit {
+                    summary.time_above_limit += length;
+                }
+            }
+            None if offered > 0.0 => summary.time_above_limit += length,
+            None => {}
+        }
+
+        let last = index + 1 == steps;
+        let (mut launched, mut terminated, mut event) = (0, 0, None);
+        let mut desired = fleet.len() as u32;
+        if !last {
+            let now_in_service = in_service(&fleet, stop);
+            let observation = Observation {
+                in_service: now_in_service,
+                pending: fleet.len() as u32 - now_in_service,
+                cpu: outcome.cpu_percent,
+                memory: None,
+                requests_per_target: outcome.load_per_instance,
+                in_flight_per_target: None,
+            };
+            let decision = autoscaler.observe(Duration::from_secs_f64(stop), &observation);
+            desired = decision.desired;
+            while (fleet.len() as u32) < desired {
+                fleet.push_back(Instance {
+                    launched: stop,
+                    in_service_at: stop + startup,
+                });
+                launched += 1;
+            }
+            while fleet.len() as u32 > desired {
+                if let Some(instance) = policy.scale_in.remove(&mut fleet) {
+                    lifetimes.push(InstanceLifetime {
+                        launched: instance.launched,
+                        terminated: stop,
+                    });
+                    terminated += 1;
+                }
+            }
+            if launched + terminated > 0 {
+                summary.scaling_events += 1;
+                event = decision.reason;
+            }
+            summary.peak_instances = summary.peak_instances.max(fleet.len() as u32);
+        }
+        if config.record_timeline {
+            timeline.push(TimelineRow {
+                start,
+                end: stop,
+                offered_load: offered,
+                in_service: serving,
+                pending,
+                cpu_percent: outcome.cpu_percent,
+                served_load: outcome.served,
+                unserved_load: outcome.unserved,
+                served_requests: outcome.served * to_requests,
+                unserved_requests: outcome.unserved * to_requests,
+                desired,
+                launched,
+                terminated,
+                event,
+            });
+        }
+    }
+    lifetimes.extend(fleet.iter().map(|i| InstanceLifetime {
+        launched: i.launched,
+        terminated: end,
+    }));
+    summary.mean_cpu = if measured_seconds > 0.0 {
+        cpu_seconds / measured_seconds
+    } else {
+        0.0
+    };
+    summary.instance_hours = billed_seconds(&lifetimes) / 3600.0;
+    summary.cost = config
+        .usd_per_hour
+        .map(|price| summary.instance_hours * price);
+    Ok(SimResult {
+        timeline,
+        summary,
+        lifetimes,
+    })
+}
+
+/// Integrates a piecewise-linear shape over consecutive, non-decreasing intervals in amortized O(1).
+struct LoadCursor<'a> {
+    points: &'a [(f64, f64)],
+    segment: usize,
+}
+
+impl<'a> LoadCursor<'a> {
+    fn new(points: &'a [(f64, f64)]) -> Self {
+        Self { points, segment: 0 }
+    }
+
+    /// The integral of the shape over `[from, to]`; `from` never goes back between calls.
+    fn integral(&mut self, from: f64, to: f64) -> f64 {
+        let points = self.points;
+        while self.segment + 1 < points.len() && points[self.segment + 1].0 <= from {
+            self.segment += 1;
+        }
+        let mut total = 0.0;
+        let mut index = self.segment;
+        while index + 1 < points.len() && points[index].0 < to {
+            let ((t0, v0), (t1, v1)) = (points[index], points[index + 1]);
+            let (low, high) = (from.max(t0), to.min(t1));
+            if high > low && t1 > t0 {
+                let at = |t: f64| v0 + (v1 - v0) * (t - t0) / (t1 - t0);
+                total += (at(low) + at(high)) / 2.0 * (high - low);
+            }
+            index += 1;
+        }
+        total
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(step: u64) -> SimConfig {
+        SimConfig {
+            step: Duration::from_secs(step),
+            per: Duration::from_secs(60),
+            cpu_limit: 50.0,
+            usd_per_hour: Some(0.0104),
+            record_timeline: true,
+        }
+    }
+
+    fn beanstalk(startup: &str, cooldown: &str) -> Policy {
+        Policy::from_yaml(&format!(
+            "min: 1\nmax: 4\nstartup: {startup}\nbeanstalk:\n  period: 1m\n  breach_duration: 1m\n  \
+             upper_threshold: 60\n  lower_threshold: 20\n  cooldown: {cooldown}\n"
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_cursor_matches_the_shape_integral() {
+        let shape = scalelab_shape::parse_inline_stages("10m:30000,8m:150000,30m:150000", 30_000.0)
+            .unwrap();
+        let mut cursor = LoadCursor::new(shape.points());
+        for minute in 0..48 {
+            let (a, b) = (minute as f64 * 60.0, minute as f64 * 60.0 + 60.0);
+            let expected = shape.integral(b) - shape.integral(a);
+            assert!(
+                (cursor.integral(a, b) - expected).abs() < 1e-6,
+                "minute {minute}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_hand_checked_step_up_with_start_up_time() {
+        // 1 instance; 1 % CPU per rpm; 50 rpm for 2 min then 100 rpm for 4 min; start-up 2 min.
+        let shape = Shape::from_points(vec![
+            (0.0, 50.0),
+            (120.0, 50.0),
+            (120.0, 100.0),
+            (360.0, 100.0),
+        ])
+        .unwrap();
+        let model = LinearCapacity::new(1.0, 0.0).unwrap();
+        let result = simulate(&shape, &model, &beanstalk("2m", "0s"), &config(60)).unwrap();
+        let rows: Vec<(u32, u32, Option<f64>, u32, u32)> = result
+            .timeline
+            .iter()
+            .map(|r| {
+                (
+                    r.in_service,
+                    r.pending,
+                    r.cpu_percent,
+                    r.launched,
+                    r.terminated,
+                )
+            })
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                (1, 0, Some(50.0), 0, 0),  // 0-1 min: 50 % is between the thresholds
+                (1, 0, Some(50.0), 0, 0),  // 1-2
+                (1, 0, Some(100.0), 1, 0), // 2-3: 100 rpm on one: 100 %; launch at 3 min
+                (1, 1, Some(100.0), 0, 0), // 3-4: pending; the launch in progress blocks scaling
+                (1, 1, Some(100.0), 1, 0), // 4-5: at 5 min the first is in service, the launch
+                //                            completes, and this step's 100 % launches another
+                (2, 1, Some(50.0), 0, 0), // 5-6: last step, no decision
+            ]
+        );
+        let summary = result.summary;
+        assert_eq!(summary.max_cpu, 100.0);
+        assert!((summary.mean_cpu - 75.0).abs() < 1e-9);
+        assert_eq!(summary.time_above_limit, 180.0);
+        assert_eq!(summary.offered_requests, 100.0 + 400.0);
+        assert_eq!(summary.unserved_requests, 0.0);
+        // One instance 6 min, one from 3 to 6 min, one from 5 to 6: 10 instance-minutes.
+        assert!((summary.instance_hours - 10.0 / 60.0).abs() < 1e-12);
+        assert!((summary.cost.unwrap() - 10.0 / 60.0 * 0.0104).abs() < 1e-12);
+        assert_eq!((summary.scaling_events, summary.peak_instances), (2, 3));
+        assert!(
+            result.timeline[2]
+                .event
+                .as_deref()
+                .unwrap()
+                .starts_with("upper trigger: cpu 100.0 > 60")
+        );
+    }
+
+    #[test]
+    fn load_above_capacity_is_unserved_and_scale_in_bills_the_minimum() {
+        // 250 rpm on one instance at 1 % per rpm: 100 served, 150 unserved per minute.
+        let shape = Shape::constant(250.0, Duration::from_secs(120));
+        let model = LinearCapacity::new(1.0, 0.0).unwrap();
+        let result = simulate(&shape, &model, &beanstalk("0s", "0s"), &config(60)).unwrap();
+        assert_eq!(result.summary.unserved_requests, 150.0 + 50.0);
+        // Launched at 60 s with no start-up, it serves 60-120 s: 250 over 2 = 125 each, 25 unserved each.
+        assert_eq!(result.timeline[1].in_service, 2);
+        // A 10-second instance is billed 60 s.
+        let short = simulate(
+            &Shape::constant(250.0, Duration::from_secs(70)),
+            &model,
+            &beanstalk("0s", "0s"),
+            &config(60),
+        )
+        .unwrap();
+        assert!((short.summary.instance_hours * 3600.0 - (70.0 + 60.0)).abs() < 1e-9);
+    }
+}
