@@ -65,18 +65,38 @@ pub struct Event {
     pub detail: String,
 }
 
-/// The cluster's event log.
+/// The cluster's event log. Events before the clock starts (the start-up) are stamped when it
+/// starts, with negative seconds.
 #[derive(Debug)]
 pub struct EventLog {
-    zero: Mutex<Instant>,
     live: bool,
     inner: Mutex<Inner>,
 }
 
 #[derive(Debug)]
 struct Inner {
+    zero: Option<Instant>,
+    unstamped: Vec<(Instant, Event)>,
     events: Vec<Event>,
     csv: Option<csv::Writer<BufWriter<File>>>,
+}
+
+impl Inner {
+    fn stamp(&mut self, at: Instant, zero: Instant, mut event: Event) {
+        let seconds = if at >= zero {
+            (at - zero).as_secs_f64()
+        } else {
+            -(zero - at).as_secs_f64()
+        };
+        event.seconds = (seconds * 1000.0).round() / 1000.0;
+        if let Some(csv) = &mut self.csv {
+            let written = csv.serialize(&event).and_then(|()| Ok(csv.flush()?));
+            if let Err(error) = written {
+                tracing::warn!(%error, "cannot write events.csv");
+            }
+        }
+        self.events.push(event);
+    }
 }
 
 impl EventLog {
@@ -92,60 +112,56 @@ impl EventLog {
             None => None,
         };
         Ok(Self {
-            zero: Mutex::new(Instant::now()),
             live,
             inner: Mutex::new(Inner {
+                zero: None,
+                unstamped: Vec::new(),
                 events: Vec::new(),
                 csv,
             }),
         })
     }
 
-    /// Sets the clock's zero to now (when the cluster is ready and the load may begin).
+    /// Starts the clock now (when the cluster is ready and the load may begin).
     pub fn start_clock(&self) -> Instant {
-        let now = Instant::now();
-        *self.zero.lock().expect("clock lock") = now;
-        now
-    }
-
-    /// Seconds since the clock's zero.
-    pub fn seconds(&self) -> f64 {
-        let zero = *self.zero.lock().expect("clock lock");
-        let now = Instant::now();
-        if now >= zero {
-            (now - zero).as_secs_f64()
-        } else {
-            -(zero - now).as_secs_f64()
+        let zero = Instant::now();
+        let mut inner = self.inner.lock().expect("events lock");
+        inner.zero = Some(zero);
+        for (at, event) in std::mem::take(&mut inner.unstamped) {
+            inner.stamp(at, zero, event);
         }
+        zero
     }
 
     pub fn record(&self, group: &str, replica: Option<u64>, kind: EventKind, detail: String) {
+        let at = Instant::now();
         let event = Event {
-            seconds: (self.seconds() * 1000.0).round() / 1000.0,
+            seconds: 0.0,
             group: group.to_owned(),
             replica,
             kind,
             detail,
         };
-        if self.live {
-            let who = replica.map(|r| format!(" #{r}")).unwrap_or_default();
-            eprintln!(
-                "[{:>7.1}s] {}{who}: {} {}",
-                event.seconds, event.group, event.kind, event.detail
-            );
-        }
         tracing::debug!(?event, "cluster event");
         let mut inner = self.inner.lock().expect("events lock");
-        if let Some(csv) = &mut inner.csv {
-            let written = csv.serialize(&event).and_then(|()| Ok(csv.flush()?));
-            if let Err(error) = written {
-                tracing::warn!(%error, "cannot write events.csv");
-            }
+        if self.live {
+            let when = match inner.zero {
+                Some(zero) => format!("{:>7.1}s", at.saturating_duration_since(zero).as_secs_f64()),
+                None => "start-up".to_owned(),
+            };
+            let who = replica.map(|r| format!(" #{r}")).unwrap_or_default();
+            eprintln!(
+                "[{when}] {}{who}: {} {}",
+                event.group, event.kind, event.detail
+            );
         }
-        inner.events.push(event);
+        match inner.zero {
+            Some(zero) => inner.stamp(at, zero, event),
+            None => inner.unstamped.push((at, event)),
+        }
     }
 
-    /// Every event so far.
+    /// Every event stamped so far.
     pub fn events(&self) -> Vec<Event> {
         self.inner.lock().expect("events lock").events.clone()
     }

@@ -210,8 +210,9 @@ impl Cluster {
         self.status.borrow().clone()
     }
 
-    /// Waits for the next second's measurements.
+    /// Waits for the measurements of the next second to end.
     pub async fn next_second(&mut self) -> Vec<GroupStatus> {
+        self.status.mark_unchanged();
         let _ = self.status.changed().await;
         self.status.borrow_and_update().clone()
     }

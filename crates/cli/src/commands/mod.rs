@@ -1,5 +1,6 @@
 //! One module per command.
 
+pub mod cluster;
 pub mod cost;
 pub mod demo;
 pub mod execute;

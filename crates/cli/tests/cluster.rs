@@ -1,0 +1,262 @@
+//! The live cluster with real `scalelab serve` replicas on loopback: load balancing, path routing,
+//! self-healing after `kill -9`, CPU target tracking out and back in, and the `cluster` command.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use scalelab_cluster::{Cluster, ClusterConfig, ClusterOptions, EventKind, GroupStatus};
+
+async fn start(yaml: &str) -> Cluster {
+    let config = ClusterConfig::from_yaml(yaml).unwrap();
+    let options = ClusterOptions {
+        serve_program: PathBuf::from(env!("CARGO_BIN_EXE_scalelab")),
+        out: None,
+        metrics_addr: None,
+        live: true,
+    };
+    Cluster::start(config, options).await.unwrap()
+}
+
+/// Requests answered by each replica of `group`, by replica id.
+fn answered(statuses: &[GroupStatus], group: &str) -> BTreeMap<u64, u64> {
+    let status = statuses.iter().find(|s| s.name == group).unwrap();
+    status.replicas.iter().map(|r| (r.id, r.requests)).collect()
+}
+
+async fn get(client: &reqwest::Client, url: &str) -> u16 {
+    client
+        .get(url)
+        .send()
+        .await
+        .map(|r| r.status().as_u16())
+        .unwrap_or(0)
+}
+
+const FAST_CHECKS: &str =
+    "{interval: 200ms, timeout: 1s, healthy_threshold: 2, unhealthy_threshold: 2}";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn round_robin_spreads_evenly_and_path_rules_split_the_groups() {
+    let mut cluster = start(&format!(
+        "listen: 127.0.0.1:0
+groups:
+  - {{name: one, min: 3, max: 3, health_check: {FAST_CHECKS}}}
+  - {{name: two, min: 2, max: 2, health_check: {FAST_CHECKS}}}
+rules:
+  - {{path: /cluster1, group: one, strip_prefix: true}}
+  - {{path: /cluster2, group: two, strip_prefix: true}}
+"
+    ))
+    .await;
+    let client = reqwest::Client::new();
+    for _ in 0..300 {
+        assert_eq!(
+            get(&client, &format!("{}/cluster1/ping", cluster.url())).await,
+            200
+        );
+    }
+    for _ in 0..100 {
+        assert_eq!(
+            get(&client, &format!("{}/cluster2/ping", cluster.url())).await,
+            200
+        );
+    }
+    // No rule matches: the default group (the first) answers, unstripped (404 from the replica).
+    assert_eq!(
+        get(&client, &format!("{}/ping/x", cluster.url())).await,
+        404
+    );
+    let statuses = cluster.next_second().await;
+    let one = answered(&statuses, "one");
+    let two = answered(&statuses, "two");
+    eprintln!("round robin: one {one:?}, two {two:?}");
+    assert_eq!(one.values().sum::<u64>(), 301);
+    assert!(one.values().all(|&n| (100..=101).contains(&n)), "{one:?}");
+    assert_eq!(two.values().sum::<u64>(), 100);
+    assert!(two.values().all(|&n| n == 50), "{two:?}");
+    cluster.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn least_outstanding_requests_avoid_a_replica_stuck_on_a_slow_request() {
+    let mut cluster = start(&format!(
+        "listen: 127.0.0.1:0
+groups:
+  - name: sync
+    serve: --mode sync --workers 1
+    algorithm: least_outstanding_requests
+    min: 2
+    max: 2
+    health_check: {FAST_CHECKS}
+"
+    ))
+    .await;
+    let client = reqwest::Client::new();
+    let slow = tokio::spawn({
+        let (client, url) = (client.clone(), format!("{}/timeout?ms=2000", cluster.url()));
+        async move { get(&client, &url).await }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for _ in 0..20 {
+        assert_eq!(get(&client, &format!("{}/ping", cluster.url())).await, 200);
+    }
+    assert_eq!(slow.await.unwrap(), 200);
+    let counts = answered(&cluster.next_second().await, "sync");
+    eprintln!("least outstanding: {counts:?}");
+    // The replica busy with the slow request got nothing else; the other got all 20.
+    let mut spread: Vec<u64> = counts.values().copied().collect();
+    spread.sort();
+    assert_eq!(spread, [1, 20], "{counts:?}");
+    cluster.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_killed_with_sigkill_is_replaced_and_almost_no_request_fails() {
+    let mut cluster = start(&format!(
+        "listen: 127.0.0.1:0
+groups:
+  - {{name: web, min: 3, max: 3, startup_grace: 20s, health_check: {FAST_CHECKS}}}
+"
+    ))
+    .await;
+    let (sent, failed) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let running = Arc::new(AtomicBool::new(true));
+    let client = reqwest::Client::new();
+    let mut loaders = Vec::new();
+    for _ in 0..4 {
+        let (client, url) = (client.clone(), format!("{}/ping", cluster.url()));
+        let (sent, failed, running) = (sent.clone(), failed.clone(), running.clone());
+        loaders.push(tokio::spawn(async move {
+            while running.load(Ordering::Relaxed) {
+                if get(&client, &url).await != 200 {
+                    failed.fetch_add(1, Ordering::Relaxed);
+                }
+                sent.fetch_add(1, Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }));
+    }
+    let before = cluster.next_second().await;
+    let victim = before[0].replicas[0].clone();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(victim.pid as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    // Wait (boundedly) until three replicas are in service again, none of them the victim.
+    let mut healed = false;
+    for _ in 0..30 {
+        let status = cluster.next_second().await;
+        let web = &status[0];
+        if web.in_service == 3 && web.replicas.iter().all(|r| r.id != victim.id) {
+            healed = true;
+            break;
+        }
+    }
+    // Constant load a little longer on the healed group.
+    for _ in 0..2 {
+        cluster.next_second().await;
+    }
+    running.store(false, Ordering::Relaxed);
+    for loader in loaders {
+        loader.await.unwrap();
+    }
+    let (sent, failed) = (sent.load(Ordering::Relaxed), failed.load(Ordering::Relaxed));
+    let events = cluster.events();
+    cluster.shutdown().await;
+    let rate = failed as f64 / sent as f64 * 100.0;
+    eprintln!("kill -9: {failed} of {sent} requests failed ({rate:.3} %)");
+    assert!(healed, "{events:#?}");
+    assert!(sent > 200, "{sent}");
+    assert!(rate < 1.0, "{failed} of {sent} failed");
+    let about = |kind| {
+        events
+            .iter()
+            .any(|e| e.kind == kind && e.replica == Some(victim.id))
+    };
+    assert!(about(EventKind::Replace), "{events:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cpu_target_tracking_scales_sync_replicas_out_under_heavy_load_and_back_in() {
+    let mut cluster = start(&format!(
+        "listen: 127.0.0.1:0
+groups:
+  - name: api
+    serve: --mode sync --workers 1
+    min: 1
+    max: 3
+    vcpus: 1
+    health_check: {FAST_CHECKS}
+    deregistration_delay: 1s
+    stop_grace: 2s
+    policy:
+      target_tracking: {{metric: cpu, target: 30, period: 1s, warmup: 1s}}
+"
+    ))
+    .await;
+    let running = Arc::new(AtomicBool::new(true));
+    let client = reqwest::Client::new();
+    let mut loaders = Vec::new();
+    for _ in 0..3 {
+        let (client, url) = (client.clone(), format!("{}/heavy?ms=50", cluster.url()));
+        let running = running.clone();
+        loaders.push(tokio::spawn(async move {
+            while running.load(Ordering::Relaxed) {
+                get(&client, &url).await;
+            }
+        }));
+    }
+    let mut timeline = Vec::new();
+    let mut record = |status: &GroupStatus| {
+        timeline.push((status.in_service, status.desired, status.cpu_avg));
+    };
+    // Under load: wait (boundedly) for a scale-out to reach service.
+    let mut scaled_out = false;
+    for _ in 0..30 {
+        let status = cluster.next_second().await;
+        record(&status[0]);
+        if status[0].in_service >= 2 {
+            scaled_out = true;
+            break;
+        }
+    }
+    for _ in 0..3 {
+        record(&cluster.next_second().await[0]);
+    }
+    running.store(false, Ordering::Relaxed);
+    for loader in loaders {
+        loader.await.unwrap();
+    }
+    // Idle: 15 one-second datapoints below 90 % of the target, then back to min.
+    let mut scaled_in = false;
+    for _ in 0..40 {
+        let status = cluster.next_second().await;
+        record(&status[0]);
+        if status[0].in_service == 1 && status[0].draining == 0 {
+            scaled_in = true;
+            break;
+        }
+    }
+    let events = cluster.events();
+    cluster.shutdown().await;
+    let replicas: Vec<String> = timeline
+        .iter()
+        .map(|(in_service, desired, cpu)| {
+            format!("{in_service}/{desired}@{:.0}%", cpu.unwrap_or(0.0))
+        })
+        .collect();
+    eprintln!("in service/desired@cpu per second: {}", replicas.join(" "));
+    assert!(scaled_out && scaled_in, "{replicas:?}\n{events:#?}");
+    let reasons: Vec<&str> = events
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::ScaleOut | EventKind::ScaleIn))
+        .map(|e| e.detail.as_str())
+        .collect();
+    eprintln!("decisions: {reasons:#?}");
+    assert!(reasons.iter().any(|r| r.contains("target tracking")));
+    assert!(events.iter().any(|e| e.kind == EventKind::Drain));
+}
