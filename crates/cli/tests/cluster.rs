@@ -260,3 +260,136 @@ groups:
     assert!(reasons.iter().any(|r| r.contains("target tracking")));
     assert!(events.iter().any(|e| e.kind == EventKind::Drain));
 }
+
+fn scalelab() -> std::process::Command {
+    std::process::Command::new(env!("CARGO_BIN_EXE_scalelab"))
+}
+
+/// Whether process `pid` still exists (a zombie counts as gone).
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| !stat.contains(") Z "))
+}
+
+/// Process ids in `replicas.csv`.
+fn replica_pids(dir: &std::path::Path) -> Vec<u32> {
+    let text = std::fs::read_to_string(dir.join("replicas.csv")).unwrap_or_default();
+    let mut pids: Vec<u32> = text
+        .lines()
+        .skip(1)
+        .filter_map(|line| line.split(',').nth(3)?.parse().ok())
+        .collect();
+    pids.sort();
+    pids.dedup();
+    pids
+}
+
+const TWO_GROUPS_ON_ANY_PORT: &str = "listen: 127.0.0.1:0
+groups:
+  - {name: one, min: 2, max: 2, health_check: {interval: 200ms, healthy_threshold: 1}}
+  - {name: two, min: 1, max: 1, health_check: {interval: 200ms, healthy_threshold: 1}}
+rules:
+  - {path: /cluster1, group: one, strip_prefix: true}
+  - {path: /cluster2, group: two, strip_prefix: true}
+";
+
+#[test]
+fn the_cluster_command_runs_a_plan_through_the_balancer_and_leaves_no_process_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cluster.yaml");
+    std::fs::write(&file, TWO_GROUPS_ON_ANY_PORT).unwrap();
+    let out = dir.path().join("out");
+    let plan = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/cluster-two-groups-plan.yaml"
+    );
+    let output = scalelab()
+        .args([
+            "cluster",
+            file.to_str().unwrap(),
+            "--plan",
+            plan,
+            "--tail",
+            "1s",
+            "--quiet",
+        ])
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["totals"]["requests"], 2500);
+    assert_eq!(summary["totals"]["failures"], 0);
+    let groups = std::fs::read_to_string(out.join("cluster.csv")).unwrap();
+    assert!(
+        groups.starts_with("second,group,desired,in_service"),
+        "{groups}"
+    );
+    let requests: u64 = groups
+        .lines()
+        .skip(1)
+        .filter_map(|line| line.split(',').nth(9)?.parse::<u64>().ok())
+        .sum();
+    assert_eq!(requests, 2500, "{groups}");
+    let events = std::fs::read_to_string(out.join("events.csv")).unwrap();
+    assert_eq!(events.matches(",in_service,").count(), 3, "{events}");
+    let pids = replica_pids(&out);
+    assert_eq!(pids.len(), 3, "{pids:?}");
+    assert!(pids.iter().all(|&pid| !alive(pid)), "{pids:?}");
+}
+
+#[test]
+fn sigterm_stops_the_cluster_and_every_replica() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cluster.yaml");
+    std::fs::write(&file, TWO_GROUPS_ON_ANY_PORT).unwrap();
+    let out = dir.path().join("out");
+    let mut child = scalelab()
+        .arg("cluster")
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut pids = Vec::new();
+    for _ in 0..100 {
+        std::thread::sleep(Duration::from_millis(100));
+        pids = replica_pids(&out);
+        if pids.len() == 3 {
+            break;
+        }
+    }
+    assert_eq!(pids.len(), 3, "{pids:?}");
+    assert!(pids.iter().all(|&pid| alive(pid)));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}");
+    assert!(pids.iter().all(|&pid| !alive(pid)), "{pids:?}");
+}
+
+#[test]
+fn a_bad_cluster_file_exits_104_naming_file_line_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.yaml");
+    std::fs::write(
+        &file,
+        "groups:\n  - name: web\n    max: 2\n    healthcheck: {path: /health}\n",
+    )
+    .unwrap();
+    let output = scalelab().arg("cluster").arg(&file).output().unwrap();
+    assert_eq!(output.status.code(), Some(104));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("bad.yaml")
+            && stderr.contains("line 4")
+            && stderr.contains("did you mean `health_check`?"),
+        "{stderr}"
+    );
+}
