@@ -340,8 +340,9 @@ fn the_cluster_command_runs_a_plan_through_the_balancer_and_leaves_no_process_be
     assert!(pids.iter().all(|&pid| !alive(pid)), "{pids:?}");
 }
 
-#[test]
-fn sigterm_stops_the_cluster_and_every_replica() {
+/// Starts `scalelab cluster` without a plan, sends it `signal` once its replicas run, and returns
+/// whether it exited successfully and whether every replica is gone (waiting up to 10 s for them).
+fn stop_with(signal: nix::sys::signal::Signal) -> (bool, Vec<u32>) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("cluster.yaml");
     std::fs::write(&file, TWO_GROUPS_ON_ANY_PORT).unwrap();
@@ -364,14 +365,28 @@ fn sigterm_stops_the_cluster_and_every_replica() {
     }
     assert_eq!(pids.len(), 3, "{pids:?}");
     assert!(pids.iter().all(|&pid| alive(pid)));
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(child.id() as i32),
-        nix::sys::signal::Signal::SIGTERM,
-    )
-    .unwrap();
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), signal).unwrap();
     let status = child.wait().unwrap();
-    assert!(status.success(), "{status}");
-    assert!(pids.iter().all(|&pid| !alive(pid)), "{pids:?}");
+    for _ in 0..100 {
+        if pids.iter().all(|&pid| !alive(pid)) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let left = pids.into_iter().filter(|&pid| alive(pid)).collect();
+    (status.success(), left)
+}
+
+#[test]
+fn sigterm_stops_the_cluster_and_every_replica() {
+    let (success, left) = stop_with(nix::sys::signal::Signal::SIGTERM);
+    assert!(success && left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn sigkill_of_scalelab_still_stops_every_embedded_replica() {
+    let (_, left) = stop_with(nix::sys::signal::Signal::SIGKILL);
+    assert!(left.is_empty(), "{left:?}");
 }
 
 #[test]

@@ -436,6 +436,17 @@ rules:
     }
 
     #[test]
+    fn the_examples_read() {
+        for text in [
+            include_str!("../../../examples/cluster-two-groups.yaml"),
+            include_str!("../../../examples/cluster-autoscaled.yaml"),
+        ] {
+            let config = ClusterConfig::from_yaml(text).unwrap();
+            assert!(config.groups.iter().all(|g| g.initial() >= 1));
+        }
+    }
+
+    #[test]
     fn errors_name_the_line_the_field_and_the_nearest_name() {
         let typo = ClusterConfig::from_yaml("groups:\n  - name: a\n    max: 2\n    vcpu: 1\n")
             .unwrap_err();

@@ -68,6 +68,9 @@ pub fn command_line(
             "serve".into(),
             "--listen".into(),
             format!("127.0.0.1:{port}"),
+            // The replica stops if this process dies without stopping it (SIGKILL, crash).
+            "--parent-pid".into(),
+            std::process::id().to_string(),
         ]
         .into_iter()
         .chain(group.serve.iter().cloned())
