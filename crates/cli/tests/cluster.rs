@@ -261,6 +261,52 @@ groups:
     assert!(events.iter().any(|e| e.kind == EventKind::Drain));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_balancer_answers_504_502_and_503_as_an_alb_does_and_counts_each() {
+    let mut cluster = start(
+        "listen: 127.0.0.1:0
+groups:
+  - name: lone
+    min: 1
+    max: 1
+    backend_timeout: 300ms
+    health_check: {interval: 200ms, timeout: 1s, healthy_threshold: 2, unhealthy_threshold: 2}
+",
+    )
+    .await;
+    let client = reqwest::Client::new();
+    let base = cluster.url();
+    let url = |path: &str| format!("{base}{path}");
+    assert_eq!(get(&client, &url("/timeout?ms=2000")).await, 504);
+    let first = cluster.next_second().await[0].clone();
+    let lone = first.replicas[0].clone();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(lone.pid as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Refused with no other backend to retry on, then out of rotation: nothing healthy.
+    assert_eq!(get(&client, &url("/ping")).await, 502);
+    assert_eq!(get(&client, &url("/ping")).await, 503);
+    let mut counted = (first.gateway_timeout, first.bad_gateway, first.unavailable);
+    let mut replaced = false;
+    for _ in 0..20 {
+        let status = &cluster.next_second().await[0];
+        counted.0 += status.gateway_timeout;
+        counted.1 += status.bad_gateway;
+        counted.2 += status.unavailable;
+        if status.in_service == 1 && status.replicas[0].id != lone.id {
+            replaced = true;
+            break;
+        }
+    }
+    assert!(replaced, "{:#?}", cluster.events());
+    assert_eq!(get(&client, &url("/ping")).await, 200);
+    cluster.shutdown().await;
+    assert_eq!(counted, (1, 1, 1), "504, 502, 503");
+}
+
 fn scalelab() -> std::process::Command {
     std::process::Command::new(env!("CARGO_BIN_EXE_scalelab"))
 }
