@@ -63,13 +63,16 @@ impl Controller {
             .collect();
         let usage = usage_by_process_group(&process_groups);
         let host_memory = host_memory_bytes();
-        let since_zero = now - zero;
+        // The second measured, [second, second + 1) on the cluster's clock; its end is the `now` the
+        // autoscaler sees, exactly, so that its alarms' periods fill one sample each despite timer jitter.
+        let second = (now - zero).as_secs_f64().round().max(1.0) as u64 - 1;
+        let end_of_second = Duration::from_secs(second + 1);
         let mut statuses = Vec::with_capacity(self.groups.len());
         for (group, autoscaler) in self.groups.iter_mut().zip(&mut self.autoscalers) {
             let (mut status, observation) =
                 group.measure(now, &usage, elapsed.as_secs_f64(), host_memory);
             if let Some(autoscaler) = autoscaler {
-                let decision = autoscaler.observe(since_zero, &observation);
+                let decision = autoscaler.observe(end_of_second, &observation);
                 if decision.desired != group.desired {
                     let kind = if decision.desired > group.desired {
                         EventKind::ScaleOut
@@ -87,7 +90,6 @@ impl Controller {
             status.desired = group.desired;
             statuses.push(status);
         }
-        let second = since_zero.as_secs_f64().round().max(1.0) as u64 - 1;
         if let Some(recorder) = &mut self.recorder
             && let Err(error) = recorder.push(second, &statuses)
         {

@@ -114,6 +114,30 @@ impl Backend {
     }
 }
 
+/// Counts of one group's answers: since the start, or over one second.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub requests: u64,
+    pub errors: u64,
+    pub bad_gateway: u64,
+    pub unavailable: u64,
+    pub gateway_timeout: u64,
+}
+
+impl std::ops::Sub for Counts {
+    type Output = Counts;
+
+    fn sub(self, before: Counts) -> Counts {
+        Counts {
+            requests: self.requests - before.requests,
+            errors: self.errors - before.errors,
+            bad_gateway: self.bad_gateway - before.bad_gateway,
+            unavailable: self.unavailable - before.unavailable,
+            gateway_timeout: self.gateway_timeout - before.gateway_timeout,
+        }
+    }
+}
+
 /// Counters of one group's traffic through the load balancer, since the start.
 #[derive(Debug, Default)]
 pub struct PoolCounters {
@@ -126,6 +150,19 @@ pub struct PoolCounters {
     pub unavailable: AtomicU64,
     /// Answered by the load balancer: the backend did not answer within `backend_timeout`.
     pub gateway_timeout: AtomicU64,
+}
+
+impl PoolCounters {
+    /// The counts now.
+    pub fn read(&self) -> Counts {
+        Counts {
+            requests: self.requests.load(Ordering::Relaxed),
+            errors: self.errors.load(Ordering::Relaxed),
+            bad_gateway: self.bad_gateway.load(Ordering::Relaxed),
+            unavailable: self.unavailable.load(Ordering::Relaxed),
+            gateway_timeout: self.gateway_timeout.load(Ordering::Relaxed),
+        }
+    }
 }
 
 /// The backends of one group (its target group).

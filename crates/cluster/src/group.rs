@@ -4,13 +4,12 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use scalelab_scaling::Observation;
 use tokio::task::JoinSet;
 
-use crate::balancer::{BackendClient, Health, Pool};
+use crate::balancer::{BackendClient, Counts, Health, Pool};
 use crate::config::GroupConfig;
 use crate::events::{EventKind, EventLog};
 use crate::health::check_until_stopped;
@@ -65,7 +64,8 @@ pub struct GroupRuntime {
     pub desired: u32,
     replicas: Vec<Replica>,
     meters: HashMap<u64, CpuMeter>,
-    totals: [u64; 5],
+    /// The pool's counts at the last measurement.
+    counted: Counts,
     serve_program: PathBuf,
     client: BackendClient,
     events: Arc<EventLog>,
@@ -85,7 +85,7 @@ impl GroupRuntime {
             pool,
             replicas: Vec::new(),
             meters: HashMap::new(),
-            totals: [0; 5],
+            counted: Counts::default(),
             serve_program,
             client,
             events,
@@ -287,20 +287,9 @@ impl GroupRuntime {
                 in_flight,
             });
         }
-        let counters = &self.pool.counters;
-        let totals = [
-            counters.requests.load(Ordering::Relaxed),
-            counters.errors.load(Ordering::Relaxed),
-            counters.bad_gateway.load(Ordering::Relaxed),
-            counters.unavailable.load(Ordering::Relaxed),
-            counters.gateway_timeout.load(Ordering::Relaxed),
-        ];
-        let delta: Vec<u64> = totals
-            .iter()
-            .zip(self.totals)
-            .map(|(now, before)| now - before)
-            .collect();
-        self.totals = totals;
+        let counts = self.pool.counters.read();
+        let second = counts - self.counted;
+        self.counted = counts;
         let latency = self.pool.take_latency();
         let in_service = self.in_service();
         let per_target = |value: f64| (in_service > 0).then(|| value / f64::from(in_service));
@@ -315,7 +304,7 @@ impl GroupRuntime {
                     .map_or(host_memory_bytes as f64, |mib| mib * 1024.0 * 1024.0);
                 avg / size * 100.0
             }),
-            requests_per_target: per_target(delta[0] as f64 / elapsed_seconds.max(1e-3)),
+            requests_per_target: per_target(second.requests as f64 / elapsed_seconds.max(1e-3)),
             in_flight_per_target: per_target(in_flight_sum as f64),
         };
         let status = GroupStatus {
@@ -327,11 +316,11 @@ impl GroupRuntime {
             cpu_avg: observation.cpu,
             memory_avg_bytes: per_target(memory_sum),
             memory_avg: observation.memory,
-            requests: delta[0],
-            errors: delta[1],
-            bad_gateway: delta[2],
-            unavailable: delta[3],
-            gateway_timeout: delta[4],
+            requests: second.requests,
+            errors: second.errors,
+            bad_gateway: second.bad_gateway,
+            unavailable: second.unavailable,
+            gateway_timeout: second.gateway_timeout,
             in_flight: in_flight_sum,
             latency_p50_ms: latency.percentile(50.0),
             latency_p95_ms: latency.percentile(95.0),
