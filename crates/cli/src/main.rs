@@ -37,6 +37,8 @@ enum Command {
     Sweep(commands::sweep::SweepArgs),
     /// Price a fixed fleet, a weekly schedule or a simulated replica timeline.
     Cost(commands::cost::CostArgs),
+    /// Replicas behind an L7 load balancer, scaled by their policies; with --plan, load through it.
+    Cluster(commands::cluster::ClusterArgs),
 }
 
 fn main() -> ExitCode {
@@ -61,6 +63,7 @@ fn main() -> ExitCode {
             Command::Sim(args) => commands::sim::run(args),
             Command::Sweep(args) => commands::sweep::run(args),
             Command::Cost(args) => commands::cost::run(args),
+            Command::Cluster(args) => commands::cluster::run(args).await,
         }
     });
     match result {

@@ -98,9 +98,10 @@ pub struct StepAdjustment {
     pub adjustment: f64,
 }
 
-/// AWS target tracking: keep `metric` near `target`. Scales out when 3 one-minute datapoints in a row
-/// are above the target, to `ceil(in service x metric / target)`; scales in the same way only after 15
-/// one-minute datapoints in a row below 90 % of the target and never while an instance warms up.
+/// AWS target tracking: keep `metric` near `target`. Scales out when 3 datapoints (of `period`, one
+/// minute on AWS) in a row are above the target, to `ceil(in service x metric / target)`; scales in the
+/// same way only after 15 datapoints in a row below 90 % of the target and never while an instance
+/// warms up.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TargetTracking {
@@ -111,6 +112,10 @@ pub struct TargetTracking {
     pub warmup: Duration,
     #[serde(default)]
     pub disable_scale_in: bool,
+    /// Length of one datapoint of the two alarms: one minute on AWS; shorter to watch a live
+    /// cluster scale within seconds.
+    #[serde(default = "one_minute", with = "crate::duration_serde")]
+    pub period: Duration,
 }
 
 /// Kubernetes HPA v2 with one resource or pods metric.
@@ -224,6 +229,9 @@ fn minus_one() -> i32 {
 }
 fn hpa_tolerance() -> f64 {
     0.1
+}
+fn one_minute() -> Duration {
+    Duration::from_secs(60)
 }
 fn fifteen_seconds() -> Duration {
     Duration::from_secs(15)
@@ -339,7 +347,12 @@ impl Policy {
                     }
                 }
             }
-            Rule::TargetTracking(t) => positive("target_tracking.target", t.target)?,
+            Rule::TargetTracking(t) => {
+                positive("target_tracking.target", t.target)?;
+                if t.period.is_zero() {
+                    return invalid("target_tracking.period must be above 0".into());
+                }
+            }
             Rule::Hpa(h) => {
                 positive("hpa.target", h.target)?;
                 if h.sync_period.is_zero() {

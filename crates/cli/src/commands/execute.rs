@@ -47,8 +47,20 @@ pub struct ExecArgs {
     pub junit: Option<PathBuf>,
 }
 
+/// More Prometheus text to serve beside the run's own metrics (the cluster's gauges).
+pub type ExtraMetrics = Arc<dyn Fn() -> String + Send + Sync>;
+
 /// Runs `plan` and reports it; returns the exit code.
 pub async fn execute(plan: Plan, args: &ExecArgs) -> anyhow::Result<ExitCode> {
+    execute_with(plan, args, None).await
+}
+
+/// [`execute`], with `extra` metrics served at `--metrics-addr` after the run's own.
+pub async fn execute_with(
+    plan: Plan,
+    args: &ExecArgs,
+    extra: Option<ExtraMetrics>,
+) -> anyhow::Result<ExitCode> {
     for warning in &plan.warnings {
         eprintln!("warning: {warning}");
     }
@@ -96,7 +108,7 @@ pub async fn execute(plan: Plan, args: &ExecArgs) -> anyhow::Result<ExitCode> {
         None => None,
     };
     let exporter = match args.metrics_addr {
-        Some(addr) => Some(serve_metrics(addr, &compiled).await?),
+        Some(addr) => Some(serve_metrics(addr, &compiled, extra).await?),
         None => None,
     };
     let mut observer = Console::new(writer, &compiled, args.quiet, exporter);
@@ -151,6 +163,7 @@ fn write_junit(path: &Path, summary: &scalelab_metrics::Summary) -> anyhow::Resu
 async fn serve_metrics(
     addr: SocketAddr,
     plan: &CompiledPlan,
+    extra: Option<ExtraMetrics>,
 ) -> anyhow::Result<Arc<PrometheusExporter>> {
     let exporter = Arc::new(PrometheusExporter::new(
         plan.endpoints.clone(),
@@ -164,13 +177,20 @@ async fn serve_metrics(
         "/metrics",
         axum::routing::get(move || {
             let exporter = shared.clone();
+            let extra = extra.clone();
             async move {
+                let mut text = exporter.render();
+                if let Some(extra) = extra {
+                    // One exposition: the first part's end-of-file marker goes, the second's stays.
+                    text.truncate(text.rfind("# EOF").unwrap_or(text.len()));
+                    text += &extra();
+                }
                 (
                     [(
                         axum::http::header::CONTENT_TYPE,
                         "application/openmetrics-text; version=1.0.0; charset=utf-8",
                     )],
-                    exporter.render(),
+                    text,
                 )
             }
         }),

@@ -36,6 +36,9 @@ pub struct ServeArgs {
     /// How long in-flight requests may finish after Ctrl-C or SIGTERM.
     #[arg(long, value_parser = crate::args::duration, default_value = "10s")]
     grace: Duration,
+    /// Stop (as on SIGTERM) when process PID, the parent, dies: how `scalelab cluster` starts replicas.
+    #[arg(long, hide = true, value_name = "PID")]
+    parent_pid: Option<u32>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -68,6 +71,13 @@ impl ServeArgs {
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    if let Some(parent) = args.parent_pid {
+        nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGTERM)?;
+        if nix::unistd::getppid().as_raw() as u32 != parent {
+            // The parent died before the death signal was armed.
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
     let config = args.config();
     if !config.listen.ip().is_loopback() && config.token.is_none() {
         tracing::warn!(

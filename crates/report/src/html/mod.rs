@@ -2,6 +2,7 @@
 //! with the run's charts over time and the tables of its summary.
 
 mod chart;
+mod cluster_panels;
 mod panels;
 
 use std::fmt::Write;
@@ -48,10 +49,12 @@ pub fn html_report(results: &RunResults) -> String {
     );
     out.push_str(&tiles(summary));
     out.push_str("<h2>Over time</h2>\n");
+    // One time axis for every chart: the load's seconds and, for a cluster run, its cool-down tail.
     let last_second = results
         .timeseries
         .iter()
         .map(|row| row.second)
+        .chain(results.cluster.iter().map(|row| row.second))
         .max()
         .unwrap_or(0) as f64;
     for panel in panels::panels(results) {

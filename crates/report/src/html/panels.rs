@@ -23,6 +23,7 @@ pub fn panels(results: &RunResults) -> Vec<Panel> {
     }
     panels.push(failures_by_cause(&seconds));
     panels.extend(extra_columns(&seconds));
+    panels.extend(super::cluster_panels::cluster_panels(&results.cluster));
     panels
 }
 

@@ -34,7 +34,7 @@ impl TargetTrackingState {
                 statistic: Statistic::Average,
                 threshold,
                 comparison,
-                period: Duration::from_secs(60),
+                period: config.period,
                 evaluation_periods,
                 datapoints_to_alarm: None,
             })
@@ -76,7 +76,10 @@ impl TargetTrackingState {
                 .launched(now + self.startup + self.config.warmup, desired - current);
             return Some(Change {
                 desired,
-                reason: format!("target tracking: {why} for {HIGH_DATAPOINTS} min"),
+                reason: format!(
+                    "target tracking: {why} for {HIGH_DATAPOINTS} x {:?}",
+                    self.config.period
+                ),
             });
         }
         if self.low.in_alarm()
@@ -87,7 +90,10 @@ impl TargetTrackingState {
         {
             return Some(Change {
                 desired,
-                reason: format!("target tracking: {why} for {LOW_DATAPOINTS} min"),
+                reason: format!(
+                    "target tracking: {why} for {LOW_DATAPOINTS} x {:?}",
+                    self.config.period
+                ),
             });
         }
         None
@@ -124,6 +130,7 @@ mod tests {
             target: 50.0,
             warmup: Duration::from_secs(120),
             disable_scale_in: false,
+            period: Duration::from_secs(60),
         };
         let mut state = TargetTrackingState::new(&config, Duration::ZERO);
         assert_eq!(observe(&mut state, 1, 4, 90.0), None);

@@ -1,0 +1,466 @@
+//! The live cluster with real `scalelab serve` replicas on loopback: load balancing, path routing,
+//! self-healing after `kill -9`, CPU target tracking out and back in, and the `cluster` command.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use scalelab_cluster::{Cluster, ClusterConfig, ClusterOptions, EventKind, GroupStatus};
+
+async fn start(yaml: &str) -> Cluster {
+    let config = ClusterConfig::from_yaml(yaml).unwrap();
+    let options = ClusterOptions {
+        serve_program: PathBuf::from(env!("CARGO_BIN_EXE_scalelab")),
+        out: None,
+        metrics_addr: None,
+        live: true,
+    };
+    Cluster::start(config, options).await.unwrap()
+}
+
+/// Requests answered by each replica of `group`, by replica id.
+fn answered(statuses: &[GroupStatus], group: &str) -> BTreeMap<u64, u64> {
+    let status = statuses.iter().find(|s| s.name == group).unwrap();
+    status.replicas.iter().map(|r| (r.id, r.requests)).collect()
+}
+
+async fn get(client: &reqwest::Client, url: &str) -> u16 {
+    client
+        .get(url)
+        .send()
+        .await
+        .map(|r| r.status().as_u16())
+        .unwrap_or(0)
+}
+
+const FAST_CHECKS: &str =
+    "{interval: 200ms, timeout: 1s, healthy_threshold: 2, unhealthy_threshold: 2}";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn round_robin_spreads_evenly_and_path_rules_split_the_groups() {
+    let mut cluster = start(&format!(
+        "listen: 127.0.0.1:0
+groups:
+  - {{name: one, min: 3, max: 3, health_check: {FAST_CHECKS}}}
+  - {{name: two, min: 2, max: 2, health_check: {FAST_CHECKS}}}
+rules:
+  - {{path: /cluster1, group: one, strip_prefix: true}}
+  - {{path: /cluster2, group: two, strip_prefix: true}}
+"
+    ))
+    .await;
+    let client = reqwest::Client::new();
+    for _ in 0..300 {
+        assert_eq!(
+            get(&client, &format!("{}/cluster1/ping", cluster.url())).await,
+            200
+        );
+    }
+    for _ in 0..100 {
+        assert_eq!(
+            get(&client, &format!("{}/cluster2/ping", cluster.url())).await,
+            200
+        );
+    }
+    // No rule matches: the default group (the first) answers, unstripped (404 from the replica).
+    assert_eq!(
+        get(&client, &format!("{}/ping/x", cluster.url())).await,
+        404
+    );
+    let statuses = cluster.next_second().await;
+    let one = answered(&statuses, "one");
+    let two = answered(&statuses, "two");
+    eprintln!("round robin: one {one:?}, two {two:?}");
+    assert_eq!(one.values().sum::<u64>(), 301);
+    assert!(one.values().all(|&n| (100..=101).contains(&n)), "{one:?}");
+    assert_eq!(two.values().sum::<u64>(), 100);
+    assert!(two.values().all(|&n| n == 50), "{two:?}");
+    cluster.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn least_outstanding_requests_avoid_a_replica_stuck_on_a_slow_request() {
+    let mut cluster = start(&format!(
+        "listen: 127.0.0.1:0
+groups:
+  - name: sync
+    serve: --mode sync --workers 1
+    algorithm: least_outstanding_requests
+    min: 2
+    max: 2
+    health_check: {FAST_CHECKS}
+"
+    ))
+    .await;
+    let client = reqwest::Client::new();
+    let slow = tokio::spawn({
+        let (client, url) = (client.clone(), format!("{}/timeout?ms=2000", cluster.url()));
+        async move { get(&client, &url).await }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for _ in 0..20 {
+        assert_eq!(get(&client, &format!("{}/ping", cluster.url())).await, 200);
+    }
+    assert_eq!(slow.await.unwrap(), 200);
+    let counts = answered(&cluster.next_second().await, "sync");
+    eprintln!("least outstanding: {counts:?}");
+    // The replica busy with the slow request got nothing else; the other got all 20.
+    let mut spread: Vec<u64> = counts.values().copied().collect();
+    spread.sort();
+    assert_eq!(spread, [1, 20], "{counts:?}");
+    cluster.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_killed_with_sigkill_is_replaced_and_almost_no_request_fails() {
+    let mut cluster = start(&format!(
+        "listen: 127.0.0.1:0
+groups:
+  - {{name: web, min: 3, max: 3, startup_grace: 20s, health_check: {FAST_CHECKS}}}
+"
+    ))
+    .await;
+    let (sent, failed) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let running = Arc::new(AtomicBool::new(true));
+    let client = reqwest::Client::new();
+    let mut loaders = Vec::new();
+    for _ in 0..4 {
+        let (client, url) = (client.clone(), format!("{}/ping", cluster.url()));
+        let (sent, failed, running) = (sent.clone(), failed.clone(), running.clone());
+        loaders.push(tokio::spawn(async move {
+            while running.load(Ordering::Relaxed) {
+                if get(&client, &url).await != 200 {
+                    failed.fetch_add(1, Ordering::Relaxed);
+                }
+                sent.fetch_add(1, Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }));
+    }
+    let before = cluster.next_second().await;
+    let victim = before[0].replicas[0].clone();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(victim.pid as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    // Wait (boundedly) until three replicas are in service again, none of them the victim.
+    let mut healed = false;
+    for _ in 0..30 {
+        let status = cluster.next_second().await;
+        let web = &status[0];
+        if web.in_service == 3 && web.replicas.iter().all(|r| r.id != victim.id) {
+            healed = true;
+            break;
+        }
+    }
+    // Constant load a little longer on the healed group.
+    for _ in 0..2 {
+        cluster.next_second().await;
+    }
+    running.store(false, Ordering::Relaxed);
+    for loader in loaders {
+        loader.await.unwrap();
+    }
+    let (sent, failed) = (sent.load(Ordering::Relaxed), failed.load(Ordering::Relaxed));
+    let events = cluster.events();
+    cluster.shutdown().await;
+    let rate = failed as f64 / sent as f64 * 100.0;
+    eprintln!("kill -9: {failed} of {sent} requests failed ({rate:.3} %)");
+    assert!(healed, "{events:#?}");
+    assert!(sent > 200, "{sent}");
+    assert!(rate < 1.0, "{failed} of {sent} failed");
+    let about = |kind| {
+        events
+            .iter()
+            .any(|e| e.kind == kind && e.replica == Some(victim.id))
+    };
+    assert!(about(EventKind::Replace), "{events:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cpu_target_tracking_scales_sync_replicas_out_under_heavy_load_and_back_in() {
+    let mut cluster = start(&format!(
+        "listen: 127.0.0.1:0
+groups:
+  - name: api
+    serve: --mode sync --workers 1
+    min: 1
+    max: 3
+    vcpus: 1
+    health_check: {FAST_CHECKS}
+    deregistration_delay: 1s
+    stop_grace: 2s
+    policy:
+      target_tracking: {{metric: cpu, target: 30, period: 1s, warmup: 1s}}
+"
+    ))
+    .await;
+    let running = Arc::new(AtomicBool::new(true));
+    let client = reqwest::Client::new();
+    let mut loaders = Vec::new();
+    for _ in 0..3 {
+        let (client, url) = (client.clone(), format!("{}/heavy?ms=50", cluster.url()));
+        let running = running.clone();
+        loaders.push(tokio::spawn(async move {
+            while running.load(Ordering::Relaxed) {
+                get(&client, &url).await;
+            }
+        }));
+    }
+    let mut timeline = Vec::new();
+    let mut record = |status: &GroupStatus| {
+        timeline.push((status.in_service, status.desired, status.cpu_avg));
+    };
+    // Under load: wait (boundedly) for a scale-out to reach service.
+    let mut scaled_out = false;
+    for _ in 0..30 {
+        let status = cluster.next_second().await;
+        record(&status[0]);
+        if status[0].in_service >= 2 {
+            scaled_out = true;
+            break;
+        }
+    }
+    for _ in 0..3 {
+        record(&cluster.next_second().await[0]);
+    }
+    running.store(false, Ordering::Relaxed);
+    for loader in loaders {
+        loader.await.unwrap();
+    }
+    // Idle: 15 one-second datapoints below 90 % of the target, then back to min.
+    let mut scaled_in = false;
+    for _ in 0..40 {
+        let status = cluster.next_second().await;
+        record(&status[0]);
+        if status[0].in_service == 1 && status[0].draining == 0 {
+            scaled_in = true;
+            break;
+        }
+    }
+    let events = cluster.events();
+    cluster.shutdown().await;
+    let replicas: Vec<String> = timeline
+        .iter()
+        .map(|(in_service, desired, cpu)| {
+            format!("{in_service}/{desired}@{:.0}%", cpu.unwrap_or(0.0))
+        })
+        .collect();
+    eprintln!("in service/desired@cpu per second: {}", replicas.join(" "));
+    assert!(scaled_out && scaled_in, "{replicas:?}\n{events:#?}");
+    let reasons: Vec<&str> = events
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::ScaleOut | EventKind::ScaleIn))
+        .map(|e| e.detail.as_str())
+        .collect();
+    eprintln!("decisions: {reasons:#?}");
+    assert!(reasons.iter().any(|r| r.contains("target tracking")));
+    assert!(events.iter().any(|e| e.kind == EventKind::Drain));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_balancer_answers_504_502_and_503_as_an_alb_does_and_counts_each() {
+    let mut cluster = start(
+        "listen: 127.0.0.1:0
+groups:
+  - name: lone
+    min: 1
+    max: 1
+    backend_timeout: 300ms
+    health_check: {interval: 200ms, timeout: 1s, healthy_threshold: 2, unhealthy_threshold: 2}
+",
+    )
+    .await;
+    let client = reqwest::Client::new();
+    let base = cluster.url();
+    let url = |path: &str| format!("{base}{path}");
+    assert_eq!(get(&client, &url("/timeout?ms=2000")).await, 504);
+    let first = cluster.next_second().await[0].clone();
+    let lone = first.replicas[0].clone();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(lone.pid as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Refused with no other backend to retry on, then out of rotation: nothing healthy.
+    assert_eq!(get(&client, &url("/ping")).await, 502);
+    assert_eq!(get(&client, &url("/ping")).await, 503);
+    let mut counted = (first.gateway_timeout, first.bad_gateway, first.unavailable);
+    let mut replaced = false;
+    for _ in 0..20 {
+        let status = &cluster.next_second().await[0];
+        counted.0 += status.gateway_timeout;
+        counted.1 += status.bad_gateway;
+        counted.2 += status.unavailable;
+        if status.in_service == 1 && status.replicas[0].id != lone.id {
+            replaced = true;
+            break;
+        }
+    }
+    assert!(replaced, "{:#?}", cluster.events());
+    assert_eq!(get(&client, &url("/ping")).await, 200);
+    cluster.shutdown().await;
+    assert_eq!(counted, (1, 1, 1), "504, 502, 503");
+}
+
+fn scalelab() -> std::process::Command {
+    std::process::Command::new(env!("CARGO_BIN_EXE_scalelab"))
+}
+
+/// Whether process `pid` still exists (a zombie counts as gone).
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| !stat.contains(") Z "))
+}
+
+/// Process ids in `replicas.csv`.
+fn replica_pids(dir: &std::path::Path) -> Vec<u32> {
+    let text = std::fs::read_to_string(dir.join("replicas.csv")).unwrap_or_default();
+    let mut pids: Vec<u32> = text
+        .lines()
+        .skip(1)
+        .filter_map(|line| line.split(',').nth(3)?.parse().ok())
+        .collect();
+    pids.sort();
+    pids.dedup();
+    pids
+}
+
+const TWO_GROUPS_ON_ANY_PORT: &str = "listen: 127.0.0.1:0
+groups:
+  - {name: one, min: 2, max: 2, health_check: {interval: 200ms, healthy_threshold: 1}}
+  - {name: two, min: 1, max: 1, health_check: {interval: 200ms, healthy_threshold: 1}}
+rules:
+  - {path: /cluster1, group: one, strip_prefix: true}
+  - {path: /cluster2, group: two, strip_prefix: true}
+";
+
+#[test]
+fn the_cluster_command_runs_a_plan_through_the_balancer_and_leaves_no_process_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cluster.yaml");
+    std::fs::write(&file, TWO_GROUPS_ON_ANY_PORT).unwrap();
+    let out = dir.path().join("out");
+    let plan = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/cluster-two-groups-plan.yaml"
+    );
+    let output = scalelab()
+        .args([
+            "cluster",
+            file.to_str().unwrap(),
+            "--plan",
+            plan,
+            "--tail",
+            "1s",
+            "--quiet",
+        ])
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["totals"]["requests"], 2500);
+    assert_eq!(summary["totals"]["failures"], 0);
+    let groups = std::fs::read_to_string(out.join("cluster.csv")).unwrap();
+    assert!(
+        groups.starts_with("second,group,desired,in_service"),
+        "{groups}"
+    );
+    let requests: u64 = groups
+        .lines()
+        .skip(1)
+        .filter_map(|line| line.split(',').nth(9)?.parse::<u64>().ok())
+        .sum();
+    assert_eq!(requests, 2500, "{groups}");
+    let events = std::fs::read_to_string(out.join("events.csv")).unwrap();
+    assert_eq!(events.matches(",in_service,").count(), 3, "{events}");
+    // The report shows the cluster on the run's time axis.
+    let report = std::fs::read_to_string(out.join("report.html")).unwrap();
+    for panel in [
+        "Replicas",
+        "CPU per replica",
+        "Memory per replica",
+        "Load balancer requests per second",
+    ] {
+        assert!(report.contains(panel), "report lacks the {panel} panel");
+    }
+    let pids = replica_pids(&out);
+    assert_eq!(pids.len(), 3, "{pids:?}");
+    assert!(pids.iter().all(|&pid| !alive(pid)), "{pids:?}");
+}
+
+/// Starts `scalelab cluster` without a plan, sends it `signal` once its replicas run, and returns
+/// whether it exited successfully and whether every replica is gone (waiting up to 10 s for them).
+fn stop_with(signal: nix::sys::signal::Signal) -> (bool, Vec<u32>) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cluster.yaml");
+    std::fs::write(&file, TWO_GROUPS_ON_ANY_PORT).unwrap();
+    let out = dir.path().join("out");
+    let mut child = scalelab()
+        .arg("cluster")
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut pids = Vec::new();
+    for _ in 0..100 {
+        std::thread::sleep(Duration::from_millis(100));
+        pids = replica_pids(&out);
+        if pids.len() == 3 {
+            break;
+        }
+    }
+    assert_eq!(pids.len(), 3, "{pids:?}");
+    assert!(pids.iter().all(|&pid| alive(pid)));
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), signal).unwrap();
+    let status = child.wait().unwrap();
+    for _ in 0..100 {
+        if pids.iter().all(|&pid| !alive(pid)) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let left = pids.into_iter().filter(|&pid| alive(pid)).collect();
+    (status.success(), left)
+}
+
+#[test]
+fn sigterm_stops_the_cluster_and_every_replica() {
+    let (success, left) = stop_with(nix::sys::signal::Signal::SIGTERM);
+    assert!(success && left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn sigkill_of_scalelab_still_stops_every_embedded_replica() {
+    let (_, left) = stop_with(nix::sys::signal::Signal::SIGKILL);
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn a_bad_cluster_file_exits_104_naming_file_line_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.yaml");
+    std::fs::write(
+        &file,
+        "groups:\n  - name: web\n    max: 2\n    healthcheck: {path: /health}\n",
+    )
+    .unwrap();
+    let output = scalelab().arg("cluster").arg(&file).output().unwrap();
+    assert_eq!(output.status.code(), Some(104));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("bad.yaml")
+            && stderr.contains("line 4")
+            && stderr.contains("did you mean `health_check`?"),
+        "{stderr}"
+    );
+}

@@ -1,0 +1,473 @@
+//! The cluster file: groups of replicas, the load balancer's listener rules, health checks and
+//! policies. YAML or JSON; unknown fields are errors naming the nearest known field.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use scalelab_scaling::{Beanstalk, Hpa, Policy, SimpleScaling, StepScaling, TargetTracking};
+use serde::{Deserialize, Deserializer};
+
+/// Why a cluster file cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{file}: {message}")]
+    Invalid { file: String, message: String },
+    #[error("{file}: {source}")]
+    Read {
+        file: String,
+        source: std::io::Error,
+    },
+}
+
+/// A whole cluster: one load balancer in front of one or more groups.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterConfig {
+    /// Where the load balancer listens; port 0 picks a free port.
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+    pub groups: Vec<GroupConfig>,
+    /// Listener rules, tried in order: the first whose prefix matches the path wins.
+    #[serde(default)]
+    pub rules: Vec<ListenerRule>,
+    /// The group of requests no rule matches [default: the first group].
+    #[serde(default)]
+    pub default_group: Option<String>,
+}
+
+/// Routes paths under `path` to `group`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListenerRule {
+    /// A path prefix such as `/cluster1`; matches `/cluster1` and `/cluster1/...`.
+    pub path: String,
+    pub group: String,
+    /// Remove the prefix before forwarding (`/cluster1/ping` reaches the replica as `/ping`).
+    #[serde(default)]
+    pub strip_prefix: bool,
+}
+
+/// How a group picks the backend of each request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Algorithm {
+    #[default]
+    RoundRobin,
+    /// The backend with the fewest requests in flight (ties: round robin).
+    LeastOutstandingRequests,
+}
+
+/// Replicas of one command behind the load balancer, as an Auto Scaling group and its target group.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupConfig {
+    pub name: String,
+    /// Options of the embedded stress service (`scalelab serve`), e.g. `--mode sync --workers 2`.
+    #[serde(default, deserialize_with = "words")]
+    pub serve: Vec<String>,
+    /// Any command line instead of the stress service; `{port}` is replaced by the replica's port
+    /// (also given as the PORT environment variable). Words split on spaces, or a list.
+    #[serde(default, deserialize_with = "optional_words")]
+    pub command: Option<Vec<String>>,
+    #[serde(default = "one")]
+    pub min: u32,
+    pub max: u32,
+    /// Replicas at the start [default: min].
+    #[serde(default)]
+    pub initial: Option<u32>,
+    /// The share of a core one replica stands for: CPU % = CPU seconds / (elapsed x vcpus) x 100.
+    #[serde(default = "one_f64")]
+    pub vcpus: f64,
+    /// Memory one replica stands for, in MiB: memory % = resident memory / this x 100
+    /// [default: the host's memory].
+    #[serde(default)]
+    pub memory_mib: Option<f64>,
+    #[serde(default)]
+    pub algorithm: Algorithm,
+    #[serde(default)]
+    pub health_check: HealthCheck,
+    /// How long a new replica may take to pass its health check before it is replaced.
+    #[serde(default = "thirty_seconds", deserialize_with = "duration")]
+    pub startup_grace: Duration,
+    /// How long a draining replica may finish its in-flight requests before it is stopped.
+    #[serde(default = "five_seconds", deserialize_with = "duration")]
+    pub deregistration_delay: Duration,
+    /// From SIGTERM to SIGKILL when a replica is stopped.
+    #[serde(default = "five_seconds", deserialize_with = "duration")]
+    pub stop_grace: Duration,
+    /// Longest wait for a backend's answer; beyond it the load balancer answers 504.
+    #[serde(default = "sixty_seconds", deserialize_with = "duration")]
+    pub backend_timeout: Duration,
+    /// An autoscaling policy of the `scaling` crate; without one the group keeps `initial` replicas.
+    #[serde(default)]
+    pub policy: Option<GroupPolicy>,
+}
+
+/// Active health checks, as an ALB target group does them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HealthCheck {
+    #[serde(default = "health_path")]
+    pub path: String,
+    #[serde(default = "five_seconds", deserialize_with = "duration")]
+    pub interval: Duration,
+    #[serde(default = "two_seconds", deserialize_with = "duration")]
+    pub timeout: Duration,
+    /// Consecutive passes that put a backend (back) in rotation.
+    #[serde(default = "two")]
+    pub healthy_threshold: u32,
+    /// Consecutive failures that take a backend out of rotation.
+    #[serde(default = "two")]
+    pub unhealthy_threshold: u32,
+}
+
+impl Default for HealthCheck {
+    fn default() -> Self {
+        Self {
+            path: health_path(),
+            interval: five_seconds(),
+            timeout: two_seconds(),
+            healthy_threshold: 2,
+            unhealthy_threshold: 2,
+        }
+    }
+}
+
+/// The rule of a group's policy (exactly one section) with its instance start-up time; min, max and
+/// initial are the group's.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupPolicy {
+    /// Start-up time the policy's warm-up counts from launch (replicas really start as fast as they do).
+    #[serde(default, deserialize_with = "duration")]
+    pub startup: Duration,
+    #[serde(default)]
+    pub simple: Option<Vec<SimpleScaling>>,
+    #[serde(default)]
+    pub step: Option<Vec<StepScaling>>,
+    #[serde(default)]
+    pub target_tracking: Option<TargetTracking>,
+    #[serde(default)]
+    pub hpa: Option<Hpa>,
+    #[serde(default)]
+    pub beanstalk: Option<Beanstalk>,
+}
+
+impl GroupConfig {
+    /// Replicas at the start.
+    pub fn initial(&self) -> u32 {
+        self.initial.unwrap_or(self.min)
+    }
+
+    /// The group's policy with its limits, for [`scalelab_scaling::Autoscaler::new`].
+    pub fn policy(&self) -> Option<Policy> {
+        let rules = self.policy.clone()?;
+        Some(Policy {
+            min: self.min,
+            max: self.max,
+            initial: Some(self.initial()),
+            startup: rules.startup,
+            scale_in: Default::default(),
+            simple: rules.simple,
+            step: rules.step,
+            target_tracking: rules.target_tracking,
+            hpa: rules.hpa,
+            beanstalk: rules.beanstalk,
+        })
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        let name = &self.name;
+        if self.max == 0 || self.min > self.max {
+            return Err(format!(
+                "group '{name}': min ({}) must not exceed max ({}), and max must be at least 1",
+                self.min, self.max
+            ));
+        }
+        if !(self.min..=self.max).contains(&self.initial()) {
+            return Err(format!(
+                "group '{name}': initial ({}) must be between min ({}) and max ({})",
+                self.initial(),
+                self.min,
+                self.max
+            ));
+        }
+        if !(self.vcpus.is_finite() && self.vcpus > 0.0) {
+            return Err(format!(
+                "group '{name}': vcpus must be above 0, not {}",
+                self.vcpus
+            ));
+        }
+        if self.memory_mib.is_some_and(|m| !(m.is_finite() && m > 0.0)) {
+            return Err(format!("group '{name}': memory_mib must be above 0"));
+        }
+        if let Some(command) = &self.command {
+            if !self.serve.is_empty() {
+                return Err(format!(
+                    "group '{name}': give either serve (options of the stress service) or command, not both"
+                ));
+            }
+            if !command.iter().any(|word| word.contains("{port}")) {
+                return Err(format!(
+                    "group '{name}': command must contain {{port}} where the replica's port goes"
+                ));
+            }
+        }
+        let check = &self.health_check;
+        if !check.path.starts_with('/') {
+            return Err(format!(
+                "group '{name}': health_check.path must start with '/', not '{}'",
+                check.path
+            ));
+        }
+        if check.interval.is_zero() || check.timeout.is_zero() {
+            return Err(format!(
+                "group '{name}': health_check interval and timeout must be above 0"
+            ));
+        }
+        if check.healthy_threshold == 0 || check.unhealthy_threshold == 0 {
+            return Err(format!(
+                "group '{name}': health_check thresholds must be at least 1"
+            ));
+        }
+        if let Some(policy) = self.policy() {
+            policy
+                .validate()
+                .map_err(|e| format!("group '{name}': {e}"))?;
+        }
+        Ok(())
+    }
+}
+
+impl ClusterConfig {
+    /// Reads and checks a cluster file; errors name the file and, for syntax, the line.
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            file: file.clone(),
+            source,
+        })?;
+        Self::from_yaml(&text).map_err(|message| ConfigError::Invalid { file, message })
+    }
+
+    /// Reads and checks a cluster from YAML (JSON is YAML too).
+    pub fn from_yaml(text: &str) -> Result<Self, String> {
+        let config: Self =
+            serde_saphyr::from_str(text).map_err(|e| with_nearest_field(&e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The index of the group named `name`.
+    pub fn group_index(&self, name: &str) -> Option<usize> {
+        self.groups.iter().position(|g| g.name == name)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if self.groups.is_empty() {
+            return Err("a cluster needs at least one group".into());
+        }
+        for (i, group) in self.groups.iter().enumerate() {
+            if self.groups[..i].iter().any(|g| g.name == group.name) {
+                return Err(format!("two groups are named '{}'", group.name));
+            }
+            group.validate()?;
+        }
+        let known = |name: &str, field: &str| match self.group_index(name) {
+            Some(_) => Ok(()),
+            None => Err(format!(
+                "{field} names group '{name}', which is not defined (groups: {})",
+                self.groups
+                    .iter()
+                    .map(|g| g.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        };
+        for (i, rule) in self.rules.iter().enumerate() {
+            known(&rule.group, &format!("rules[{i}].group"))?;
+            if !rule.path.starts_with('/') {
+                return Err(format!(
+                    "rules[{i}].path must start with '/', not '{}'",
+                    rule.path
+                ));
+            }
+        }
+        if let Some(name) = &self.default_group {
+            known(name, "default_group")?;
+        }
+        Ok(())
+    }
+}
+
+/// Adds "did you mean" to serde's "unknown field `x`, expected one of ..." messages.
+fn with_nearest_field(message: &str) -> String {
+    let (first, rest) = message.split_once('\n').unwrap_or((message, ""));
+    let suggestion = first
+        .split_once("unknown field `")
+        .and_then(|(_, tail)| tail.split_once('`'))
+        .and_then(|(unknown, tail)| {
+            let (_, names) = tail.split_once("expected ")?;
+            names
+                .trim_start_matches("one of ")
+                .split(',')
+                .map(|n| n.trim().trim_matches('`'))
+                .min_by_key(|n| strsim::levenshtein(n, unknown))
+                .filter(|n| strsim::levenshtein(n, unknown) <= unknown.len().max(3) / 2)
+        });
+    match suggestion {
+        Some(name) if rest.is_empty() => format!("{first} (did you mean `{name}`?)"),
+        Some(name) => format!("{first} (did you mean `{name}`?)\n{rest}"),
+        None => message.to_owned(),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Words {
+    Line(String),
+    List(Vec<String>),
+}
+
+impl Words {
+    fn split(self) -> Vec<String> {
+        match self {
+            Words::Line(line) => line.split_whitespace().map(str::to_owned).collect(),
+            Words::List(list) => list,
+        }
+    }
+}
+
+fn words<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    Words::deserialize(d).map(Words::split)
+}
+
+fn optional_words<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
+    Option::<Words>::deserialize(d).map(|w| w.map(Words::split))
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum DurationText {
+    Seconds(f64),
+    Text(String),
+}
+
+/// `90s`, `1m30s`, `250ms` or plain seconds.
+fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    use serde::de::Error;
+    match DurationText::deserialize(d)? {
+        DurationText::Seconds(s) => Duration::try_from_secs_f64(s)
+            .map_err(|_| D::Error::custom(format!("{s} is not a valid number of seconds"))),
+        DurationText::Text(text) => scalelab_shape::parse_duration(&text).map_err(D::Error::custom),
+    }
+}
+
+fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8000))
+}
+fn health_path() -> String {
+    "/health".into()
+}
+fn one() -> u32 {
+    1
+}
+fn two() -> u32 {
+    2
+}
+fn one_f64() -> f64 {
+    1.0
+}
+fn two_seconds() -> Duration {
+    Duration::from_secs(2)
+}
+fn five_seconds() -> Duration {
+    Duration::from_secs(5)
+}
+fn thirty_seconds() -> Duration {
+    Duration::from_secs(30)
+}
+fn sixty_seconds() -> Duration {
+    Duration::from_secs(60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TWO_GROUPS: &str = "\
+listen: 127.0.0.1:0
+groups:
+  - name: one
+    serve: --mode sync --workers 2
+    max: 4
+    initial: 2
+    health_check: {interval: 500ms, healthy_threshold: 1}
+    policy:
+      target_tracking: {target: 50, period: 1s, warmup: 2s}
+  - name: two
+    command: [python3, -m, http.server, '{port}']
+    max: 1
+rules:
+  - {path: /cluster1, group: one, strip_prefix: true}
+  - {path: /cluster2, group: two}
+";
+
+    #[test]
+    fn reads_groups_rules_durations_and_policies() {
+        let config = ClusterConfig::from_yaml(TWO_GROUPS).unwrap();
+        let one = &config.groups[0];
+        assert_eq!(one.serve, ["--mode", "sync", "--workers", "2"]);
+        assert_eq!((one.min, one.max, one.initial()), (1, 4, 2));
+        assert_eq!(one.health_check.interval, Duration::from_millis(500));
+        assert_eq!(one.health_check.unhealthy_threshold, 2);
+        let policy = one.policy().unwrap();
+        assert_eq!((policy.min, policy.max, policy.initial()), (1, 4, 2));
+        assert_eq!(
+            policy.target_tracking.unwrap().period,
+            Duration::from_secs(1)
+        );
+        assert_eq!(
+            config.groups[1].command.as_deref().unwrap()[3],
+            "{port}".to_string()
+        );
+        assert!(config.rules[0].strip_prefix && !config.rules[1].strip_prefix);
+    }
+
+    #[test]
+    fn the_examples_read() {
+        for text in [
+            include_str!("../../../examples/cluster-two-groups.yaml"),
+            include_str!("../../../examples/cluster-autoscaled.yaml"),
+        ] {
+            let config = ClusterConfig::from_yaml(text).unwrap();
+            assert!(config.groups.iter().all(|g| g.initial() >= 1));
+        }
+    }
+
+    #[test]
+    fn errors_name_the_line_the_field_and_the_nearest_name() {
+        let typo = ClusterConfig::from_yaml("groups:\n  - name: a\n    max: 2\n    vcpu: 1\n")
+            .unwrap_err();
+        assert!(
+            typo.contains("vcpu") && typo.contains("did you mean `vcpus`?"),
+            "{typo}"
+        );
+        assert!(typo.contains("line 4"), "{typo}");
+        let rule = ClusterConfig::from_yaml(
+            "groups: [{name: a, max: 2}]\nrules: [{path: /x, group: b}]\n",
+        )
+        .unwrap_err();
+        assert!(rule.contains("rules[0].group names group 'b'"), "{rule}");
+        let port =
+            ClusterConfig::from_yaml("groups: [{name: a, max: 2, command: 'node app.js'}]\n")
+                .unwrap_err();
+        assert!(port.contains("{port}"), "{port}");
+        let limits = ClusterConfig::from_yaml("groups: [{name: a, min: 3, max: 2}]\n").unwrap_err();
+        assert!(
+            limits.contains("min (3) must not exceed max (2)"),
+            "{limits}"
+        );
+    }
+}

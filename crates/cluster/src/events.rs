@@ -1,0 +1,168 @@
+//! Scaling and health events: shown live on stderr, kept for the caller, written to `events.csv`.
+
+use std::fmt;
+use std::fs::File;
+use std::io::{self, BufWriter};
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use serde::Serialize;
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// A replica's process was started.
+    Launch,
+    /// A new replica passed its health check and joined the rotation.
+    InService,
+    /// Health checks put a replica back in rotation.
+    Healthy,
+    /// Health checks took a replica out of rotation.
+    Unhealthy,
+    /// The load balancer took a replica out of rotation (it refused a connection).
+    OutOfRotation,
+    /// A replica's process exited on its own.
+    Exited,
+    /// A replica is replaced (it exited, stayed unhealthy or never started).
+    Replace,
+    /// The autoscaler raised the desired capacity.
+    ScaleOut,
+    /// The autoscaler lowered the desired capacity.
+    ScaleIn,
+    /// A replica left the rotation to finish its in-flight requests.
+    Drain,
+    /// A replica's process was stopped (SIGTERM, SIGKILL after the grace period).
+    Stop,
+}
+
+impl fmt::Display for EventKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            EventKind::Launch => "launch",
+            EventKind::InService => "in_service",
+            EventKind::Healthy => "healthy",
+            EventKind::Unhealthy => "unhealthy",
+            EventKind::OutOfRotation => "out_of_rotation",
+            EventKind::Exited => "exited",
+            EventKind::Replace => "replace",
+            EventKind::ScaleOut => "scale_out",
+            EventKind::ScaleIn => "scale_in",
+            EventKind::Drain => "drain",
+            EventKind::Stop => "stop",
+        })
+    }
+}
+
+/// One event; `seconds` counts from the cluster's clock zero (negative before it: start-up).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Event {
+    pub seconds: f64,
+    pub group: String,
+    pub replica: Option<u64>,
+    pub kind: EventKind,
+    pub detail: String,
+}
+
+/// The cluster's event log. Events before the clock starts (the start-up) are stamped when it
+/// starts, with negative seconds.
+#[derive(Debug)]
+pub struct EventLog {
+    live: bool,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    zero: Option<Instant>,
+    unstamped: Vec<(Instant, Event)>,
+    events: Vec<Event>,
+    csv: Option<csv::Writer<BufWriter<File>>>,
+}
+
+impl Inner {
+    fn stamp(&mut self, at: Instant, zero: Instant, mut event: Event) {
+        let seconds = if at >= zero {
+            (at - zero).as_secs_f64()
+        } else {
+            -(zero - at).as_secs_f64()
+        };
+        event.seconds = (seconds * 1000.0).round() / 1000.0;
+        if let Some(csv) = &mut self.csv {
+            let written = csv.serialize(&event).and_then(|()| Ok(csv.flush()?));
+            if let Err(error) = written {
+                tracing::warn!(%error, "cannot write events.csv");
+            }
+        }
+        self.events.push(event);
+    }
+}
+
+impl EventLog {
+    /// A log that prints events to stderr when `live`, and streams them to `dir/events.csv`.
+    pub fn new(dir: Option<&Path>, live: bool) -> io::Result<Self> {
+        let csv = match dir {
+            Some(dir) => {
+                std::fs::create_dir_all(dir)?;
+                Some(csv::Writer::from_writer(BufWriter::new(File::create(
+                    dir.join("events.csv"),
+                )?)))
+            }
+            None => None,
+        };
+        Ok(Self {
+            live,
+            inner: Mutex::new(Inner {
+                zero: None,
+                unstamped: Vec::new(),
+                events: Vec::new(),
+                csv,
+            }),
+        })
+    }
+
+    /// Starts the clock now (when the cluster is ready and the load may begin).
+    pub fn start_clock(&self) -> Instant {
+        let zero = Instant::now();
+        let mut inner = self.inner.lock().expect("events lock");
+        inner.zero = Some(zero);
+        for (at, event) in std::mem::take(&mut inner.unstamped) {
+            inner.stamp(at, zero, event);
+        }
+        zero
+    }
+
+    pub fn record(&self, group: &str, replica: Option<u64>, kind: EventKind, detail: String) {
+        let at = Instant::now();
+        let event = Event {
+            seconds: 0.0,
+            group: group.to_owned(),
+            replica,
+            kind,
+            detail,
+        };
+        tracing::debug!(?event, "cluster event");
+        let mut inner = self.inner.lock().expect("events lock");
+        if self.live {
+            let when = match inner.zero {
+                Some(zero) => format!("{:>7.1}s", at.saturating_duration_since(zero).as_secs_f64()),
+                None => "start-up".to_owned(),
+            };
+            let who = replica.map(|r| format!(" #{r}")).unwrap_or_default();
+            eprintln!(
+                "[{when}] {}{who}: {} {}",
+                event.group, event.kind, event.detail
+            );
+        }
+        match inner.zero {
+            Some(zero) => inner.stamp(at, zero, event),
+            None => inner.unstamped.push((at, event)),
+        }
+    }
+
+    /// Every event stamped so far.
+    pub fn events(&self) -> Vec<Event> {
+        self.inner.lock().expect("events lock").events.clone()
+    }
+}

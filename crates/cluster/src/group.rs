@@ -1,0 +1,339 @@
+//! One group at run time: its replicas, their life cycle (launch, in service, drain, stop), self-healing
+//! and the per-second measurements the autoscaler reads.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use scalelab_scaling::Observation;
+use tokio::task::JoinSet;
+
+use crate::balancer::{BackendClient, Counts, Health, Pool};
+use crate::config::GroupConfig;
+use crate::events::{EventKind, EventLog};
+use crate::health::check_until_stopped;
+use crate::sampler::{CpuMeter, GroupUsage};
+use crate::supervisor::{LaunchError, Phase, Replica};
+
+/// What one replica measured over the last second.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplicaStatus {
+    pub id: u64,
+    pub pid: u32,
+    pub phase: &'static str,
+    /// CPU % of the replica's `vcpus`; `None` in its first second.
+    pub cpu: Option<f64>,
+    pub resident_bytes: u64,
+    /// Requests answered since launch.
+    pub requests: u64,
+    pub in_flight: u64,
+}
+
+/// One group over the last second.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupStatus {
+    pub name: String,
+    pub desired: u32,
+    pub in_service: u32,
+    pub pending: u32,
+    pub draining: u32,
+    /// Average CPU % of the replicas in service.
+    pub cpu_avg: Option<f64>,
+    /// Average resident memory of the replicas in service, in bytes.
+    pub memory_avg_bytes: Option<f64>,
+    /// That average as a % of `memory_mib` (or of the host's memory).
+    pub memory_avg: Option<f64>,
+    /// Requests through the load balancer in the last second, and those answered 5xx.
+    pub requests: u64,
+    pub errors: u64,
+    pub bad_gateway: u64,
+    pub unavailable: u64,
+    pub gateway_timeout: u64,
+    pub in_flight: u64,
+    pub latency_p50_ms: f64,
+    pub latency_p95_ms: f64,
+    pub latency_p99_ms: f64,
+    pub replicas: Vec<ReplicaStatus>,
+}
+
+/// A group's replicas and what it remembers between seconds.
+pub struct GroupRuntime {
+    pub config: GroupConfig,
+    pub pool: Arc<Pool>,
+    pub desired: u32,
+    replicas: Vec<Replica>,
+    meters: HashMap<u64, CpuMeter>,
+    /// The pool's counts at the last measurement.
+    counted: Counts,
+    serve_program: PathBuf,
+    client: BackendClient,
+    events: Arc<EventLog>,
+}
+
+impl GroupRuntime {
+    pub fn new(
+        config: GroupConfig,
+        pool: Arc<Pool>,
+        serve_program: PathBuf,
+        client: BackendClient,
+        events: Arc<EventLog>,
+    ) -> Self {
+        Self {
+            desired: config.initial(),
+            config,
+            pool,
+            replicas: Vec::new(),
+            meters: HashMap::new(),
+            counted: Counts::default(),
+            serve_program,
+            client,
+            events,
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.config.name
+    }
+
+    /// Process groups of the live replicas.
+    pub fn process_groups(&self) -> Vec<u32> {
+        self.replicas.iter().map(|r| r.pid).collect()
+    }
+
+    fn count(&self, phase: fn(&Phase) -> bool) -> u32 {
+        self.replicas.iter().filter(|r| phase(&r.phase)).count() as u32
+    }
+
+    pub fn in_service(&self) -> u32 {
+        self.count(|p| *p == Phase::InService)
+    }
+
+    pub fn pending(&self) -> u32 {
+        self.count(|p| *p == Phase::Pending)
+    }
+
+    fn launch(&mut self, next_id: &mut u64, why: &str) -> Result<(), LaunchError> {
+        *next_id += 1;
+        let replica = Replica::launch(*next_id, &self.config, &self.serve_program)?;
+        self.events.record(
+            self.name(),
+            Some(replica.id),
+            EventKind::Launch,
+            format!("pid {} on {} ({why})", replica.pid, replica.backend.addr),
+        );
+        self.pool.register(replica.backend.clone());
+        tokio::spawn(check_until_stopped(
+            self.name().to_owned(),
+            replica.backend.clone(),
+            self.config.health_check.clone(),
+            self.client.clone(),
+            self.events.clone(),
+            replica.health_stop.clone(),
+        ));
+        self.replicas.push(replica);
+        Ok(())
+    }
+
+    /// Removes replica `index` from the pool and stops it in `stopping`.
+    fn stop(&mut self, index: usize, stopping: &mut JoinSet<()>, why: String) {
+        let replica = self.replicas.remove(index);
+        self.pool.deregister(replica.id);
+        self.meters.remove(&replica.id);
+        self.events
+            .record(self.name(), Some(replica.id), EventKind::Stop, why);
+        stopping.spawn(replica.stop(self.config.stop_grace));
+    }
+
+    /// Promotes replicas that passed their health check, replaces those that exited, stayed
+    /// unhealthy or never started, and stops drained ones.
+    pub fn heal(&mut self, stopping: &mut JoinSet<()>) {
+        let now = Instant::now();
+        let mut index = 0;
+        while index < self.replicas.len() {
+            let replica = &mut self.replicas[index];
+            let (id, health) = (replica.id, replica.backend.health());
+            let problem = if let Some(status) = replica.exited() {
+                self.events.record(
+                    &self.config.name,
+                    Some(id),
+                    EventKind::Exited,
+                    status.to_string(),
+                );
+                Some("it exited".to_owned())
+            } else {
+                match replica.phase {
+                    Phase::Pending if health == Health::Healthy => {
+                        replica.phase = Phase::InService;
+                        None
+                    }
+                    Phase::Pending if now - replica.launched > self.config.startup_grace => {
+                        Some(format!(
+                            "not healthy within the start-up grace of {:?}",
+                            self.config.startup_grace
+                        ))
+                    }
+                    Phase::InService if health == Health::Unhealthy => {
+                        Some("its health checks failed".to_owned())
+                    }
+                    Phase::Draining { since } => {
+                        let in_flight = replica.backend.in_flight();
+                        if in_flight == 0 || now - since >= self.config.deregistration_delay {
+                            let why = format!(
+                                "drained after {:.1}s, {in_flight} request(s) still in flight",
+                                (now - since).as_secs_f64()
+                            );
+                            self.stop(index, stopping, why);
+                            continue;
+                        }
+                        None
+                    }
+                    _ => None,
+                }
+            };
+            match problem {
+                Some(why) => {
+                    self.events
+                        .record(self.name(), Some(id), EventKind::Replace, why.clone());
+                    self.stop(index, stopping, format!("replaced: {why}"));
+                }
+                None => index += 1,
+            }
+        }
+    }
+
+    /// Launches or drains replicas until in service plus pending equals `desired`; scale-in removes
+    /// the newest first, pending ones before any in service.
+    pub fn reconcile(&mut self, next_id: &mut u64, stopping: &mut JoinSet<()>) {
+        while self.in_service() + self.pending() < self.desired {
+            let why = format!("desired {}", self.desired);
+            if let Err(error) = self.launch(next_id, &why) {
+                self.events
+                    .record(self.name(), None, EventKind::Launch, error.to_string());
+                return;
+            }
+        }
+        while self.in_service() + self.pending() > self.desired {
+            let newest_pending = self
+                .replicas
+                .iter()
+                .rposition(|r| r.phase == Phase::Pending);
+            let newest_in_service = self
+                .replicas
+                .iter()
+                .rposition(|r| r.phase == Phase::InService);
+            match (newest_pending, newest_in_service) {
+                (Some(index), _) => {
+                    self.stop(index, stopping, "scale-in: still pending".into());
+                }
+                (None, Some(index)) => {
+                    let replica = &mut self.replicas[index];
+                    replica.phase = Phase::Draining {
+                        since: Instant::now(),
+                    };
+                    replica.backend.drain();
+                    let detail = format!(
+                        "deregistered, {} request(s) in flight, delay {:?}",
+                        replica.backend.in_flight(),
+                        self.config.deregistration_delay
+                    );
+                    let id = replica.id;
+                    self.events
+                        .record(self.name(), Some(id), EventKind::Drain, detail);
+                }
+                (None, None) => return,
+            }
+        }
+    }
+
+    /// Measures the last second and returns it with the autoscaler's view of it.
+    pub fn measure(
+        &mut self,
+        now: Instant,
+        usage: &HashMap<u32, GroupUsage>,
+        elapsed_seconds: f64,
+        host_memory_bytes: u64,
+    ) -> (GroupStatus, Observation) {
+        let mut replicas = Vec::with_capacity(self.replicas.len());
+        let (mut cpu_sum, mut cpu_count, mut memory_sum) = (0.0, 0u32, 0.0);
+        let mut in_flight_sum = 0u64;
+        for replica in &self.replicas {
+            let used = usage.get(&replica.pid).copied().unwrap_or_default();
+            let cpu = self.meters.entry(replica.id).or_default().utilisation(
+                now,
+                used.cpu,
+                self.config.vcpus,
+            );
+            let in_flight = replica.backend.in_flight();
+            if replica.phase == Phase::InService {
+                if let Some(cpu) = cpu {
+                    cpu_sum += cpu;
+                    cpu_count += 1;
+                }
+                memory_sum += used.resident_bytes as f64;
+            }
+            in_flight_sum += in_flight;
+            replicas.push(ReplicaStatus {
+                id: replica.id,
+                pid: replica.pid,
+                phase: match replica.phase {
+                    Phase::Pending => "pending",
+                    Phase::InService => "in_service",
+                    Phase::Draining { .. } => "draining",
+                },
+                cpu,
+                resident_bytes: used.resident_bytes,
+                requests: replica.backend.requests(),
+                in_flight,
+            });
+        }
+        let counts = self.pool.counters.read();
+        let second = counts - self.counted;
+        self.counted = counts;
+        let latency = self.pool.take_latency();
+        let in_service = self.in_service();
+        let per_target = |value: f64| (in_service > 0).then(|| value / f64::from(in_service));
+        let observation = Observation {
+            in_service,
+            pending: self.pending(),
+            cpu: (cpu_count > 0).then(|| cpu_sum / f64::from(cpu_count)),
+            memory: per_target(memory_sum).map(|avg| {
+                let size = self
+                    .config
+                    .memory_mib
+                    .map_or(host_memory_bytes as f64, |mib| mib * 1024.0 * 1024.0);
+                avg / size * 100.0
+            }),
+            requests_per_target: per_target(second.requests as f64 / elapsed_seconds.max(1e-3)),
+            in_flight_per_target: per_target(in_flight_sum as f64),
+        };
+        let status = GroupStatus {
+            name: self.name().to_owned(),
+            desired: self.desired,
+            in_service,
+            pending: self.pending(),
+            draining: self.count(|p| matches!(p, Phase::Draining { .. })),
+            cpu_avg: observation.cpu,
+            memory_avg_bytes: per_target(memory_sum),
+            memory_avg: observation.memory,
+            requests: second.requests,
+            errors: second.errors,
+            bad_gateway: second.bad_gateway,
+            unavailable: second.unavailable,
+            gateway_timeout: second.gateway_timeout,
+            in_flight: in_flight_sum,
+            latency_p50_ms: latency.percentile(50.0),
+            latency_p95_ms: latency.percentile(95.0),
+            latency_p99_ms: latency.percentile(99.0),
+            replicas,
+        };
+        (status, observation)
+    }
+
+    /// Stops every replica (draining none): at shutdown.
+    pub fn stop_all(&mut self, stopping: &mut JoinSet<()>) {
+        while !self.replicas.is_empty() {
+            self.stop(0, stopping, "the cluster is shutting down".into());
+        }
+    }
+}

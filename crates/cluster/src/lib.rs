@@ -1,0 +1,277 @@
+//! A live cluster on one machine: groups of replica processes behind an L7 load balancer, health
+//! checked, self-healing, and scaled by the `scaling` crate's [`scalelab_scaling::Autoscaler`] on the
+//! CPU, memory, request rate and in-flight requests measured every second.
+//!
+//! - [`config`]: the cluster file.
+//! - [`balancer`]: listener rules, round robin / least outstanding requests, 502/503/504.
+//! - [`supervisor`] and [`group`]: replica processes and their life cycle.
+//! - [`health`], [`sampler`]: health checks; CPU and memory from /proc.
+//! - [`autoscale`]: the per-second control loop; [`recorder`], [`exposition`], [`events`]: its output.
+
+pub mod autoscale;
+pub mod balancer;
+pub mod config;
+pub mod events;
+pub mod exposition;
+pub mod group;
+pub mod health;
+pub mod recorder;
+pub mod sampler;
+pub mod supervisor;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use scalelab_scaling::Autoscaler;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::{JoinHandle, JoinSet};
+use tokio_util::sync::CancellationToken;
+
+pub use config::{ClusterConfig, ConfigError};
+pub use events::{Event, EventKind};
+pub use group::{GroupStatus, ReplicaStatus};
+
+use crate::autoscale::Controller;
+use crate::balancer::Balancer;
+use crate::events::EventLog;
+use crate::exposition::Exposition;
+use crate::group::GroupRuntime;
+use crate::recorder::Recorder;
+
+/// Why the cluster could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    #[error("load balancer on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("results in {dir}: {source}")]
+    Results { dir: String, source: std::io::Error },
+    #[error("group '{group}': {message}")]
+    Group { group: String, message: String },
+}
+
+/// How to run a cluster, beside its file.
+#[derive(Debug, Clone)]
+pub struct ClusterOptions {
+    /// The `scalelab` executable whose `serve` command runs the stress service replicas.
+    pub serve_program: PathBuf,
+    /// Where `cluster.csv`, `replicas.csv` and `events.csv` go.
+    pub out: Option<PathBuf>,
+    /// Where to serve the cluster's metrics to Prometheus.
+    pub metrics_addr: Option<SocketAddr>,
+    /// Print events to stderr as they happen.
+    pub live: bool,
+}
+
+/// A running cluster; [`Cluster::shutdown`] stops every replica (dropping it kills them).
+pub struct Cluster {
+    addr: SocketAddr,
+    metrics_addr: Option<SocketAddr>,
+    exposition: Arc<Exposition>,
+    stop: CancellationToken,
+    controller: JoinHandle<()>,
+    events: Arc<EventLog>,
+    status: watch::Receiver<Vec<GroupStatus>>,
+}
+
+impl Cluster {
+    /// Starts the load balancer and every group's initial replicas, and returns once they are all in
+    /// service; the cluster's clock starts then.
+    pub async fn start(
+        config: ClusterConfig,
+        options: ClusterOptions,
+    ) -> Result<Self, ClusterError> {
+        let results = |source| ClusterError::Results {
+            dir: options
+                .out
+                .as_ref()
+                .map(|dir| dir.display().to_string())
+                .unwrap_or_default(),
+            source,
+        };
+        let events =
+            Arc::new(EventLog::new(options.out.as_deref(), options.live).map_err(results)?);
+        let recorder = match &options.out {
+            Some(dir) => Some(Recorder::create(dir).map_err(results)?),
+            None => None,
+        };
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| ClusterError::Listen {
+                    addr: config.listen,
+                    source,
+                })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| ClusterError::Listen {
+                addr: config.listen,
+                source,
+            })?;
+        let metrics = match options.metrics_addr {
+            Some(metrics_addr) => {
+                let listener = TcpListener::bind(metrics_addr).await.map_err(|source| {
+                    ClusterError::Listen {
+                        addr: metrics_addr,
+                        source,
+                    }
+                })?;
+                let bound = listener.local_addr().ok();
+                Some((listener, bound))
+            }
+            None => None,
+        };
+        let client = balancer::backend_client();
+        let balancer = Arc::new(Balancer::new(&config, client.clone(), events.clone()));
+        let mut groups: Vec<GroupRuntime> = config
+            .groups
+            .iter()
+            .zip(balancer.pools())
+            .map(|(group, pool)| {
+                GroupRuntime::new(
+                    group.clone(),
+                    pool.clone(),
+                    options.serve_program.clone(),
+                    client.clone(),
+                    events.clone(),
+                )
+            })
+            .collect();
+        let mut autoscalers = Vec::with_capacity(groups.len());
+        for group in &config.groups {
+            let autoscaler = match group.policy() {
+                Some(policy) => Some(Autoscaler::new(policy).map_err(|e| ClusterError::Group {
+                    group: group.name.clone(),
+                    message: e.to_string(),
+                })?),
+                None => None,
+            };
+            autoscalers.push(autoscaler);
+        }
+        let mut next_replica = 0;
+        wait_until_in_service(&mut groups, &mut next_replica).await?;
+        let stop = CancellationToken::new();
+        tokio::spawn(balancer::serve(balancer, listener, stop.clone()));
+        let exposition = Arc::new(Exposition::default());
+        let metrics_addr = match metrics {
+            Some((listener, bound)) => {
+                tokio::spawn(exposition::serve(
+                    exposition.clone(),
+                    listener,
+                    stop.clone(),
+                ));
+                bound
+            }
+            None => None,
+        };
+        let (status_sender, status) = watch::channel(Vec::new());
+        let zero = events.start_clock();
+        let controller = Controller {
+            groups,
+            autoscalers,
+            events: events.clone(),
+            recorder,
+            exposition: exposition.clone(),
+            status: status_sender,
+            next_replica,
+        };
+        let controller = tokio::spawn(controller.run(zero, stop.clone()));
+        Ok(Self {
+            addr,
+            metrics_addr,
+            exposition,
+            stop,
+            controller,
+            events,
+            status,
+        })
+    }
+
+    /// The load balancer's base URL.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The cluster's gauges, for a metrics server that also serves other metrics (the load run's,
+    /// with `--plan`).
+    pub fn exposition(&self) -> Arc<Exposition> {
+        self.exposition.clone()
+    }
+
+    /// Where Prometheus can scrape `/metrics`, when asked for.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
+    }
+
+    /// Every scaling and health event so far.
+    pub fn events(&self) -> Vec<Event> {
+        self.events.events()
+    }
+
+    /// Every group over the last second.
+    pub fn status(&self) -> Vec<GroupStatus> {
+        self.status.borrow().clone()
+    }
+
+    /// Waits for the measurements of the next second to end.
+    pub async fn next_second(&mut self) -> Vec<GroupStatus> {
+        self.status.mark_unchanged();
+        let _ = self.status.changed().await;
+        self.status.borrow_and_update().clone()
+    }
+
+    /// Stops the load balancer and every replica (SIGTERM, SIGKILL after each group's grace).
+    pub async fn shutdown(self) {
+        self.stop.cancel();
+        let _ = self.controller.await;
+    }
+}
+
+/// Launches every group's initial replicas and waits until they pass their health checks (within the
+/// longest start-up grace, replacing any that exit meanwhile).
+async fn wait_until_in_service(
+    groups: &mut [GroupRuntime],
+    next_replica: &mut u64,
+) -> Result<(), ClusterError> {
+    let started = Instant::now();
+    let longest_grace = groups
+        .iter()
+        .map(|g| g.config.startup_grace)
+        .max()
+        .unwrap_or_default();
+    let mut stopping = JoinSet::new();
+    let result = loop {
+        for group in groups.iter_mut() {
+            group.heal(&mut stopping);
+            group.reconcile(next_replica, &mut stopping);
+        }
+        let waiting = groups.iter().find(|g| g.in_service() < g.desired);
+        match waiting {
+            None => break Ok(()),
+            Some(group) if started.elapsed() > longest_grace + Duration::from_secs(1) => {
+                break Err(ClusterError::Group {
+                    group: group.name().to_owned(),
+                    message: format!(
+                        "{} of {} replicas passed their health check within {:?}",
+                        group.in_service(),
+                        group.desired,
+                        started.elapsed()
+                    ),
+                });
+            }
+            Some(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    };
+    if result.is_err() {
+        for group in groups.iter_mut() {
+            group.stop_all(&mut stopping);
+        }
+    }
+    while stopping.join_next().await.is_some() {}
+    result
+}
