@@ -88,16 +88,28 @@ pub struct GroupConfig {
     #[serde(default)]
     pub health_check: HealthCheck,
     /// How long a new replica may take to pass its health check before it is replaced.
-    #[serde(default = "thirty_seconds", deserialize_with = "duration")]
+    #[serde(
+        default = "thirty_seconds",
+        deserialize_with = "scalelab_shape::duration_serde::deserialize"
+    )]
     pub startup_grace: Duration,
     /// How long a draining replica may finish its in-flight requests before it is stopped.
-    #[serde(default = "five_seconds", deserialize_with = "duration")]
+    #[serde(
+        default = "five_seconds",
+        deserialize_with = "scalelab_shape::duration_serde::deserialize"
+    )]
     pub deregistration_delay: Duration,
     /// From SIGTERM to SIGKILL when a replica is stopped.
-    #[serde(default = "five_seconds", deserialize_with = "duration")]
+    #[serde(
+        default = "five_seconds",
+        deserialize_with = "scalelab_shape::duration_serde::deserialize"
+    )]
     pub stop_grace: Duration,
     /// Longest wait for a backend's answer; beyond it the load balancer answers 504.
-    #[serde(default = "sixty_seconds", deserialize_with = "duration")]
+    #[serde(
+        default = "sixty_seconds",
+        deserialize_with = "scalelab_shape::duration_serde::deserialize"
+    )]
     pub backend_timeout: Duration,
     /// An autoscaling policy of the `scaling` crate; without one the group keeps `initial` replicas.
     #[serde(default)]
@@ -110,9 +122,15 @@ pub struct GroupConfig {
 pub struct HealthCheck {
     #[serde(default = "health_path")]
     pub path: String,
-    #[serde(default = "five_seconds", deserialize_with = "duration")]
+    #[serde(
+        default = "five_seconds",
+        deserialize_with = "scalelab_shape::duration_serde::deserialize"
+    )]
     pub interval: Duration,
-    #[serde(default = "two_seconds", deserialize_with = "duration")]
+    #[serde(
+        default = "two_seconds",
+        deserialize_with = "scalelab_shape::duration_serde::deserialize"
+    )]
     pub timeout: Duration,
     /// Consecutive passes that put a backend (back) in rotation.
     #[serde(default = "two")]
@@ -140,7 +158,10 @@ impl Default for HealthCheck {
 #[serde(deny_unknown_fields)]
 pub struct GroupPolicy {
     /// Start-up time the policy's warm-up counts from launch (replicas really start as fast as they do).
-    #[serde(default, deserialize_with = "duration")]
+    #[serde(
+        default,
+        deserialize_with = "scalelab_shape::duration_serde::deserialize"
+    )]
     pub startup: Duration,
     #[serde(default)]
     pub simple: Option<Vec<SimpleScaling>>,
@@ -345,23 +366,6 @@ fn words<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
 
 fn optional_words<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
     Option::<Words>::deserialize(d).map(|w| w.map(Words::split))
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum DurationText {
-    Seconds(f64),
-    Text(String),
-}
-
-/// `90s`, `1m30s`, `250ms` or plain seconds.
-fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-    use serde::de::Error;
-    match DurationText::deserialize(d)? {
-        DurationText::Seconds(s) => Duration::try_from_secs_f64(s)
-            .map_err(|_| D::Error::custom(format!("{s} is not a valid number of seconds"))),
-        DurationText::Text(text) => scalelab_shape::parse_duration(&text).map_err(D::Error::custom),
-    }
 }
 
 fn default_listen() -> SocketAddr {

@@ -10,7 +10,6 @@
 mod adjustment;
 mod alarm;
 mod autoscaler;
-mod duration_serde;
 mod expr;
 mod observation;
 mod params;

@@ -6,6 +6,7 @@
 
 mod arrivals;
 mod duration;
+pub mod duration_serde;
 mod parse;
 
 pub use arrivals::Arrivals;

@@ -1,4 +1,5 @@
-//! Durations in policy files: `90s`, `1m30s`, `5m` or plain seconds, read with `scalelab_shape::parse_duration`;
+//! Durations in configuration files (policies, clusters): `90s`, `1m30s`, `5m` or plain seconds, read
+//! with [`parse_duration`](crate::parse_duration);
 //! written as seconds so a policy survives a round trip through JSON.
 
 use std::time::Duration;
@@ -16,7 +17,7 @@ pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duratio
     match Text::deserialize(deserializer)? {
         Text::Seconds(seconds) => Duration::try_from_secs_f64(seconds)
             .map_err(|_| D::Error::custom(format!("{seconds} is not a valid number of seconds"))),
-        Text::Text(text) => scalelab_shape::parse_duration(&text).map_err(D::Error::custom),
+        Text::Text(text) => crate::parse_duration(&text).map_err(D::Error::custom),
     }
 }
 
