@@ -9,18 +9,6 @@ pub fn read_text(path: &Path, what: &str) -> anyhow::Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("cannot read {what} {}", path.display()))
 }
 
-/// Writes `contents` to `path` atomically: to a temporary name in the same directory, then renamed.
-pub fn write_atomically(path: &Path, contents: &str) -> anyhow::Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    }
-    let mut temporary = path.as_os_str().to_owned();
-    temporary.push(format!(".{}.tmp", std::process::id()));
-    std::fs::write(&temporary, contents)
-        .with_context(|| format!("cannot write {}", Path::new(&temporary).display()))?;
-    std::fs::rename(&temporary, path).with_context(|| format!("cannot write {}", path.display()))
-}
-
 /// Prints rows as an aligned table: text left-aligned, numbers right-aligned.
 pub fn print_table(headers: &[&str], rows: &[Vec<String>]) {
     let widths: Vec<usize> = (0..headers.len())
@@ -71,18 +59,5 @@ mod tests {
         assert_eq!(usd(227.1744), "$227.1744");
         assert_eq!(usd(0.15), "$0.15");
         assert_eq!(usd(3.0), "$3.00");
-    }
-
-    #[test]
-    fn writes_atomically_into_new_directories() {
-        let dir = std::env::temp_dir().join(format!("scalelab-files-{}", std::process::id()));
-        let path = dir.join("sub/out.csv");
-        write_atomically(&path, "a,b\n").unwrap();
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "a,b\n");
-        assert_eq!(
-            std::fs::read_dir(path.parent().unwrap()).unwrap().count(),
-            1
-        );
-        std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -16,8 +16,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Endpoint, Interval, LatencyHistogram, Summary};
 
-/// Writes `bytes` to `path` atomically: a temporary file beside it, synced, then renamed.
+/// Writes `bytes` to `path` atomically: a temporary file beside it, synced, then renamed. Creates the
+/// directory when it does not exist yet.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        fs::create_dir_all(dir)?;
+    }
     let temporary = temporary_path(path);
     let mut file = File::create(&temporary)?;
     file.write_all(bytes)?;

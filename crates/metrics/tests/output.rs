@@ -178,3 +178,15 @@ fn unknown_numeric_columns_are_kept_and_bad_files_are_named() {
         .to_string();
     assert!(missing.contains("nowhere/summary.json"), "{missing}");
 }
+
+#[test]
+fn write_atomic_creates_the_directory_and_leaves_no_temporary_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sub/out.csv");
+    scalelab_metrics::output::write_atomic(&path, b"a,b\n").unwrap();
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "a,b\n");
+    assert_eq!(
+        std::fs::read_dir(path.parent().unwrap()).unwrap().count(),
+        1
+    );
+}

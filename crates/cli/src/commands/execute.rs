@@ -151,10 +151,6 @@ pub async fn execute_with(
 
 /// Writes the JUnit XML of `summary` to `path` atomically, creating its directory.
 fn write_junit(path: &Path, summary: &scalelab_metrics::Summary) -> anyhow::Result<()> {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("creating {}", parent.display()))?;
-    }
     write_atomic(path, scalelab_report::junit_xml(summary).as_bytes())
         .with_context(|| format!("writing JUnit XML to {}", path.display()))
 }

@@ -12,7 +12,8 @@ use scalelab_capacity::{InstanceType, LinearCapacity, PriceCatalog, cost_per_mil
 use scalelab_scaling::{ParamValue, Policy, SimConfig, SimResult, set_param, simulate};
 use scalelab_shape::{Shape, format_duration};
 
-use crate::files::{print_table, read_text, usd, write_atomically};
+use crate::files::{print_table, read_text, usd};
+use scalelab_metrics::output::write_atomic;
 
 /// What `sim` and `sweep` share: the shape, the capacity model, the policy and the step.
 #[derive(Args)]
@@ -173,7 +174,8 @@ unserved_load,served_requests,unserved_requests,desired,launched,terminated,even
 pub fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
     let loaded = args.scenario.load()?;
     let result = simulate(&loaded.shape, &loaded.model, &loaded.policy, &loaded.config)?;
-    write_atomically(&args.out, &timeline_csv(&result))?;
+    write_atomic(&args.out, &timeline_csv(&result).as_bytes())
+        .with_context(|| format!("cannot write {}", args.out.display()))?;
     print_summary(&loaded, &result);
     println!("\ntimeline: {}", args.out.display());
     Ok(ExitCode::SUCCESS)

@@ -10,7 +10,8 @@ use clap::{ArgGroup, Args};
 use scalelab_scaling::{Objective, Summary, Sweep, SweepRow, parse_range, sweep};
 
 use crate::commands::sim::{Scenario, name_value};
-use crate::files::{print_table, usd, write_atomically};
+use crate::files::{print_table, usd};
+use scalelab_metrics::output::write_atomic;
 
 #[derive(Args)]
 #[command(group(ArgGroup::new("objective").required(true).args(["maximize", "minimize"])))]
@@ -76,7 +77,8 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
         &loaded.config,
         &spec,
     )?;
-    write_atomically(&args.out, &table_csv(&spec, &rows))?;
+    write_atomic(&args.out, &table_csv(&spec, &rows).as_bytes())
+        .with_context(|| format!("cannot write {}", args.out.display()))?;
 
     let ranked = rows.iter().filter(|r| r.rank.is_some()).count();
     let failed = rows.iter().filter(|r| r.error.is_some()).count();
