@@ -174,7 +174,7 @@ unserved_load,served_requests,unserved_requests,desired,launched,terminated,even
 pub fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
     let loaded = args.scenario.load()?;
     let result = simulate(&loaded.shape, &loaded.model, &loaded.policy, &loaded.config)?;
-    write_atomic(&args.out, &timeline_csv(&result).as_bytes())
+    write_atomic(&args.out, timeline_csv(&result).as_bytes())
         .with_context(|| format!("cannot write {}", args.out.display()))?;
     print_summary(&loaded, &result);
     println!("\ntimeline: {}", args.out.display());

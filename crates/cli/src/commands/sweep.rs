@@ -77,7 +77,7 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
         &loaded.config,
         &spec,
     )?;
-    write_atomic(&args.out, &table_csv(&spec, &rows).as_bytes())
+    write_atomic(&args.out, table_csv(&spec, &rows).as_bytes())
         .with_context(|| format!("cannot write {}", args.out.display()))?;
 
     let ranked = rows.iter().filter(|r| r.rank.is_some()).count();
