@@ -17,4 +17,6 @@ harness=${HARNESS:-$root/../shared/bench/peers.sh}
 export SCALELAB=$root/target/release/scalelab
 export PEERS=${PEERS:-"wrk oha"}
 export OUT=${OUT:-$here/out/${CONNS:-50}c}
+# Run from a scratch directory, so nothing the harness leaves behind lands in the repository.
+cd "$(mktemp -d)"
 exec bash "$harness"
