@@ -52,11 +52,6 @@ impl LatencyHistogram {
         self.0.len()
     }
 
-    /// Forgets every value, keeping the allocation.
-    pub fn clear(&mut self) {
-        self.0.reset();
-    }
-
     /// The underlying HDR histogram (values in microseconds).
     pub fn inner(&self) -> &Histogram<u64> {
         &self.0

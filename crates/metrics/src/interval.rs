@@ -211,18 +211,6 @@ impl Interval {
             .map(|(_, s)| s.count)
             .sum()
     }
-
-    /// Empties the interval for reuse as `second`, keeping allocations.
-    pub fn reset(&mut self, second: u64) {
-        self.second = second;
-        self.series.clear();
-        self.iterations = 0;
-        self.iteration_duration.clear();
-        self.dropped_iterations = 0;
-        self.checks.clear();
-        self.gauges = Gauges::default();
-        self.scenarios.clear();
-    }
 }
 
 #[cfg(test)]

@@ -30,17 +30,6 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    pub const ALL: [ErrorKind; 8] = [
-        ErrorKind::ConnectionRefused,
-        ErrorKind::ConnectTimeout,
-        ErrorKind::RequestTimeout,
-        ErrorKind::Reset,
-        ErrorKind::Tls,
-        ErrorKind::Dns,
-        ErrorKind::Malformed,
-        ErrorKind::Other,
-    ];
-
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorKind::ConnectionRefused => "connection_refused",
@@ -69,17 +58,6 @@ impl Outcome {
             Outcome::Status(code) => !(200..400).contains(&code),
             Outcome::Error(_) => true,
         }
-    }
-
-    /// Parses what [`fmt::Display`] writes: `200` or an error kind name.
-    pub fn parse(text: &str) -> Option<Outcome> {
-        if let Ok(code) = text.parse() {
-            return Some(Outcome::Status(code));
-        }
-        ErrorKind::ALL
-            .into_iter()
-            .find(|k| k.as_str() == text)
-            .map(Outcome::Error)
     }
 }
 

@@ -166,11 +166,6 @@ impl Shape {
         v0 + (v1 - v0) * (t - t0) / (t1 - t0)
     }
 
-    /// The largest value the shape reaches.
-    pub fn max(&self) -> f64 {
-        self.points.iter().map(|p| p.1).fold(0.0, f64::max)
-    }
-
     /// The integral of the shape from 0 to `t` (e.g. arrivals so far when the value is a rate per second).
     pub fn integral(&self, t: f64) -> f64 {
         let t = t.min(self.end());
