@@ -2,12 +2,11 @@
 
 use std::cell::Cell;
 use std::rc::Rc;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use super::{TaskGroup, VuGauge, vu_id};
-use crate::engine::{ThreadContext, Vu};
+use super::{TaskGroup, vu_id, vu_loop};
+use crate::engine::ThreadContext;
 
 /// Each VU runs `iterations` times (or until `max_duration`).
 pub fn per_vu(
@@ -20,16 +19,10 @@ pub fn per_vu(
 ) -> Instant {
     let end = Instant::now() + max_duration;
     for local in 0..ctx.share(vus) {
-        let ctx = ctx.clone();
         let left = Cell::new(iterations);
-        group.spawn(group.token().clone(), async move {
-            let _gauge = VuGauge::new(&ctx, index);
-            let mut vu = Vu::new(&ctx, vu_id(&ctx, local));
-            while left.get() > 0 && Instant::now() < end && !ctx.stop.is_cancelled() {
-                left.set(left.get() - 1);
-                vu.iterate(&ctx, &ctx.plan.scenarios[index], None).await;
-            }
-        });
+        let has_more = move || left.replace(left.get().saturating_sub(1)) > 0;
+        let task = vu_loop(ctx.clone(), index, vu_id(ctx, local), end, has_more);
+        group.spawn(group.token().clone(), task);
     }
     end
 }
@@ -45,20 +38,11 @@ pub fn shared(
     max_duration: Duration,
 ) -> Instant {
     let end = Instant::now() + max_duration;
-    let taken = ctx.plan.scenarios[index].iterations_taken.clone();
     for local in 0..ctx.share(vus) {
-        let ctx = ctx.clone();
-        let taken: Arc<AtomicU64> = taken.clone();
-        group.spawn(group.token().clone(), async move {
-            let _gauge = VuGauge::new(&ctx, index);
-            let mut vu = Vu::new(&ctx, vu_id(&ctx, local));
-            while Instant::now() < end
-                && !ctx.stop.is_cancelled()
-                && taken.fetch_add(1, Ordering::Relaxed) < iterations
-            {
-                vu.iterate(&ctx, &ctx.plan.scenarios[index], None).await;
-            }
-        });
+        let taken = ctx.plan.scenarios[index].iterations_taken.clone();
+        let has_more = move || taken.fetch_add(1, Ordering::Relaxed) < iterations;
+        let task = vu_loop(ctx.clone(), index, vu_id(ctx, local), end, has_more);
+        group.spawn(group.token().clone(), task);
     }
     end
 }
