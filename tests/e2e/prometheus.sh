@@ -4,10 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-if ! command -v prometheus >/dev/null; then
-  echo "installing prometheus (Debian package)"
-  apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus >/dev/null
-fi
+command -v prometheus >/dev/null || { echo "prometheus is missing: run .ci/install-packages"; exit 1; }
 cargo build --quiet --locked --bin scalelab
 scalelab=target/debug/scalelab
 work=$(mktemp -d)

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use scalelab_target::TargetConfig;
+use scalelab_stress::TargetConfig;
 
 fn scalelab(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_scalelab"))
@@ -47,7 +47,7 @@ fn run(target: &str, path: &str, out: &Path) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slower_target_is_a_regression_and_a_faster_one_is_not() {
-    let target = scalelab_target::start(TargetConfig::loopback())
+    let target = scalelab_stress::start(TargetConfig::loopback())
         .await
         .unwrap();
     let dir = tempfile::tempdir().unwrap();

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
-use scalelab_target::TargetConfig;
+use scalelab_stress::TargetConfig;
 
 fn scalelab() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_scalelab"));
@@ -25,7 +25,7 @@ fn stdout(output: &Output) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn quick_writes_results_and_prints_the_summary() {
-    let target = scalelab_target::start(TargetConfig::loopback())
+    let target = scalelab_stress::start(TargetConfig::loopback())
         .await
         .unwrap();
     let out = tempfile::tempdir().unwrap();
@@ -74,7 +74,7 @@ async fn quick_writes_results_and_prints_the_summary() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_stops_the_run_and_still_writes_every_file() {
-    let target = scalelab_target::start(TargetConfig::loopback())
+    let target = scalelab_stress::start(TargetConfig::loopback())
         .await
         .unwrap();
     let out = tempfile::tempdir().unwrap();

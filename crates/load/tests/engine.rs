@@ -8,10 +8,10 @@ use common::{get, plan, run, run_with, scenario};
 use scalelab_load::engine::{Interruption, RunOptions};
 use scalelab_load::plan::{Check, Executor, Threshold};
 use scalelab_shape::Stage;
-use scalelab_target::TargetConfig;
+use scalelab_stress::TargetConfig;
 
-async fn target() -> scalelab_target::RunningTarget {
-    scalelab_target::start(TargetConfig::loopback())
+async fn target() -> scalelab_stress::RunningTarget {
+    scalelab_stress::start(TargetConfig::loopback())
         .await
         .unwrap()
 }

@@ -4,16 +4,16 @@
 use scalelab_load::engine::CompiledPlan;
 use scalelab_load::plan::{LoadOptions, load_file};
 
-const WILD: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/plans-in-the-wild"
-);
+mod corpus;
 
 #[test]
 fn every_loadable_wild_plan_compiles() {
+    let Some(dir) = corpus::dir() else {
+        return;
+    };
     let mut compiled = 0;
-    let mut entries: Vec<_> = std::fs::read_dir(WILD)
-        .expect("../shared/plans-in-the-wild beside the repository")
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .expect("the corpus folder lists")
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "json" || e == "yaml"))
         .collect();

@@ -67,7 +67,7 @@ pub async fn execute_with(
     let embedded = match &plan.target {
         Some(_) => None,
         None => Some(
-            scalelab_target::start(scalelab_target::TargetConfig::loopback())
+            scalelab_stress::start(scalelab_stress::TargetConfig::loopback())
                 .await
                 .context("starting the embedded stress service")?,
         ),

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
-use scalelab_target::{Mode, TargetConfig};
+use scalelab_stress::{Mode, TargetConfig};
 
 #[derive(Args)]
 pub struct ServeArgs {
@@ -85,7 +85,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             config.listen
         );
     }
-    let target = scalelab_target::start(config).await?;
+    let target = scalelab_stress::start(config).await?;
     println!("scalelab stress service listening on {}", target.url());
     crate::signals::interrupted().await;
     println!("shutting down: draining in-flight requests");

@@ -5,7 +5,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{client, get, scrape, start, value};
-use scalelab_target::{Mode, TargetConfig};
+use scalelab_stress::{Mode, TargetConfig};
 
 #[tokio::test]
 async fn serves_at_most_n_at_once_and_refuses_past_the_backlog() {
@@ -58,7 +58,7 @@ async fn serves_at_most_n_at_once_and_refuses_past_the_backlog() {
 
 #[tokio::test]
 async fn sync_mode_with_no_workers_is_a_config_error() {
-    let error = scalelab_target::start(TargetConfig {
+    let error = scalelab_stress::start(TargetConfig {
         mode: Mode::Sync {
             workers: 0,
             backlog: 1,

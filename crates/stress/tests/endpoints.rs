@@ -3,7 +3,7 @@
 mod common;
 
 use common::{get, scrape, start, value};
-use scalelab_target::TargetConfig;
+use scalelab_stress::TargetConfig;
 
 #[tokio::test]
 async fn ping_answers_json() {

@@ -4,10 +4,10 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use scalelab_target::{RunningTarget, TargetConfig};
+use scalelab_stress::{RunningTarget, TargetConfig};
 
 pub async fn start(config: TargetConfig) -> RunningTarget {
-    scalelab_target::start(config).await.expect("target starts")
+    scalelab_stress::start(config).await.expect("target starts")
 }
 
 pub fn client() -> reqwest::Client {

@@ -5,7 +5,7 @@ mod common;
 use std::time::Duration;
 
 use common::{client, start};
-use scalelab_target::TargetConfig;
+use scalelab_stress::TargetConfig;
 
 #[tokio::test]
 async fn shutdown_drains_in_flight_requests() {

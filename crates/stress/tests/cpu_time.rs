@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::{get, start};
-use scalelab_target::{TargetConfig, process_usage};
+use scalelab_stress::{TargetConfig, process_usage};
 
 #[tokio::test]
 async fn heavy_uses_cpu_time_and_timeout_does_not() {

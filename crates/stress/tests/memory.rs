@@ -6,7 +6,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{client, get, start};
-use scalelab_target::{TargetConfig, process_usage};
+use scalelab_stress::{TargetConfig, process_usage};
 
 #[tokio::test]
 async fn memory_stress_raises_rss_then_frees_it_and_respects_the_cap() {
