@@ -90,25 +90,25 @@ pub struct GroupConfig {
     /// How long a new replica may take to pass its health check before it is replaced.
     #[serde(
         default = "thirty_seconds",
-        deserialize_with = "scalelab_shape::duration_serde::deserialize"
+        deserialize_with = "scalelab_config::duration_serde::deserialize"
     )]
     pub startup_grace: Duration,
     /// How long a draining replica may finish its in-flight requests before it is stopped.
     #[serde(
         default = "five_seconds",
-        deserialize_with = "scalelab_shape::duration_serde::deserialize"
+        deserialize_with = "scalelab_config::duration_serde::deserialize"
     )]
     pub deregistration_delay: Duration,
     /// From SIGTERM to SIGKILL when a replica is stopped.
     #[serde(
         default = "five_seconds",
-        deserialize_with = "scalelab_shape::duration_serde::deserialize"
+        deserialize_with = "scalelab_config::duration_serde::deserialize"
     )]
     pub stop_grace: Duration,
     /// Longest wait for a backend's answer; beyond it the load balancer answers 504.
     #[serde(
         default = "sixty_seconds",
-        deserialize_with = "scalelab_shape::duration_serde::deserialize"
+        deserialize_with = "scalelab_config::duration_serde::deserialize"
     )]
     pub backend_timeout: Duration,
     /// An autoscaling policy of the `scaling` crate; without one the group keeps `initial` replicas.
@@ -124,12 +124,12 @@ pub struct HealthCheck {
     pub path: String,
     #[serde(
         default = "five_seconds",
-        deserialize_with = "scalelab_shape::duration_serde::deserialize"
+        deserialize_with = "scalelab_config::duration_serde::deserialize"
     )]
     pub interval: Duration,
     #[serde(
         default = "two_seconds",
-        deserialize_with = "scalelab_shape::duration_serde::deserialize"
+        deserialize_with = "scalelab_config::duration_serde::deserialize"
     )]
     pub timeout: Duration,
     /// Consecutive passes that put a backend (back) in rotation.
@@ -160,7 +160,7 @@ pub struct GroupPolicy {
     /// Start-up time the policy's warm-up counts from launch (replicas really start as fast as they do).
     #[serde(
         default,
-        deserialize_with = "scalelab_shape::duration_serde::deserialize"
+        deserialize_with = "scalelab_config::duration_serde::deserialize"
     )]
     pub startup: Duration,
     #[serde(default)]
@@ -274,8 +274,8 @@ impl ClusterConfig {
 
     /// Reads and checks a cluster from YAML (JSON is YAML too).
     pub fn from_yaml(text: &str) -> Result<Self, String> {
-        let config: Self =
-            serde_saphyr::from_str(text).map_err(|e| with_nearest_field(&e.to_string()))?;
+        let config: Self = serde_saphyr::from_str(text)
+            .map_err(|e| scalelab_config::with_nearest_field(&e.to_string()))?;
         config.validate()?;
         Ok(config)
     }
@@ -319,28 +319,6 @@ impl ClusterConfig {
             known(name, "default_group")?;
         }
         Ok(())
-    }
-}
-
-/// Adds "did you mean" to serde's "unknown field `x`, expected one of ..." messages.
-fn with_nearest_field(message: &str) -> String {
-    let (first, rest) = message.split_once('\n').unwrap_or((message, ""));
-    let suggestion = first
-        .split_once("unknown field `")
-        .and_then(|(_, tail)| tail.split_once('`'))
-        .and_then(|(unknown, tail)| {
-            let (_, names) = tail.split_once("expected ")?;
-            names
-                .trim_start_matches("one of ")
-                .split(',')
-                .map(|n| n.trim().trim_matches('`'))
-                .min_by_key(|n| strsim::levenshtein(n, unknown))
-                .filter(|n| strsim::levenshtein(n, unknown) <= unknown.len().max(3) / 2)
-        });
-    match suggestion {
-        Some(name) if rest.is_empty() => format!("{first} (did you mean `{name}`?)"),
-        Some(name) => format!("{first} (did you mean `{name}`?)\n{rest}"),
-        None => message.to_owned(),
     }
 }
 

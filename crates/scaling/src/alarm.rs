@@ -68,7 +68,7 @@ pub struct AlarmConfig {
     pub threshold: f64,
     pub comparison: Comparison,
     /// Length of one datapoint.
-    #[serde(default = "one_minute", with = "scalelab_shape::duration_serde")]
+    #[serde(default = "one_minute", with = "scalelab_config::duration_serde")]
     pub period: Duration,
     /// How many recent datapoints are evaluated.
     #[serde(default = "one")]

@@ -16,7 +16,6 @@ mod params;
 mod policy;
 mod rules;
 mod sim;
-mod suggest;
 mod sweep;
 
 pub use adjustment::{AdjustmentType, adjusted_capacity};

@@ -21,7 +21,7 @@ pub struct Policy {
     #[serde(default)]
     pub initial: Option<u32>,
     /// From launch until an instance is in service (pending meanwhile: billed, serving nothing).
-    #[serde(default, with = "scalelab_shape::duration_serde")]
+    #[serde(default, with = "scalelab_config::duration_serde")]
     pub startup: Duration,
     /// Which instances a scale-in removes first.
     #[serde(default)]
@@ -66,7 +66,7 @@ pub struct SimpleScaling {
     /// Smallest change for `percent_change_in_capacity`.
     #[serde(default)]
     pub min_adjustment_magnitude: Option<u32>,
-    #[serde(default = "five_minutes", with = "scalelab_shape::duration_serde")]
+    #[serde(default = "five_minutes", with = "scalelab_config::duration_serde")]
     pub cooldown: Duration,
 }
 
@@ -82,7 +82,7 @@ pub struct StepScaling {
     #[serde(default)]
     pub min_adjustment_magnitude: Option<u32>,
     /// After start-up, how long a new instance's metrics do not count.
-    #[serde(default = "five_minutes", with = "scalelab_shape::duration_serde")]
+    #[serde(default = "five_minutes", with = "scalelab_config::duration_serde")]
     pub warmup: Duration,
 }
 
@@ -108,13 +108,13 @@ pub struct TargetTracking {
     #[serde(default)]
     pub metric: Metric,
     pub target: f64,
-    #[serde(default = "five_minutes", with = "scalelab_shape::duration_serde")]
+    #[serde(default = "five_minutes", with = "scalelab_config::duration_serde")]
     pub warmup: Duration,
     #[serde(default)]
     pub disable_scale_in: bool,
     /// Length of one datapoint of the two alarms: one minute on AWS; shorter to watch a live
     /// cluster scale within seconds.
-    #[serde(default = "one_minute", with = "scalelab_shape::duration_serde")]
+    #[serde(default = "one_minute", with = "scalelab_config::duration_serde")]
     pub period: Duration,
 }
 
@@ -130,7 +130,7 @@ pub struct Hpa {
     #[serde(default = "hpa_tolerance")]
     pub tolerance: f64,
     /// How often the controller runs.
-    #[serde(default = "fifteen_seconds", with = "scalelab_shape::duration_serde")]
+    #[serde(default = "fifteen_seconds", with = "scalelab_config::duration_serde")]
     pub sync_period: Duration,
     #[serde(default)]
     pub behavior: HpaBehavior,
@@ -181,7 +181,7 @@ pub struct HpaPolicy {
     #[serde(rename = "type")]
     pub kind: HpaPolicyKind,
     pub value: u32,
-    #[serde(with = "scalelab_shape::duration_serde")]
+    #[serde(with = "scalelab_config::duration_serde")]
     pub period: Duration,
 }
 
@@ -203,10 +203,10 @@ pub struct Beanstalk {
     pub metric: Metric,
     #[serde(default)]
     pub statistic: crate::Statistic,
-    #[serde(default = "five_minutes", with = "scalelab_shape::duration_serde")]
+    #[serde(default = "five_minutes", with = "scalelab_config::duration_serde")]
     pub period: Duration,
     /// How long the metric must stay beyond a threshold; a whole number of periods.
-    #[serde(default = "five_minutes", with = "scalelab_shape::duration_serde")]
+    #[serde(default = "five_minutes", with = "scalelab_config::duration_serde")]
     pub breach_duration: Duration,
     pub upper_threshold: f64,
     pub lower_threshold: f64,
@@ -214,7 +214,7 @@ pub struct Beanstalk {
     pub scale_up_increment: i32,
     #[serde(default = "minus_one")]
     pub scale_down_increment: i32,
-    #[serde(default = "six_minutes", with = "scalelab_shape::duration_serde")]
+    #[serde(default = "six_minutes", with = "scalelab_config::duration_serde")]
     pub cooldown: Duration,
 }
 
@@ -250,13 +250,13 @@ mod optional_duration {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
         #[derive(Deserialize)]
-        struct Wrapped(#[serde(with = "scalelab_shape::duration_serde")] Duration);
+        struct Wrapped(#[serde(with = "scalelab_config::duration_serde")] Duration);
         Option::<Wrapped>::deserialize(d).map(|w| w.map(|w| w.0))
     }
 
     pub fn serialize<S: Serializer>(value: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
         match value {
-            Some(duration) => scalelab_shape::duration_serde::serialize(duration, s),
+            Some(duration) => scalelab_config::duration_serde::serialize(duration, s),
             None => s.serialize_none(),
         }
     }
@@ -266,7 +266,7 @@ impl Policy {
     /// Reads a policy from YAML (JSON is YAML too); unknown fields are errors naming the nearest field.
     pub fn from_yaml(text: &str) -> Result<Self, PolicyError> {
         let policy: Self = serde_saphyr::from_str(text)
-            .map_err(|e| PolicyError::Parse(crate::suggest::nearest_field(&e.to_string())))?;
+            .map_err(|e| PolicyError::Parse(scalelab_config::with_nearest_field(&e.to_string())))?;
         policy.validate()?;
         Ok(policy)
     }

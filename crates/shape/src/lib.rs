@@ -5,12 +5,9 @@
 //! all become a `Shape`: a piecewise-linear function of time with a total duration.
 
 mod arrivals;
-mod duration;
-pub mod duration_serde;
 mod parse;
 
 pub use arrivals::Arrivals;
-pub use duration::{format_duration, parse_duration};
 pub use parse::{parse_csv_trace, parse_inline_stages};
 
 use std::time::Duration;

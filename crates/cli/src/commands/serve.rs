@@ -34,7 +34,7 @@ pub struct ServeArgs {
     #[arg(long, value_parser = crate::args::bytes)]
     memory_cap: Option<u64>,
     /// How long in-flight requests may finish after Ctrl-C or SIGTERM.
-    #[arg(long, value_parser = crate::args::duration, default_value = "10s")]
+    #[arg(long, value_parser = scalelab_config::parse_duration, default_value = "10s")]
     grace: Duration,
     /// Stop (as on SIGTERM) when process PID, the parent, dies: how `scalelab cluster` starts replicas.
     #[arg(long, hide = true, value_name = "PID")]

@@ -9,8 +9,9 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use scalelab_capacity::{InstanceType, LinearCapacity, PriceCatalog, cost_per_million};
+use scalelab_config::format_duration;
 use scalelab_scaling::{ParamValue, Policy, SimConfig, SimResult, set_param, simulate};
-use scalelab_shape::{Shape, format_duration};
+use scalelab_shape::Shape;
 
 use crate::files::{print_table, read_text, usd};
 use scalelab_metrics::output::write_atomic;
@@ -46,7 +47,7 @@ pub struct Scenario {
     #[arg(long, default_value_t = 0.0)]
     cpu_base: f64,
     /// Simulation step (1s to the shape's length).
-    #[arg(long, value_parser = crate::args::duration, default_value = "60s")]
+    #[arg(long, value_parser = scalelab_config::parse_duration, default_value = "60s")]
     step: Duration,
     /// CPU % above which time is counted as "above the limit".
     #[arg(long, default_value_t = 50.0)]
