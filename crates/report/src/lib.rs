@@ -10,8 +10,9 @@ mod prometheus;
 mod results;
 mod scenario_line;
 mod summary_table;
+mod table;
 
-pub use format::{bytes, count, millis};
+pub use format::{bytes, count, millis, usd};
 pub use html::{REPORT_FILE, html_report, write_html_report};
 pub use junit::junit_xml;
 pub use progress::progress_line;
@@ -19,3 +20,4 @@ pub use prometheus::PrometheusExporter;
 pub use results::{CLUSTER_FILE, ClusterRow, RunResults};
 pub use scenario_line::scenario_line;
 pub use summary_table::summary_table;
+pub use table::table;

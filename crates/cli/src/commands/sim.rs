@@ -13,8 +13,9 @@ use scalelab_config::format_duration;
 use scalelab_scaling::{ParamValue, Policy, SimConfig, SimResult, set_param, simulate};
 use scalelab_shape::Shape;
 
-use crate::files::{print_table, read_text, usd};
+use crate::files::read_text;
 use scalelab_metrics::output::write_atomic;
+use scalelab_report::{table, usd};
 
 /// What `sim` and `sweep` share: the shape, the capacity model, the policy and the step.
 #[derive(Args)]
@@ -287,5 +288,5 @@ fn print_summary(loaded: &Loaded, result: &SimResult) {
         }
         println!("prices: {catalog}");
     }
-    print_table(&["figure", "value", "unit"], &rows);
+    print!("{}", table(&["figure", "value", "unit"], &rows));
 }
