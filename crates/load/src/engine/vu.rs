@@ -78,7 +78,10 @@ impl Vu {
             self.body.clear();
             &mut self.body
         });
-        let exchange = self.client.send(&request.prepared, sink).await;
+        let exchange = self
+            .client
+            .send(&request.prepared, sink, request.needs_headers)
+            .await;
         drop(in_flight);
         let sent = exchange.sent;
         let intended = intended.map_or(sent, |i| i.min(sent));
