@@ -73,6 +73,7 @@ impl Vu {
         intended: Option<Instant>,
     ) {
         let recorder = &ctx.recorder;
+        let scheduled = intended.is_some();
         let in_flight = InFlight::new(&recorder.in_flight);
         let sink = request.needs_body.then(|| {
             self.body.clear();
@@ -96,6 +97,9 @@ impl Vu {
             bytes_received: exchange.bytes_received,
             phases: exchange.phases,
         });
+        if scheduled {
+            recorder.record_send_delay(sent - intended);
+        }
         for (id, check) in &request.checks {
             recorder.record_check(*id, passes(check, &exchange, &self.body));
         }
