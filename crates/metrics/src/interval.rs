@@ -102,6 +102,8 @@ pub struct Interval {
     pub iteration_duration: LatencyHistogram,
     /// Arrivals that found no free virtual user and were not sent.
     pub dropped_iterations: u64,
+    /// Open model: from each arrival's scheduled time to its first request's send.
+    pub send_delay: LatencyHistogram,
     /// Passes and failures per check, indexed by check id.
     pub checks: Vec<(u64, u64)>,
     pub gauges: Gauges,
@@ -144,6 +146,11 @@ impl Interval {
         self.scenario_mut(scenario).iterations += 1;
     }
 
+    /// Notes how late an arrival's first request went out against its schedule.
+    pub fn record_send_delay(&mut self, delay: Duration) {
+        self.send_delay.record(delay);
+    }
+
     /// Counts one arrival of scenario `scenario` that found no free VU.
     pub fn record_dropped(&mut self, scenario: usize) {
         self.dropped_iterations += 1;
@@ -181,6 +188,7 @@ impl Interval {
         self.iterations += other.iterations;
         self.iteration_duration.merge(&other.iteration_duration);
         self.dropped_iterations += other.dropped_iterations;
+        self.send_delay.merge(&other.send_delay);
         if self.checks.len() < other.checks.len() {
             self.checks.resize(other.checks.len(), (0, 0));
         }

@@ -77,6 +77,10 @@ pub struct Totals {
     pub iteration_duration: Stats,
     /// Arrivals not sent because no virtual user was free (open model).
     pub dropped_iterations: u64,
+    /// Open model: how far each arrival's first request was sent after its scheduled time (ms) —
+    /// how exactly the schedule was kept. Absent in the closed model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send_delay: Option<Stats>,
     /// Most virtual users running at the end of any second.
     pub max_vus: u64,
     pub checks_passed: u64,
@@ -197,6 +201,7 @@ impl Summary {
                 iterations: total.iterations,
                 iteration_duration: total.iteration_duration.stats(),
                 dropped_iterations: total.dropped_iterations,
+                send_delay: (total.send_delay.count() > 0).then(|| total.send_delay.stats()),
                 max_vus: input.max_vus,
                 checks_passed: checks.iter().map(|c| c.passed).sum(),
                 checks_failed: checks.iter().map(|c| c.failed).sum(),
@@ -219,5 +224,48 @@ fn ratio(part: u64, whole: u64) -> f64 {
         0.0
     } else {
         part as f64 / whole as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn build(total: &Interval) -> Summary {
+        Summary::build(SummaryInput {
+            started_at: "2026-01-01T00:00:00Z".into(),
+            duration_seconds: 1.0,
+            open_model: true,
+            endpoints: &[],
+            check_names: &[],
+            total,
+            requests_per_second: &[],
+            max_vus: 0,
+            thresholds: Vec::new(),
+        })
+    }
+
+    #[test]
+    fn send_delay_is_summarized_only_when_measured_and_old_files_still_read() {
+        let mut total = Interval::new(0);
+        assert_eq!(build(&total).totals.send_delay, None);
+        let (mut a, mut b) = (Interval::new(0), Interval::new(0));
+        a.record_send_delay(Duration::from_micros(100));
+        b.record_send_delay(Duration::from_micros(300));
+        total.merge(&a);
+        total.merge(&b);
+        let summary = build(&total);
+        let delay = summary.totals.send_delay.unwrap();
+        // Two delays, 0.1 and 0.3 ms: mean (0.1 + 0.3) / 2 = 0.2 ms; p99 is the larger one.
+        assert_eq!(delay.count, 2);
+        assert!((delay.avg - 0.2).abs() < 1e-3 && (delay.p99 - 0.3).abs() < 1e-3);
+        assert!((delay.min - 0.1).abs() < 1e-3);
+        // A summary.json written before the field existed still reads, without it.
+        let mut json = serde_json::to_value(&summary).unwrap();
+        json["totals"].as_object_mut().unwrap().remove("send_delay");
+        let old: Summary = serde_json::from_value(json).unwrap();
+        assert_eq!(old.totals.send_delay, None);
     }
 }

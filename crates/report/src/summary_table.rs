@@ -82,6 +82,9 @@ pub fn summary_table(summary: &Summary) -> String {
             count(t.dropped_iterations)
         ),
     );
+    if let Some(delay) = &t.send_delay {
+        line(&mut out, "send delay", stats_line(delay));
+    }
     if t.iterations > 0 {
         line(
             &mut out,

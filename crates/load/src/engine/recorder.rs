@@ -77,6 +77,12 @@ impl Recorder {
             .record_iteration(scenario, duration);
     }
 
+    /// Notes how late an arrival's first request was sent; it belongs to the current second (the
+    /// request's own sample is recorded right after, with no await between).
+    pub fn record_send_delay(&self, delay: Duration) {
+        self.current.borrow_mut().record_send_delay(delay);
+    }
+
     pub fn record_dropped(&self, scenario: usize) {
         self.roll_now();
         self.current.borrow_mut().record_dropped(scenario);

@@ -73,12 +73,16 @@ impl Vu {
         intended: Option<Instant>,
     ) {
         let recorder = &ctx.recorder;
+        let scheduled = intended.is_some();
         let in_flight = InFlight::new(&recorder.in_flight);
         let sink = request.needs_body.then(|| {
             self.body.clear();
             &mut self.body
         });
-        let exchange = self.client.send(&request.prepared, sink).await;
+        let exchange = self
+            .client
+            .send(&request.prepared, sink, request.needs_headers)
+            .await;
         drop(in_flight);
         let sent = exchange.sent;
         let intended = intended.map_or(sent, |i| i.min(sent));
@@ -93,6 +97,9 @@ impl Vu {
             bytes_received: exchange.bytes_received,
             phases: exchange.phases,
         });
+        if scheduled {
+            recorder.record_send_delay(sent - intended);
+        }
         for (id, check) in &request.checks {
             recorder.record_check(*id, passes(check, &exchange, &self.body));
         }

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use scalelab_shape::{Arrivals, Shape};
 
+use super::release::ReleaseTimer;
 use super::{TaskGroup, VuGauge};
 use crate::engine::{ThreadContext, Vu};
 
@@ -38,11 +39,12 @@ pub async fn run(
         idle.borrow_mut().push(Vu::new(ctx, next_id(ctx, &created)));
     }
     let (threads, thread) = (ctx.threads, ctx.thread);
+    let mut timer = ReleaseTimer::new();
     for at in Arrivals::new(shape).skip(thread).step_by(threads) {
         let due = start + Duration::from_secs_f64(at);
         if Instant::now() < due {
             tokio::select! {
-                _ = tokio::time::sleep_until(due.into()) => {}
+                _ = timer.until(due) => {}
                 _ = ctx.stop.cancelled() => break,
             }
         }

@@ -5,6 +5,7 @@ mod arrivals;
 mod constant_vus;
 mod iterations;
 mod ramping_vus;
+mod release;
 
 use std::cell::Cell;
 use std::future::Future;
