@@ -4,10 +4,8 @@
 use std::time::Duration;
 
 use crate::policy::Rule;
+use crate::rules::aws::AwsGroup;
 use crate::rules::hpa::HpaState;
-use crate::rules::simple::SimpleGroup;
-use crate::rules::step::StepGroup;
-use crate::rules::target_tracking::TargetTrackingState;
 use crate::rules::{Change, Limits};
 use crate::{Observation, Policy, PolicyError};
 
@@ -31,9 +29,7 @@ pub struct Autoscaler {
 
 #[derive(Debug, Clone)]
 enum RuleState {
-    Simple(SimpleGroup),
-    Step(StepGroup),
-    TargetTracking(TargetTrackingState),
+    Aws(AwsGroup),
     Hpa(HpaState),
 }
 
@@ -42,12 +38,12 @@ impl Autoscaler {
     pub fn new(policy: Policy) -> Result<Self, PolicyError> {
         policy.validate()?;
         let rule = match policy.rule()? {
-            Rule::Simple(policies) => RuleState::Simple(SimpleGroup::new(policies)),
-            Rule::Beanstalk(beanstalk) => RuleState::Simple(SimpleGroup::beanstalk(beanstalk)),
-            Rule::Step(policies) => RuleState::Step(StepGroup::new(policies, policy.startup)),
-            Rule::TargetTracking(config) => {
-                RuleState::TargetTracking(TargetTrackingState::new(config, policy.startup))
-            }
+            Rule::Aws {
+                simple,
+                step,
+                target_tracking,
+            } => RuleState::Aws(AwsGroup::new(simple, step, target_tracking, policy.startup)),
+            Rule::Beanstalk(beanstalk) => RuleState::Aws(AwsGroup::beanstalk(beanstalk)),
             Rule::Hpa(config) => RuleState::Hpa(HpaState::new(config)),
         };
         Ok(Self {
@@ -68,9 +64,7 @@ impl Autoscaler {
     pub fn observe(&mut self, now: Duration, observation: &Observation) -> Decision {
         let (now, limits) = (now, self.limits);
         let change = match &mut self.rule {
-            RuleState::Simple(group) => group.evaluate(now, observation, limits),
-            RuleState::Step(group) => group.evaluate(now, observation, limits),
-            RuleState::TargetTracking(state) => state.evaluate(now, observation, limits),
+            RuleState::Aws(group) => group.evaluate(now, observation, limits),
             RuleState::Hpa(state) => state.evaluate(now, observation, limits),
         };
         let current = observation.capacity();

@@ -4,8 +4,9 @@
 //! 1. **in service**: instances whose start-up has ended by `t` serve; the others are pending.
 //! 2. **serve and measure**: the mean offered load over the step is spread evenly over the instances in
 //!    service; the capacity model gives each one's CPU and the load above capacity is unserved.
-//! 3. **decide** at `t + step`: instances whose start-up ended by then are counted in service, and the
-//!    Autoscaler reads the step's measurement with those counts.
+//! 3. **decide** at `t + step`: instances whose start-up ended by then are in service, the others
+//!    pending; those that served during the step carry its measurement (the instances' CPU and load),
+//!    the others none; the Autoscaler reads them.
 //! 4. **launch or terminate** at `t + step`: launched instances are pending (billed, serving nothing)
 //!    until `t + step + startup`; terminated ones stop at once, in the policy's scale-in order.
 //!
@@ -17,7 +18,7 @@ use std::time::Duration;
 use scalelab_capacity::{InstanceLifetime, LinearCapacity, billed_seconds};
 use scalelab_shape::Shape;
 
-use crate::{Autoscaler, Observation, Policy, PolicyError};
+use crate::{Autoscaler, Observation, Policy, PolicyError, Replica, ReplicaState};
 
 /// How to run a simulation.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -167,6 +168,7 @@ pub fn simulate(
         ..Summary::default()
     };
     let (mut cpu_seconds, mut measured_seconds) = (0.0, 0.0);
+    let mut observation = Observation::default();
     let steps = (end / step).ceil().max(1.0) as u64;
     for index in 0..steps {
         let start = index as f64 * step;
@@ -201,15 +203,27 @@ pub fn simulate(
         let (mut launched, mut terminated, mut event) = (0, 0, None);
         let mut desired = fleet.len() as u32;
         if !last {
-            let now_in_service = in_service(&fleet, stop);
-            let observation = Observation {
-                in_service: now_in_service,
-                pending: fleet.len() as u32 - now_in_service,
-                cpu: outcome.cpu_percent,
-                memory: None,
-                requests_per_target: outcome.load_per_instance,
-                in_flight_per_target: None,
-            };
+            observation.window = Duration::from_secs_f64(length);
+            observation.replicas.clear();
+            observation.replicas.extend(fleet.iter().map(|i| {
+                let (serving, served) = (i.in_service_at <= stop, i.in_service_at <= start);
+                let sample = |value: Option<f64>| value.filter(|_| served);
+                Replica {
+                    state: if serving {
+                        ReplicaState::InService
+                    } else {
+                        ReplicaState::Pending
+                    },
+                    age: Duration::from_secs_f64(stop - i.launched),
+                    state_for: Duration::from_secs_f64(
+                        stop - if serving { i.in_service_at } else { i.launched },
+                    ),
+                    cpu: sample(outcome.cpu_percent),
+                    memory: None,
+                    requests: sample(outcome.load_per_instance),
+                    in_flight: None,
+                }
+            }));
             let decision = autoscaler.observe(Duration::from_secs_f64(stop), &observation);
             desired = decision.desired;
             while (fleet.len() as u32) < desired {

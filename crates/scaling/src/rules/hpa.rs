@@ -1,22 +1,31 @@
-//! The Kubernetes HorizontalPodAutoscaler (autoscaling/v2), as its controller computes it:
+//! The Kubernetes HorizontalPodAutoscaler (autoscaling/v2), as its controller computes it
+//! (kubernetes/kubernetes `pkg/controller/podautoscaler/horizontal.go`; notes `hpa.md` K4, D1), with
+//! the defaults of Kubernetes v1.33 (kube-controller-manager flags and the autoscaling/v2 API's
+//! defaulting, unchanged since v1.18 apart from the per-direction tolerance added in v1.33):
 //!
-//! 1. Every sync period: ratio = metric / target. Pods still starting (pending) have no metric: for a
-//!    scale-up they count as 0, for a scale-down as exactly at the target; if that flips the direction,
-//!    nothing changes. Within the tolerance the recommendation is the current count, otherwise
-//!    `ceil(ratio x pods)`.
-//! 2. Stabilization: the result is at least the lowest recommendation within the scale-up window and
-//!    at most the highest within the scale-down window (default 300 s): scale-down waits for the
-//!    highest recent recommendation.
-//! 3. Rate: each behavior policy limits the change relative to the count at the start of its period
-//!    (Pods: +-value; Percent: x(1 +- value/100), rounded up when scaling up and down when scaling
-//!    down); selectPolicy Max takes the policy allowing the largest change, Min the smallest, Disabled
-//!    none. Then min and max.
+//! 1. Every sync period (15 s), each metric proposes a replica count ([`super::hpa_replicas`]); the
+//!    largest wins. If every metric fails, or some fail and the others would scale down, nothing
+//!    happens; a failed metric does not block a scale-up by the others. With the scale's replicas
+//!    outside min..max, the count is set to the nearer limit without reading metrics; with 0 replicas
+//!    (and min above 0) autoscaling is off.
+//! 2. Without `behavior` (the legacy path, kept when `spec.behavior` is nil): the proposal becomes the
+//!    highest recommendation within the downscale stabilization window (5 min, its start included),
+//!    then is clamped to `[min, min(max, max(2 x current, 4))]`.
+//! 3. With `behavior` (unset fields defaulted as the API does: up: no window, Max of 4 pods and 100 %
+//!    per 15 s; down: the controller's 5 min window, 100 % per 15 s):
+//!    - stabilization: the result is at least the lowest recommendation within the scale-up window
+//!      and at most the highest within the scale-down window;
+//!    - rate: each policy limits the change relative to the count at the start of its period (Pods:
+//!      +-value; Percent: x(1 +- value/100), rounded up when scaling up and down when scaling down);
+//!      selectPolicy Max takes the policy allowing the largest change, Min the smallest, Disabled
+//!      none. Then min and max.
 
 use std::collections::VecDeque;
 use std::time::Duration;
 
 use crate::Observation;
-use crate::policy::{Hpa, HpaPolicy, HpaPolicyKind, HpaRules, SelectPolicy};
+use crate::policy::{Hpa, HpaMetric, HpaPolicy, HpaPolicyKind, HpaRules, SelectPolicy};
+use crate::rules::hpa_replicas::{Calculator, Tolerances};
 use crate::rules::{Change, Limits};
 
 /// One direction's rules with Kubernetes' defaults filled in.
@@ -28,7 +37,7 @@ struct Resolved {
 }
 
 impl Resolved {
-    fn new(rules: &HpaRules, up: bool) -> Self {
+    fn new(rules: &HpaRules, up: bool, downscale_stabilization: Duration) -> Self {
         let per_15s = |kind, value| HpaPolicy {
             kind,
             value,
@@ -43,9 +52,11 @@ impl Resolved {
             vec![per_15s(HpaPolicyKind::Percent, 100)]
         };
         Self {
-            window: rules
-                .stabilization_window
-                .unwrap_or(Duration::from_secs(if up { 0 } else { 300 })),
+            window: rules.stabilization_window.unwrap_or(if up {
+                Duration::ZERO
+            } else {
+                downscale_stabilization
+            }),
             select: rules.select_policy.unwrap_or(SelectPolicy::Max),
             policies: rules.policies.clone().unwrap_or(default_policies),
         }
@@ -54,12 +65,13 @@ impl Resolved {
 
 #[derive(Debug, Clone)]
 pub struct HpaState {
-    metric: crate::Metric,
-    target: f64,
-    tolerance: f64,
+    metrics: Vec<HpaMetric>,
+    calculator: Calculator,
     sync_period: Duration,
-    up: Resolved,
-    down: Resolved,
+    /// The legacy path's window (`--horizontal-pod-autoscaler-downscale-stabilization`).
+    downscale_stabilization: Duration,
+    /// `(up, down)` when the spec has `behavior`.
+    behavior: Option<(Resolved, Resolved)>,
     last_sync: Option<Duration>,
     /// `(time, recommendation)`, oldest first, within the longer window.
     recommendations: VecDeque<(Duration, u32)>,
@@ -79,13 +91,28 @@ fn changed_within(events: &VecDeque<(Duration, u32)>, now: Duration, period: Dur
 
 impl HpaState {
     pub fn new(config: &Hpa) -> Self {
+        let stabilization = config.downscale_stabilization;
+        let behavior = config.behavior.as_ref();
+        let tolerance =
+            |rules: Option<&HpaRules>| rules.and_then(|r| r.tolerance).unwrap_or(config.tolerance);
         Self {
-            metric: config.metric,
-            target: config.target,
-            tolerance: config.tolerance,
+            metrics: config.metric_targets(),
+            calculator: Calculator {
+                tolerances: Tolerances::new(
+                    tolerance(behavior.map(|b| &b.scale_up)),
+                    tolerance(behavior.map(|b| &b.scale_down)),
+                ),
+                cpu_initialization_period: config.cpu_initialization_period,
+                initial_readiness_delay: config.initial_readiness_delay,
+            },
             sync_period: config.sync_period,
-            up: Resolved::new(&config.behavior.scale_up, true),
-            down: Resolved::new(&config.behavior.scale_down, false),
+            downscale_stabilization: stabilization,
+            behavior: behavior.map(|b| {
+                (
+                    Resolved::new(&b.scale_up, true, stabilization),
+                    Resolved::new(&b.scale_down, false, stabilization),
+                )
+            }),
             last_sync: None,
             recommendations: VecDeque::new(),
             scale_ups: VecDeque::new(),
@@ -107,14 +134,22 @@ impl HpaState {
         }
         self.last_sync = Some(now);
         let current = observation.capacity();
-        let value = observation.metric(self.metric)?;
-        let recommendation = self.recommend(observation, value);
-        if self.recommendations.is_empty() && !self.down.window.is_zero() {
+        // Replicas 0 with min above 0: autoscaling is off; outside min..max the Autoscaler clamps.
+        if current == 0 || current < limits.min || current > limits.max {
+            return None;
+        }
+        let (recommendation, why) = self.propose(current, observation)?;
+        if self.recommendations.is_empty() {
             self.recommendations.push_back((now, current));
         }
         self.recommendations.push_back((now, recommendation));
-        let stabilized = self.stabilize(now, current, recommendation);
-        let desired = self.limit_rate(now, current, stabilized, limits);
+        let desired = match &self.behavior {
+            None => self.legacy(now, current, recommendation, limits),
+            Some((up, down)) => {
+                let stabilized = self.stabilize(now, current, recommendation, up, down);
+                self.limit_rate(now, current, stabilized, limits, up, down)
+            }
+        };
         self.forget_old(now);
         if desired == current {
             return None;
@@ -126,63 +161,95 @@ impl HpaState {
         }
         Some(Change {
             desired,
-            reason: format!(
-                "hpa: {} {value:.1} / target {} -> recommends {recommendation}",
-                self.metric, self.target
-            ),
+            reason: format!("hpa: {why} -> recommends {recommendation}"),
         })
     }
 
-    /// Step 1: the raw recommendation.
-    fn recommend(&self, observation: &Observation, value: f64) -> u32 {
-        let current = observation.capacity();
-        let (ready, pending) = (
-            f64::from(observation.in_service),
-            f64::from(observation.pending),
-        );
-        let ratio = value / self.target;
-        if (ratio - 1.0).abs() <= self.tolerance || ready == 0.0 {
-            return current;
+    /// Step 1: every metric's proposal; the largest, unless failed metrics forbid it.
+    fn propose(&self, current: u32, observation: &Observation) -> Option<(u32, String)> {
+        let mut best: Option<u32> = None;
+        let mut failed = 0;
+        let mut parts = Vec::new();
+        for HpaMetric { metric, target } in &self.metrics {
+            match self
+                .calculator
+                .replicas(current, observation, *metric, *target)
+            {
+                Ok(replicas) => {
+                    best = best.max(Some(replicas));
+                    parts.push(format!("{metric} target {target}: {replicas}"));
+                }
+                Err(error) => {
+                    failed += 1;
+                    parts.push(format!("{metric}: {error}"));
+                }
+            }
         }
-        let pods = ready + pending;
-        let adjusted = if pending == 0.0 {
-            ratio
-        } else if ratio > 1.0 {
-            value * ready / (self.target * pods)
-        } else {
-            (value * ready + self.target * pending) / (self.target * pods)
-        };
-        if (ratio > 1.0) != (adjusted > 1.0) || (adjusted - 1.0).abs() <= self.tolerance {
-            return current;
+        let best = best?;
+        if failed > 0 && best < current {
+            return None;
         }
-        (adjusted * pods).ceil() as u32
+        Some((best, parts.join(", ")))
     }
 
-    /// Step 2: the stabilization windows (a recommendation counts while it is newer than the cutoff).
-    fn stabilize(&self, now: Duration, current: u32, recommendation: u32) -> u32 {
+    /// Step 2 without `behavior`: the highest recommendation since `now - window` (inclusive, as
+    /// the controller's `Before(cutoff)` test leaves it), then min and the scale-up limit.
+    fn legacy(&self, now: Duration, current: u32, recommendation: u32, limits: Limits) -> u32 {
+        let window = self.downscale_stabilization;
+        let stabilized = self
+            .recommendations
+            .iter()
+            .filter(|(at, _)| *at + window >= now)
+            .map(|(_, r)| *r)
+            .fold(recommendation, u32::max);
+        let scale_up_limit = (2 * current).max(4);
+        let maximum = limits.max.min(scale_up_limit);
+        if stabilized < limits.min {
+            limits.min
+        } else {
+            stabilized.min(maximum)
+        }
+    }
+
+    /// Step 3 with `behavior`: the stabilization windows (a recommendation counts while it is newer
+    /// than the cutoff).
+    fn stabilize(
+        &self,
+        now: Duration,
+        current: u32,
+        recommendation: u32,
+        up: &Resolved,
+        down: &Resolved,
+    ) -> u32 {
         let within = |window: Duration| {
             self.recommendations
                 .iter()
                 .filter(move |(at, _)| *at + window > now)
                 .map(|(_, r)| *r)
         };
-        let up_floor = within(self.up.window).fold(recommendation, u32::min);
-        let down_ceiling = within(self.down.window).fold(recommendation, u32::max);
+        let up_floor = within(up.window).fold(recommendation, u32::min);
+        let down_ceiling = within(down.window).fold(recommendation, u32::max);
         current.max(up_floor).min(down_ceiling)
     }
 
-    /// Step 3: behavior rate limits, then min and max.
-    fn limit_rate(&self, now: Duration, current: u32, desired: u32, limits: Limits) -> u32 {
+    /// Then the behavior's rate limits, then min and max.
+    fn limit_rate(
+        &self,
+        now: Duration,
+        current: u32,
+        desired: u32,
+        limits: Limits,
+        up: &Resolved,
+        down: &Resolved,
+    ) -> u32 {
         let current_i = i64::from(current);
         if desired > current {
-            let limit = self
-                .period_limit(now, current_i, &self.up, true)
-                .max(current_i);
+            let limit = self.period_limit(now, current_i, up, true).max(current_i);
             let ceiling = limit.min(i64::from(limits.max));
             limits.clamp(i64::from(desired).min(ceiling).max(i64::from(limits.min)))
         } else if desired < current {
             let limit = self
-                .period_limit(now, current_i, &self.down, false)
+                .period_limit(now, current_i, down, false)
                 .min(current_i);
             let floor = limit.max(i64::from(limits.min));
             limits.clamp(i64::from(desired).max(floor))
@@ -229,14 +296,6 @@ impl HpaState {
     }
 
     fn forget_old(&mut self, now: Duration) {
-        let keep = self.up.window.max(self.down.window);
-        while self
-            .recommendations
-            .front()
-            .is_some_and(|(at, _)| *at + keep <= now && self.recommendations.len() > 1)
-        {
-            self.recommendations.pop_front();
-        }
         let longest = |rules: &Resolved| {
             rules
                 .policies
@@ -245,7 +304,17 @@ impl HpaState {
                 .max()
                 .unwrap_or_default()
         };
-        let period = longest(&self.up).max(longest(&self.down));
+        let (keep, period) = match &self.behavior {
+            None => (self.downscale_stabilization, Duration::ZERO),
+            Some((up, down)) => (up.window.max(down.window), longest(up).max(longest(down))),
+        };
+        while self
+            .recommendations
+            .front()
+            .is_some_and(|(at, _)| *at + keep < now && self.recommendations.len() > 1)
+        {
+            self.recommendations.pop_front();
+        }
         for events in [&mut self.scale_ups, &mut self.scale_downs] {
             while events.front().is_some_and(|(at, _)| *at + period <= now) {
                 events.pop_front();
@@ -262,14 +331,22 @@ mod tests {
 
     const LIMITS: Limits = Limits { min: 1, max: 100 };
 
-    fn hpa(behavior: HpaBehavior) -> HpaState {
-        HpaState::new(&Hpa {
+    fn config(behavior: Option<HpaBehavior>) -> Hpa {
+        Hpa {
             metric: Metric::Cpu,
-            target: 50.0,
+            target: Some(50.0),
+            metrics: None,
             tolerance: 0.1,
             sync_period: Duration::from_secs(15),
+            downscale_stabilization: Duration::from_secs(300),
+            cpu_initialization_period: Duration::from_secs(300),
+            initial_readiness_delay: Duration::from_secs(30),
             behavior,
-        })
+        }
+    }
+
+    fn hpa(behavior: HpaBehavior) -> HpaState {
+        HpaState::new(&config(Some(behavior)))
     }
 
     fn step(
@@ -279,12 +356,7 @@ mod tests {
         pending: u32,
         cpu: f64,
     ) -> Option<u32> {
-        let observation = Observation {
-            in_service,
-            pending,
-            cpu: Some(cpu),
-            ..Observation::default()
-        };
+        let observation = Observation::uniform(in_service, pending, Some(cpu));
         state
             .evaluate(Duration::from_secs(seconds), &observation, LIMITS)
             .map(|c| c.desired)
@@ -338,6 +410,7 @@ mod tests {
     #[test]
     fn behavior_policies_pods_percent_and_select_policy() {
         let rules = |select, policies| HpaRules {
+            tolerance: None,
             stabilization_window: Some(Duration::ZERO),
             select_policy: Some(select),
             policies: Some(policies),
