@@ -431,4 +431,57 @@ mod tests {
         .unwrap();
         assert!((short.summary.instance_hours * 3600.0 - (70.0 + 60.0)).abs() < 1e-9);
     }
+
+    #[test]
+    fn with_no_start_up_a_simple_cooldown_runs_from_the_launch() {
+        // 1000 rpm at 1 % per rpm keeps every instance above 50 % (1000 / n for n < 20). +1 with a
+        // 300 s cooldown: the launch at 60 s completes at once (start-up 0), so the cooldown ends
+        // at 60 + 300 = 360 s and the second launch is at 360 s, the end of step 5 (AWS; not 420 s).
+        // The next would be at 660 s, after the 600 s run.
+        let policy = Policy::from_yaml(
+            "min: 1\nmax: 10\nsimple:\n  - alarm: {threshold: 50, comparison: greater_than}\n    \
+             adjustment: 1\n    cooldown: 5m\n",
+        )
+        .unwrap();
+        let shape = Shape::constant(1000.0, Duration::from_secs(600));
+        let model = LinearCapacity::new(1.0, 0.0).unwrap();
+        let result = simulate(&shape, &model, &policy, &config(60)).unwrap();
+        let launches: Vec<f64> = result
+            .timeline
+            .iter()
+            .filter(|row| row.launched > 0)
+            .map(|row| row.end)
+            .collect();
+        assert_eq!(launches, [60.0, 360.0]);
+    }
+
+    #[test]
+    fn pending_instances_are_set_aside_by_the_hpa_on_a_scale_down() {
+        // 15 s steps, 1 % CPU per rpm, HPA target 20 % with behavior (down window 0).
+        // 0-15 s: 250 rpm on one instance: 100 % (capped); at 15 s 100 / 20 = 5 -> ceil(5 x 1) = 5,
+        // allowed by max(1 + 4 pods, 1 x 200 %) = 5: 4 launched, pending for 10 min.
+        // 15-30 s: 10 rpm: the one in service runs at 10 %; at 30 s 10 / 20 = 0.5 with 1 ready pod
+        // and 4 pending left out on a scale-down: ceil(0.5 x 1) = 1, the 4 pending are removed.
+        // (Counting pending pods at the target instead: (10 + 4 x 20) / (5 x 20) = 0.9, no change.)
+        let policy = Policy::from_yaml(
+            "min: 1\nmax: 10\nstartup: 10m\nhpa:\n  target: 20\n  \
+             behavior: {scale_down: {stabilization_window: 0s}}\n",
+        )
+        .unwrap();
+        let shape = Shape::from_points(vec![
+            (0.0, 250.0),
+            (15.0, 250.0),
+            (15.0, 10.0),
+            (60.0, 10.0),
+        ])
+        .unwrap();
+        let model = LinearCapacity::new(1.0, 0.0).unwrap();
+        let result = simulate(&shape, &model, &policy, &config(15)).unwrap();
+        let changes: Vec<(u32, u32, u32)> = result
+            .timeline
+            .iter()
+            .map(|row| (row.pending, row.launched, row.terminated))
+            .collect();
+        assert_eq!(changes, [(0, 4, 0), (4, 0, 4), (0, 0, 0), (0, 0, 0)]);
+    }
 }

@@ -139,7 +139,13 @@ impl HpaState {
             return None;
         }
         let (recommendation, why) = self.propose(current, observation)?;
-        if self.recommendations.is_empty() {
+        // The controller records the current count when it first sees the HPA (just before this
+        // sync, so a zero window leaves it out).
+        let window = self
+            .behavior
+            .as_ref()
+            .map_or(self.downscale_stabilization, |(_, down)| down.window);
+        if self.recommendations.is_empty() && !window.is_zero() {
             self.recommendations.push_back((now, current));
         }
         self.recommendations.push_back((now, recommendation));
@@ -444,5 +450,181 @@ mod tests {
             scale_down: rules(SelectPolicy::Disabled, vec![]),
         });
         assert_eq!(step(&mut disabled, 0, 80, 0, 5.0), None);
+    }
+
+    /// One replica of a table case.
+    #[derive(Clone, Copy)]
+    enum Pod {
+        /// In service long ago, with a CPU sample.
+        Ready(f64),
+        /// In service, no sample.
+        Missing,
+        /// Launched long ago, never ready, no sample (phase Pending).
+        Pending,
+        /// Running long ago, never ready, with a CPU sample.
+        Unready(f64),
+        /// Started 1 min ago, in service for this many seconds, with a CPU sample.
+        Young(f64, u64),
+        Failed(f64),
+        Draining(f64),
+        /// In service long ago with CPU, memory and requests samples.
+        Samples(f64, Option<f64>, f64),
+    }
+
+    fn replica(pod: Pod) -> crate::Replica {
+        use crate::ReplicaState::*;
+        let hour = Duration::from_secs(3600);
+        let make = |state, cpu: Option<f64>| crate::Replica {
+            state,
+            age: hour,
+            state_for: hour,
+            cpu,
+            memory: cpu,
+            ..crate::Replica::default()
+        };
+        match pod {
+            Pod::Ready(cpu) => make(InService, Some(cpu)),
+            Pod::Missing => make(InService, None),
+            Pod::Pending => make(Pending, None),
+            Pod::Unready(cpu) => make(Pending, Some(cpu)),
+            Pod::Young(cpu, ready_for) => crate::Replica {
+                age: Duration::from_secs(60),
+                state_for: Duration::from_secs(ready_for),
+                ..make(InService, Some(cpu))
+            },
+            Pod::Failed(cpu) => make(Failed, Some(cpu)),
+            Pod::Draining(cpu) => make(Draining, Some(cpu)),
+            Pod::Samples(cpu, memory, requests) => crate::Replica {
+                memory,
+                requests: Some(requests),
+                ..make(InService, Some(cpu))
+            },
+        }
+    }
+
+    /// Name (with the hand computation), metrics, pods, expected new count.
+    type Case = (&'static str, Vec<HpaMetric>, Vec<Pod>, Option<u32>);
+
+    fn times(n: usize, pod: Pod) -> Vec<Pod> {
+        vec![pod; n]
+    }
+
+    /// Legacy controller (no `behavior`), no stabilization window, min 1, max 100, one sync.
+    #[test]
+    fn table_of_hand_computed_decisions() {
+        use Pod::*;
+        let cpu_50 = vec![HpaMetric {
+            metric: Metric::Cpu,
+            target: 50.0,
+        }];
+        let metric = |metric, target| HpaMetric { metric, target };
+        #[rustfmt::skip]
+        let cases: Vec<Case> = vec![
+            // U = floor(mean %), ratio = U / 50; fast path: ceil(U x ready / 50).
+            ("3 at 60: 60/50 = 1.2 -> ceil(3.6) = 4", cpu_50.clone(), times(3, Ready(60.0)), Some(4)),
+            ("4 at 55: 1.1 exactly is within 0.1", cpu_50.clone(), times(4, Ready(55.0)), None),
+            ("4 at 45: 0.9 exactly is within 0.1", cpu_50.clone(), times(4, Ready(45.0)), None),
+            ("4 at 56: 1.12 -> ceil(4.48) = 5", cpu_50.clone(), times(4, Ready(56.0)), Some(5)),
+            ("10 at 44: 0.88 -> ceil(8.8) = 9", cpu_50.clone(), times(10, Ready(44.0)), Some(9)),
+            ("2 at 55.99: U = 55, within", cpu_50.clone(), times(2, Ready(55.99)), None),
+            ("1 at 10 + 4 pending: 0.2 x 1 ready -> 1", cpu_50.clone(),
+                [vec![Ready(10.0)], times(4, Pending)].concat(), Some(1)),
+            ("2 at 90 + 2 pending: recount (180 + 0 + 0) / 4 = 45 flips: keep", cpu_50.clone(),
+                [times(2, Ready(90.0)), times(2, Pending)].concat(), None),
+            ("2 at 150 + 2 pending: 300 / 4 = 75 -> ceil(1.5 x 4) = 6", cpu_50.clone(),
+                [times(2, Ready(150.0)), times(2, Pending)].concat(), Some(6)),
+            ("running never-ready pods' CPU is set aside like pending: 6", cpu_50.clone(),
+                [times(2, Ready(150.0)), times(2, Unready(10.0))].concat(), Some(6)),
+            ("2 at 80 + 1 missing at 0: 160 / 3 = 53, within", cpu_50.clone(),
+                vec![Ready(80.0), Ready(80.0), Missing], None),
+            ("2 at 100 + 1 missing at 0: 200 / 3 = 66 -> ceil(66 x 3 / 50) = 4", cpu_50.clone(),
+                vec![Ready(100.0), Ready(100.0), Missing], Some(4)),
+            ("3 at 10 + 1 missing at 100: 130 / 4 = 32 -> ceil(2.56) = 3", cpu_50.clone(),
+                [times(3, Ready(10.0)), vec![Missing]].concat(), Some(3)),
+            ("2 at 20 + 1 missing at 100: 140 / 3 = 46, within", cpu_50.clone(),
+                vec![Ready(20.0), Ready(20.0), Missing], None),
+            ("failed pod discarded: 2 at 100 -> 4", cpu_50.clone(),
+                vec![Ready(100.0), Ready(100.0), Failed(0.0)], Some(4)),
+            ("draining pod discarded: 2 at 100 -> 4", cpu_50.clone(),
+                vec![Ready(100.0), Ready(100.0), Draining(0.0)], Some(4)),
+            ("young pod ready 30 s of a 60 s window set aside: 20 x 1 / 50 -> 1", cpu_50.clone(),
+                vec![Ready(20.0), Young(100.0, 30)], Some(1)),
+            ("young pod ready a whole window counts: 60 -> ceil(2.4) = 3", cpu_50.clone(),
+                vec![Ready(20.0), Young(100.0, 60)], Some(3)),
+            ("young unready on a scale-up at 0: (100 + 0) / 2 = 50, within", cpu_50.clone(),
+                vec![Ready(100.0), Young(100.0, 30)], None),
+            ("no sample at all: the metric fails, nothing happens", cpu_50.clone(),
+                times(2, Pending), None),
+            ("legacy scale-up limit: 2 at 250 want 10, max(2 x 2, 4) = 4", cpu_50.clone(),
+                times(2, Ready(250.0)), Some(4)),
+            ("legacy scale-up limit: 5 at 250 want 25, max(2 x 5, 4) = 10", cpu_50.clone(),
+                times(5, Ready(250.0)), Some(10)),
+            ("memory counts a running unready pod: (20 + 100) / 2 = 60 -> 3",
+                vec![metric(Metric::Memory, 50.0)], vec![Ready(20.0), Unready(100.0)], Some(3)),
+            ("requests 0.3 per pod against 0.2: 1.5 -> ceil(4.5) = 5",
+                vec![metric(Metric::RequestsPerTarget, 0.2)], times(3, Samples(0.0, None, 0.3)), Some(5)),
+            ("largest wins: cpu 30/50 -> ceil(1.2) = 2, requests 15/10 -> ceil(3) = 3",
+                vec![metric(Metric::Cpu, 50.0), metric(Metric::RequestsPerTarget, 10.0)],
+                times(2, Samples(30.0, None, 15.0)), Some(3)),
+            ("failed memory metric does not block cpu's scale-up: 100/50 -> 4",
+                vec![metric(Metric::Cpu, 50.0), metric(Metric::Memory, 50.0)],
+                times(2, Samples(100.0, None, 0.0)), Some(4)),
+            ("failed memory metric blocks cpu's scale-down (10/50 -> 1)",
+                vec![metric(Metric::Cpu, 50.0), metric(Metric::Memory, 50.0)],
+                times(2, Samples(10.0, None, 0.0)), None),
+        ];
+        assert!(cases.len() >= 20);
+        for (name, metrics, pods, expected) in cases {
+            let mut state = HpaState::new(&Hpa {
+                target: None,
+                metrics: Some(metrics),
+                downscale_stabilization: Duration::ZERO,
+                ..config(None)
+            });
+            let observation = Observation {
+                replicas: pods.into_iter().map(replica).collect(),
+                window: Duration::from_secs(60),
+            };
+            let got = state
+                .evaluate(Duration::ZERO, &observation, LIMITS)
+                .map(|c| c.desired);
+            assert_eq!(got, expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn without_behavior_the_highest_recommendation_of_the_last_5_minutes_holds_its_start_included()
+    {
+        let mut state = HpaState::new(&config(None));
+        // 10 pods at 50 % recommend 10; then 25 % recommends ceil(10 x 25 / 50) = 5.
+        assert_eq!(step(&mut state, 0, 10, 0, 50.0), None);
+        for seconds in (15..=300).step_by(15) {
+            // At 300 s the recommendation of 0 s is still in the window: 0 + 300 >= 300.
+            assert_eq!(step(&mut state, seconds, 10, 0, 25.0), None, "{seconds}");
+        }
+        assert_eq!(step(&mut state, 315, 10, 0, 25.0), Some(5));
+    }
+
+    #[test]
+    fn behavior_sets_a_tolerance_per_direction() {
+        let mut behavior = HpaBehavior::default();
+        behavior.scale_up.tolerance = Some(0.5);
+        behavior.scale_down.stabilization_window = Some(Duration::ZERO);
+        behavior.scale_down.tolerance = Some(0.05);
+        let mut state = HpaState::new(&config(Some(behavior)));
+        // 4 at 70 %: 1.4 is within the 0.5 up tolerance.
+        assert_eq!(step(&mut state, 0, 4, 0, 70.0), None);
+        // 20 at 47 %: 0.94 is outside 0.05 down: ceil(20 x 47 / 50) = ceil(18.8) = 19.
+        assert_eq!(step(&mut state, 15, 20, 0, 47.0), Some(19));
+    }
+
+    #[test]
+    fn outside_its_limits_or_at_zero_replicas_the_hpa_reads_no_metric() {
+        let mut state = HpaState::new(&config(None));
+        let limits = Limits { min: 2, max: 3 };
+        let one = Observation::uniform(1, 0, Some(500.0));
+        assert_eq!(state.evaluate(Duration::ZERO, &one, limits), None);
+        let none = Observation::uniform(0, 0, None);
+        assert_eq!(state.evaluate(Duration::from_secs(15), &none, limits), None);
     }
 }
