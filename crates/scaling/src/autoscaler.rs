@@ -68,6 +68,13 @@ impl Autoscaler {
             RuleState::Hpa(state) => state.evaluate(now, observation, limits),
         };
         let current = observation.capacity();
+        // Kubernetes leaves a scale target at 0 replicas alone: autoscaling is off for it.
+        if current == 0 && matches!(self.rule, RuleState::Hpa(_)) {
+            return Decision {
+                desired: 0,
+                reason: None,
+            };
+        }
         match change {
             Some(Change { desired, reason }) => Decision {
                 desired,
@@ -86,5 +93,31 @@ impl Autoscaler {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outside_min_and_max_the_capacity_is_clamped_but_an_hpa_at_zero_is_left_alone() {
+        let aws = Policy::from_yaml("min: 2\nmax: 3\ntarget_tracking: {target: 50}\n").unwrap();
+        let mut autoscaler = Autoscaler::new(aws).unwrap();
+        let zero = Observation::uniform(0, 0, None);
+        let decision = autoscaler.observe(Duration::from_secs(60), &zero);
+        assert_eq!(decision.desired, 2);
+        assert_eq!(
+            decision.reason.as_deref(),
+            Some("capacity 0 outside min 2 .. max 3")
+        );
+        let hpa = Policy::from_yaml("min: 2\nmax: 3\nhpa: {target: 50}\n").unwrap();
+        let mut autoscaler = Autoscaler::new(hpa).unwrap();
+        assert_eq!(autoscaler.observe(Duration::ZERO, &zero).desired, 0);
+        let five = Observation::uniform(5, 0, Some(50.0));
+        assert_eq!(
+            autoscaler.observe(Duration::from_secs(15), &five).desired,
+            3
+        );
     }
 }
