@@ -208,7 +208,7 @@ impl HpaState {
             .filter(|(at, _)| *at + window >= now)
             .map(|(_, r)| *r)
             .fold(recommendation, u32::max);
-        let scale_up_limit = (2 * current).max(4);
+        let scale_up_limit = current.saturating_mul(2).max(4);
         let maximum = limits.max.min(scale_up_limit);
         if stabilized < limits.min {
             limits.min

@@ -7,6 +7,11 @@
 //! (CPU and memory: thousandths of a percent of the replica's request; other metrics: thousandths of
 //! their unit), tolerances millionths. Every replica of a group has the same request, so the
 //! controller's `floor(100 x sum(usage) / sum(request))` is the floor of the mean percent.
+//!
+//! Kubernetes itself multiplies `ratio x pods` in float64 before `ceil`, which adds one where the exact
+//! product is whole but its float is not (25 pods at 14 % of a 50 % target: 7.000000000000001 -> 8);
+//! here it is exact (7). Its tolerance test since v1.33, `1 - down <= ratio <= 1 + up` in float64,
+//! agrees with the exact one at 0.9 and 1.1 (the older `|1 - ratio| <= tolerance` scaled at 1.1).
 
 use std::time::Duration;
 
@@ -254,6 +259,13 @@ mod tests {
         assert_eq!(calc.replicas(20, &twenty(70.0), Metric::Cpu, 50.0), Ok(20));
         assert_eq!(calc.replicas(20, &twenty(47.0), Metric::Cpu, 50.0), Ok(19));
         assert_eq!(cpu(20, vec![ready(47.0); 20], 50.0), Ok(20));
+    }
+
+    #[test]
+    fn the_product_is_exact_where_float64_would_add_one() {
+        // 25 pods at 14 %, target 50: ceil(14 x 25 / 50) = ceil(7) = 7 (float64: 14 / 50 x 25 =
+        // 7.000000000000001, ceil 8).
+        assert_eq!(cpu(25, vec![ready(14.0); 25], 50.0), Ok(7));
     }
 
     #[test]
