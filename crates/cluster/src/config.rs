@@ -167,8 +167,11 @@ pub struct GroupPolicy {
     pub simple: Option<Vec<SimpleScaling>>,
     #[serde(default)]
     pub step: Option<Vec<StepScaling>>,
-    #[serde(default)]
-    pub target_tracking: Option<TargetTracking>,
+    #[serde(
+        default,
+        deserialize_with = "scalelab_scaling::one_or_many::deserialize"
+    )]
+    pub target_tracking: Option<Vec<TargetTracking>>,
     #[serde(default)]
     pub hpa: Option<Hpa>,
     #[serde(default)]
@@ -407,7 +410,7 @@ rules:
         let policy = one.policy().unwrap();
         assert_eq!((policy.min, policy.max, policy.initial()), (1, 4, 2));
         assert_eq!(
-            policy.target_tracking.unwrap().period,
+            policy.target_tracking.unwrap()[0].period,
             Duration::from_secs(1)
         );
         assert_eq!(

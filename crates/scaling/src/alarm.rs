@@ -38,6 +38,11 @@ pub enum Comparison {
 }
 
 impl Comparison {
+    /// True for alarms on values above the threshold (`>`, `>=`).
+    pub fn above(self) -> bool {
+        matches!(self, Self::GreaterThan | Self::GreaterThanOrEqual)
+    }
+
     fn symbol(self) -> &'static str {
         match self {
             Self::GreaterThan => ">",
