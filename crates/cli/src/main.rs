@@ -19,6 +19,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Find a server's limit with an open-model staircase; fit its capacity model; characterize it.
+    Capacity(commands::capacity::CapacityArgs),
     /// Compare two results directories; with --fail-if, exit 99 on a regression.
     Compare(commands::compare::CompareArgs),
     /// Start the embedded stress service, run a 20 s plan against it, print the summary.
@@ -54,6 +56,7 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
+            Command::Capacity(args) => commands::capacity::run(args).await,
             Command::Compare(args) => commands::compare::run(args),
             Command::Demo(args) => commands::demo::run(args).await,
             Command::Quick(args) => commands::quick::run(args).await,

@@ -56,14 +56,24 @@ impl Findings {
         match m.steps.first() {
             None => notes.push("no step was completed: nothing to fit".into()),
             Some(first) if !first.kept_up() => notes.push(format!(
-                "the server did not keep up with the first step ({:.1}/s): {}; no fit",
+                "the server did not keep up with the first step ({:.1}/s): {}{}; no fit",
                 first.offered,
                 first
                     .shortfalls
                     .iter()
                     .map(ToString::to_string)
                     .collect::<Vec<_>>()
-                    .join("; ")
+                    .join("; "),
+                if first.errors.is_empty() {
+                    String::new()
+                } else {
+                    let errors: Vec<String> = first
+                        .errors
+                        .iter()
+                        .map(|(k, n)| format!("{n} × {k}"))
+                        .collect();
+                    format!(" (failures: {})", errors.join(", "))
+                }
             )),
             Some(_) if !m.server_seen => notes.push(
                 "the server's CPU was not seen (give --pid or --metrics-url): no capacity model"

@@ -4,6 +4,7 @@
 pub mod analysis;
 pub mod findings;
 pub mod mix;
+pub mod output;
 pub mod server;
 pub mod staircase;
 
