@@ -25,6 +25,8 @@ enum Command {
     Compare(commands::compare::CompareArgs),
     /// Start the embedded stress service, run a 20 s plan against it, print the summary.
     Demo(commands::demo::DemoArgs),
+    /// Fit the capacity model of an earlier run from its server's CPU series.
+    Fit(commands::fit::FitArgs),
     /// A one-line load test of one URL, like hey or oha.
     Quick(commands::quick::QuickArgs),
     /// Run a plan: native, k6 options or Artillery (the embedded service when it names no target).
@@ -59,6 +61,7 @@ fn main() -> ExitCode {
             Command::Capacity(args) => commands::capacity::run(args).await,
             Command::Compare(args) => commands::compare::run(args),
             Command::Demo(args) => commands::demo::run(args).await,
+            Command::Fit(args) => commands::fit::run(args),
             Command::Quick(args) => commands::quick::run(args).await,
             Command::Run(args) => commands::run::run(args).await,
             Command::Report(args) => commands::report::run(args),

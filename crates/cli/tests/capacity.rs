@@ -166,3 +166,43 @@ async fn ctrl_c_ends_the_staircase_and_writes_what_was_measured() {
     assert!(json.contains("\"ended\": \"interrupted\""), "{json}");
     target.shutdown().await.unwrap();
 }
+
+#[test]
+fn fit_writes_the_model_of_a_run_and_its_cpu_series() {
+    let out = tempfile::tempdir().unwrap();
+    let model = out.path().join("capacity.yaml");
+    let fixtures = "../probe/tests/fixtures";
+    let output = scalelab()
+        .args(["fit", &format!("{fixtures}/run"), "--cpu"])
+        .arg(format!("{fixtures}/cpu-cloudwatch.json"))
+        .args(["--vcpus", "2", "--out"])
+        .arg(&model)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(text.contains("4 CPU datapoints of CloudWatch"), "{text}");
+    // The fixtures are CPU % = 0.5 × requests/s + 3 (see their README).
+    let file =
+        scalelab_capacity::CapacityFile::from_yaml(&std::fs::read_to_string(&model).unwrap())
+            .unwrap();
+    assert!((file.cpu.coefficient - 0.5).abs() < 1e-9 && (file.cpu.base - 3.0).abs() < 1e-9);
+
+    let empty = out.path().join("empty.csv");
+    std::fs::write(&empty, "timestamp,value\n").unwrap();
+    let output = scalelab()
+        .args(["fit", &format!("{fixtures}/run"), "--vcpus", "2", "--cpu"])
+        .arg(&empty)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("empty.csv") && stderr.contains("no data points"),
+        "{stderr}"
+    );
+}

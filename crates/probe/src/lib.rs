@@ -3,8 +3,10 @@
 
 pub mod analysis;
 pub mod findings;
+pub mod fit;
 pub mod mix;
 pub mod output;
+pub mod series;
 pub mod server;
 pub mod staircase;
 

@@ -6,6 +6,7 @@ pub mod compare;
 pub mod cost;
 pub mod demo;
 pub mod execute;
+pub mod fit;
 pub mod quick;
 pub mod report;
 pub mod run;
