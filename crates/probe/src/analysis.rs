@@ -67,7 +67,7 @@ pub struct Limits {
     pub error_rate: f64,
     /// Lowest completed iterations per second as a share of the offered rate.
     pub throughput_ratio: f64,
-    /// Latency grows within a step when the second half's median is this many times the first half's…
+    /// Latency grows within a step when its trend ends this many times above where it starts…
     pub latency_growth: f64,
     /// …and at least this many ms above it.
     pub latency_growth_ms: f64,
@@ -90,11 +90,11 @@ impl Default for Limits {
 pub enum Shortfall {
     /// Completed iterations per second fell below the offered rate.
     ThroughputBelowOffered { achieved: f64, offered: f64 },
-    /// The median latency of the step's second half exceeded its first half's.
+    /// The median latency trended up within the step.
     LatencyGrowing { first_ms: f64, last_ms: f64 },
     /// Failed or dropped requests above the limit.
     Errors { rate: f64, limit: f64 },
-    /// Requests in flight built up over the step (a queue).
+    /// Requests in flight trended up over the step (a queue).
     InFlightGrowing { first: f64, last: f64 },
 }
 
@@ -128,8 +128,12 @@ fn mean(values: impl Iterator<Item = f64>) -> f64 {
     if n == 0 { 0.0 } else { sum / n as f64 }
 }
 
+/// Least R² of the line through a step's seconds for latency or in-flight to count as growing.
+pub const MIN_TREND_R2: f64 = 0.5;
+
 /// Why the measured `seconds` of a step offered `offered` iterations per second did not keep up
-/// (empty: it kept up). The halves split the seconds in two (the middle one, if odd, in neither).
+/// (empty: it kept up). Latency and in-flight growth are read from the least-squares line through
+/// the step's seconds: its value at the first and at the last second.
 pub fn shortfalls(seconds: &[Second], offered: f64, limits: &Limits) -> Vec<Shortfall> {
     let mut out = Vec::new();
     let n = seconds.len();
@@ -153,23 +157,37 @@ pub fn shortfalls(seconds: &[Second], offered: f64, limits: &Limits) -> Vec<Shor
             limit: limits.error_rate,
         });
     }
-    if n >= 2 {
-        let (first, last) = (&seconds[..n / 2], &seconds[n.div_ceil(2)..]);
-        let with_answers =
-            |half: &[Second]| mean(half.iter().filter(|s| s.ok > 0).map(|s| s.p50_ms));
-        let (first_ms, last_ms) = (with_answers(first), with_answers(last));
-        if first_ms > 0.0
-            && last_ms > limits.latency_growth * first_ms
-            && last_ms - first_ms > limits.latency_growth_ms
-        {
-            out.push(Shortfall::LatencyGrowing { first_ms, last_ms });
-        }
-        let in_flight = |half: &[Second]| mean(half.iter().map(|s| s.in_flight as f64));
-        let (first, last) = (in_flight(first), in_flight(last));
-        // Twice as many and at least 5 more: a few requests either side of a second's end are noise.
-        if last > 2.0 * first && last - first >= 5.0 {
-            out.push(Shortfall::InFlightGrowing { first, last });
-        }
+    // A trend, not a spike: the least-squares line through the seconds must explain at least half
+    // of their variance (a queue grows steadily; a burst of contention does not).
+    let trend = |points: Vec<(f64, f64)>| {
+        linear_fit(&points)
+            .filter(|fit| fit.r2 >= MIN_TREND_R2)
+            .map(|fit| (fit.intercept, fit.intercept + fit.slope * (n - 1) as f64))
+    };
+    let latency = seconds
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.ok > 0)
+        .map(|(i, s)| (i as f64, s.p50_ms))
+        .collect();
+    if let Some((first_ms, last_ms)) = trend(latency)
+        && first_ms > 0.0
+        && last_ms > limits.latency_growth * first_ms
+        && last_ms - first_ms > limits.latency_growth_ms
+    {
+        out.push(Shortfall::LatencyGrowing { first_ms, last_ms });
+    }
+    let in_flight = seconds
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (i as f64, s.in_flight as f64))
+        .collect();
+    // Twice as many and at least 5 more: a few requests either side of a second's end are noise.
+    if let Some((first, last)) = trend(in_flight)
+        && last > 2.0 * first.max(0.0)
+        && last - first >= 5.0
+    {
+        out.push(Shortfall::InFlightGrowing { first, last });
     }
     out
 }
@@ -300,11 +318,15 @@ pub fn characterize(steps: &[StepFigures], max_vus: u64) -> Option<Characterizat
         statement,
     };
     if !limited {
+        // Concurrency by Little's law (throughput × time in the system): exact, where the in-flight
+        // gauge is a sample at each second's end.
+        let concurrency = |s: &StepFigures| s.throughput * s.service_ms / 1000.0;
         let last = steps.last().expect("steps is not empty");
+        let (from, to) = (concurrency(base), concurrency(last));
         let flat = last.p50_ms <= KNEE_LATENCY_FACTOR * base.p50_ms;
-        let grew = last.mean_in_flight / base.mean_in_flight.max(1e-9);
-        if flat && grew >= 2.0 {
-            let confidence = if grew >= 4.0 {
+        let grew = to / from.max(1e-9);
+        if flat && grew >= 2.0 && to >= 2.0 {
+            let confidence = if grew >= 4.0 && to >= 4.0 {
                 Confidence::High
             } else {
                 Confidence::Medium
@@ -314,15 +336,13 @@ pub fn characterize(steps: &[StepFigures], max_vus: u64) -> Option<Characterizat
                 Bound::Unknown,
                 confidence,
                 format!(
-                    "async: median latency stayed flat ({:.1} → {:.1} ms) while requests in flight \
-                     grew {grew:.1}× ({:.1} → {:.1}); no limit up to {:.1} requests/s, so any worker \
-                     limit is above {:.0} concurrent requests",
+                    "async: median latency stayed flat ({:.1} → {:.1} ms) while concurrency grew \
+                     {grew:.1}× ({from:.1} → {to:.1} requests in the server, by Little's law); no \
+                     limit up to {:.1} requests/s, so any worker limit is above {:.0}",
                     base.p50_ms,
                     last.p50_ms,
-                    base.mean_in_flight,
-                    last.mean_in_flight,
                     last.offered,
-                    last.mean_in_flight.floor()
+                    to.floor()
                 ),
             ));
         }
@@ -331,9 +351,10 @@ pub fn characterize(steps: &[StepFigures], max_vus: u64) -> Option<Characterizat
             Bound::Unknown,
             Confidence::Low,
             format!(
-                "undetermined: no limit reached up to {:.1} requests/s and requests in flight grew \
-                 only {grew:.1}× ({:.1} → {:.1}); raise --max-rate or --max-duration",
-                last.offered, base.mean_in_flight, last.mean_in_flight
+                "undetermined: no limit reached up to {:.1} requests/s, and concurrency grew only \
+                 from {from:.1} to {to:.1} (or latency rose above {KNEE_LATENCY_FACTOR}× its \
+                 low-load value); raise --max-rate or --max-duration",
+                last.offered
             ),
         ));
     }
@@ -349,6 +370,19 @@ pub fn characterize(steps: &[StepFigures], max_vus: u64) -> Option<Characterizat
             format!(
                 "undetermined: the plateau's concurrency ({workers:.0}) is the load generator's \
                  --max-vus ({max_vus}); raise it to see the server's own limit"
+            ),
+        ));
+    }
+    if workers < 1.0 {
+        return Some(result(
+            Kind::Undetermined,
+            Bound::Unknown,
+            Confidence::Low,
+            format!(
+                "undetermined: the limit came at {:.1}/s where Little's law gives a concurrency of \
+                 {workers:.2}, below one request, so it is no worker limit: latency grew with load \
+                 (a machine busy with other work, a lock or another shared resource)",
+                peak.throughput
             ),
         ));
     }
@@ -371,11 +405,24 @@ pub fn characterize(steps: &[StepFigures], max_vus: u64) -> Option<Characterizat
         _ => Bound::Unknown,
     };
     let nearest = workers.round();
-    let integral = (workers - nearest).abs() <= 0.15 * nearest.max(1.0) && nearest >= 1.0;
-    let confidence = match (spread <= 0.05, integral) {
+    let integral = (workers - nearest).abs() <= 0.15 * nearest;
+    // The step that failed still delivered what it was offered: the plateau may lie higher.
+    let failed = steps.iter().find(|s| !s.kept_up).expect("limited");
+    let kept_pace = failed.throughput >= 0.97 * failed.offered;
+    let confidence = match (spread <= 0.05 && !kept_pace, integral) {
+        _ if kept_pace => Confidence::Low,
         (true, true) => Confidence::High,
         (true, false) | (false, true) => Confidence::Medium,
         (false, false) => Confidence::Low,
+    };
+    let pace = if kept_pace {
+        format!(
+            " The failing step still delivered {:.1} of the {:.1}/s offered, so the plateau may be \
+             higher and W a lower bound.",
+            failed.throughput, failed.offered
+        )
+    } else {
+        String::new()
     };
     let cpu = match peak.cpu_percent {
         Some(cpu) => format!("the CPU at {cpu:.0} % (not saturated: requests wait)"),
@@ -393,7 +440,7 @@ pub fn characterize(steps: &[StepFigures], max_vus: u64) -> Option<Characterizat
             "sync with about {nearest:.0} workers: throughput plateaued at {:.1}/s (±{:.0} % second \
              to second) with {cpu}; Little's law W = {:.1}/s × {:.1} ms = {workers:.2} \
              ({workers_low:.2}–{workers_high:.2}). The service time at low load includes the \
-             network and client, so W is an upper bound when those are not negligible",
+             network and client, so W is an upper bound when those are not negligible.{pace}",
             peak.throughput,
             spread * 100.0,
             peak.throughput,
@@ -455,7 +502,9 @@ mod tests {
                 offered: 100.0
             }]
         );
-        // Medians 50, 60 | 150, 170: halves 55 and 160 > 1.5 × 55, and 105 ms more.
+        // Medians 50, 60, 150, 170 at seconds 0..3: mean x 1.5, mean y 107.5, Sxx 5,
+        // Sxy = 1.5×57.5 + 0.5×47.5 + 0.5×42.5 + 1.5×62.5 = 225: slope 45, intercept 40, so the
+        // trend runs 40 → 175 ms; residuals 10, −25, 20, −5: R² = 1 − 1150 / 11275 = 0.898.
         let growing = [
             second(100, 50.0, 5),
             second(100, 60.0, 5),
@@ -465,10 +514,19 @@ mod tests {
         assert_eq!(
             shortfalls(&growing, 100.0, &limits),
             vec![Shortfall::LatencyGrowing {
-                first_ms: 55.0,
-                last_ms: 160.0
+                first_ms: 40.0,
+                last_ms: 175.0
             }]
         );
+        // One slow second in the middle (contention) is not a trend: slope 1 ms/s, R² 0.01.
+        let spike = [
+            second(100, 40.0, 5),
+            second(100, 40.0, 5),
+            second(100, 120.0, 5),
+            second(100, 40.0, 5),
+            second(100, 45.0, 5),
+        ];
+        assert!(shortfalls(&spike, 100.0, &limits).is_empty());
         // 2 failed + 1 dropped of 100 + 2 + 1 = 3/103 > 1 %.
         let mut failing = second(100, 50.0, 5);
         failing.failed = 2;
@@ -480,19 +538,20 @@ mod tests {
                 limit: 0.01
             }]
         );
-        // In flight 5, 6 | 20, 30: 5.5 → 25 (> 2× and ≥ 5 more). The middle second is in neither half.
+        // In flight 5, 10, 15, 20, 30: mean 16, Sxx 10, Sxy 22 + 6 + 0 + 4 + 28 = 60: slope 6,
+        // intercept 4, trend 4 → 28 (> 2× and ≥ 5 more); R² = 360 / 370.
         let queue = [
             second(100, 50.0, 5),
-            second(100, 50.0, 6),
-            second(100, 50.0, 90),
+            second(100, 50.0, 10),
+            second(100, 50.0, 15),
             second(100, 50.0, 20),
             second(100, 50.0, 30),
         ];
         assert_eq!(
             shortfalls(&queue, 100.0, &limits),
             vec![Shortfall::InFlightGrowing {
-                first: 5.5,
-                last: 25.0
+                first: 4.0,
+                last: 28.0
             }]
         );
         // Small absolute changes are noise: 1 → 3 in flight, 0.4 → 0.9 ms.
@@ -562,6 +621,21 @@ mod tests {
         assert_eq!((c.bound, c.confidence), (Bound::Waiting, Confidence::High));
         // The same plateau at the client's VU limit tells nothing about the server.
         assert_eq!(characterize(&steps, 4).unwrap().kind, Kind::Undetermined);
+        // A limit at less than one request in flight is no worker limit.
+        // (A busy machine: 29 ms requests, latency growing at 16.7/s: W = 16.7 × 0.029 = 0.48.)
+        let busy = [
+            step(5.0, 5.0, 29.0, 0.1, true),
+            step(7.5, 7.4, 30.0, 0.2, true),
+            step(16.9, 16.7, 48.0, 0.8, false),
+        ];
+        assert_eq!(characterize(&busy, 1000).unwrap().kind, Kind::Undetermined);
+        // A failing step that still delivered its offered rate gives W only as a lower bound.
+        let mut paced = steps.clone();
+        paced[3] = step(80.0, 79.0, 80.0, 5.0, false);
+        assert_eq!(
+            characterize(&paced, 1000).unwrap().confidence,
+            Confidence::Low
+        );
         // With the CPU saturated, the limit is the CPU.
         steps[3].cpu_percent = Some(95.0);
         let cpu = characterize(&steps, 1000).unwrap();
@@ -577,6 +651,18 @@ mod tests {
         ];
         let c = characterize(&steps, 1000).unwrap();
         assert_eq!((c.kind, c.confidence), (Kind::Async, Confidence::High));
+        // Concurrency 20 × 0.050 = 1.0 → 160 × 0.052 = 8.32 by Little's law: grew 8.3×.
+        assert!(
+            c.statement.contains("grew 8.3× (1.0 → 8.3"),
+            "{}",
+            c.statement
+        );
+        // Twice the load but under two requests in the server (2 × 0.11 → 4 × 0.11): too few to tell.
+        let light = [
+            step(2.0, 2.0, 110.0, 0.0, true),
+            step(4.0, 4.0, 110.0, 0.0, true),
+        ];
+        assert_eq!(characterize(&light, 1000).unwrap().kind, Kind::Undetermined);
         // Concurrency barely grew: undetermined.
         assert_eq!(
             characterize(&steps[..1], 1000).unwrap().kind,

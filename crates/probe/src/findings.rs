@@ -17,9 +17,9 @@ pub struct Findings {
     /// Whether a step failed (otherwise the rate above is a lower bound).
     pub limit_found: bool,
     pub knee: Option<f64>,
-    /// CPU % of the machine against completed requests per second, over the steps that kept up.
+    /// CPU % of the machine against offered requests per second, over the steps that kept up.
     pub cpu_fit: Option<LinearFit>,
-    /// Resident MiB against completed requests per second, over the steps that kept up.
+    /// Resident MiB against offered requests per second, over the steps that kept up.
     pub memory_fit: Option<LinearFit>,
     pub characterization: Option<Characterization>,
     /// What could not be found, and why.
@@ -46,11 +46,11 @@ impl Findings {
         let kept: Vec<_> = m.steps.iter().take_while(|s| s.kept_up()).collect();
         let cpu_points: Vec<(f64, f64)> = kept
             .iter()
-            .filter_map(|s| Some((s.requests_per_second, s.cpu_percent?)))
+            .filter_map(|s| Some((s.offered_requests, s.cpu_percent?)))
             .collect();
         let memory_points: Vec<(f64, f64)> = kept
             .iter()
-            .filter_map(|s| Some((s.requests_per_second, s.memory_bytes? / 1_048_576.0)))
+            .filter_map(|s| Some((s.offered_requests, s.memory_bytes? / 1_048_576.0)))
             .collect();
         let cpu_fit = linear_fit(&cpu_points);
         match m.steps.first() {

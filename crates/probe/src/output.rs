@@ -50,16 +50,17 @@ fn opt(value: Option<f64>, digits: usize) -> String {
 /// One row per step.
 pub fn steps_csv(steps: &[Step]) -> String {
     let mut out = String::from(
-        "step,offered_rps,throughput_rps,requests_rps,p50_ms,p95_ms,p99_ms,service_ms,\
+        "step,offered_rps,offered_requests_rps,throughput_rps,requests_rps,p50_ms,p95_ms,p99_ms,service_ms,\
          mean_in_flight,requests,failed,dropped,error_rate,cpu_percent,memory_mib,kept_up,why\n",
     );
     for s in steps {
         let why: Vec<String> = s.shortfalls.iter().map(ToString::to_string).collect();
         let _ = writeln!(
             out,
-            "{},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{:.2},{},{},{},{:.5},{},{},{},\"{}\"",
+            "{},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{:.2},{},{},{},{:.5},{},{},{},\"{}\"",
             s.index + 1,
             s.offered,
+            s.offered_requests,
             s.throughput,
             s.requests_per_second,
             s.p50_ms,
@@ -202,7 +203,8 @@ pub fn report_html(m: &Measurement, f: &Findings) -> String {
     let cpu: Vec<(f64, f64)> = m
         .steps
         .iter()
-        .filter_map(|s| Some((s.requests_per_second, s.cpu_percent?)))
+        .filter(|s| s.kept_up())
+        .filter_map(|s| Some((s.offered_requests, s.cpu_percent?)))
         .collect();
     if !cpu.is_empty() {
         let mut lines = vec![line("measured", "#1f77b4", false, cpu.clone())];
@@ -226,8 +228,8 @@ pub fn report_html(m: &Measurement, f: &Findings) -> String {
                 title: "CPU against load".into(),
                 unit: "CPU % of the machine".into(),
                 note: format!(
-                    "The server's CPU on each step ({} vCPUs = 100 %) against the requests it \
-                     completed per second; dashed: the fitted capacity model.",
+                    "The server's CPU on each step that kept up ({} vCPUs = 100 %) against the \
+                     requests per second it was offered; dashed: the fitted capacity model.",
                     m.vcpus
                 ),
                 lines,
@@ -238,14 +240,15 @@ pub fn report_html(m: &Measurement, f: &Findings) -> String {
     let memory: Vec<(f64, f64)> = m
         .steps
         .iter()
-        .filter_map(|s| Some((s.requests_per_second, s.memory_bytes? / 1_048_576.0)))
+        .filter(|s| s.kept_up())
+        .filter_map(|s| Some((s.offered_requests, s.memory_bytes? / 1_048_576.0)))
         .collect();
     if !memory.is_empty() {
         charts.push((
             Panel {
                 title: "Memory against load".into(),
                 unit: "MiB resident".into(),
-                note: "The server's mean resident memory on each step.".into(),
+                note: "The server's mean resident memory on each step that kept up.".into(),
                 lines: vec![line("resident", "#8c564b", false, memory)],
             },
             " /s",

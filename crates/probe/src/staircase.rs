@@ -161,8 +161,12 @@ pub struct Step {
     pub throughput: f64,
     /// Relative standard deviation of the per-second successful requests.
     pub throughput_spread: f64,
-    /// Completed requests (any outcome) per second: the load the CPU is fitted against.
+    /// Completed requests (any outcome) per second.
     pub requests_per_second: f64,
+    /// Requests per second the step offered (arrivals × requests per iteration): the load the CPU
+    /// is fitted against. It is exact where completions per second carry the noise of which
+    /// second a request happened to end in.
+    pub offered_requests: f64,
     /// Iterations completed per second (any outcome).
     pub completed: f64,
     pub requests: u64,
@@ -383,6 +387,12 @@ impl Judge<'_> {
             .map(|s| (s.ok as f64 - throughput).powi(2))
             .sum::<f64>()
             / (n - 1.0).max(1.0);
+        let iterations: u64 = seconds.iter().map(|s| s.iterations).sum();
+        let requests_per_iteration = if iterations == 0 {
+            1.0
+        } else {
+            buffer.requests as f64 / iterations as f64
+        };
         let failed: u64 = seconds.iter().map(|s| s.failed).sum();
         let dropped: u64 = seconds.iter().map(|s| s.dropped).sum();
         let from_s = (index as u64 * self.step_secs + 1) as f64;
@@ -404,6 +414,7 @@ impl Judge<'_> {
                 0.0
             },
             requests_per_second: buffer.requests as f64 / n,
+            offered_requests: offered * requests_per_iteration,
             completed: per_second(|s| s.iterations),
             requests: buffer.requests,
             failed,
