@@ -53,7 +53,8 @@ async fn a_measured_model_drives_the_simulator() {
         "{model:?}"
     );
     let steps = std::fs::read_to_string(out.path().join("steps.csv")).unwrap();
-    assert!(steps.lines().count() >= 1 + 2, "{steps}");
+    // A header and at least the two steps a fit needs.
+    assert!(steps.lines().count() > 2, "{steps}");
     let report = std::fs::read_to_string(out.path().join("report.html")).unwrap();
     assert!(report.contains("CPU against load") && report.contains("data-series=\"fit: "));
 
