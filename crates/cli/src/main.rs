@@ -27,6 +27,8 @@ enum Command {
     Demo(commands::demo::DemoArgs),
     /// Fit the capacity model of an earlier run from its server's CPU series.
     Fit(commands::fit::FitArgs),
+    /// Write a ready plan of a test type (load, stress, spike, soak, breakpoint, scalability).
+    Plan(commands::plan::PlanArgs),
     /// A one-line load test of one URL, like hey or oha.
     Quick(commands::quick::QuickArgs),
     /// Run a plan: native, k6 options or Artillery (the embedded service when it names no target).
@@ -62,6 +64,7 @@ fn main() -> ExitCode {
             Command::Compare(args) => commands::compare::run(args),
             Command::Demo(args) => commands::demo::run(args).await,
             Command::Fit(args) => commands::fit::run(args),
+            Command::Plan(args) => commands::plan::run(args),
             Command::Quick(args) => commands::quick::run(args).await,
             Command::Run(args) => commands::run::run(args).await,
             Command::Report(args) => commands::report::run(args),

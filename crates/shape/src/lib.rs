@@ -8,10 +8,12 @@ mod arrivals;
 mod duration;
 pub mod duration_serde;
 mod parse;
+mod test_type;
 
 pub use arrivals::Arrivals;
 pub use duration::{format_duration, parse_duration};
 pub use parse::{parse_csv_trace, parse_inline_stages};
+pub use test_type::TestType;
 
 use std::time::Duration;
 

@@ -7,6 +7,7 @@ pub mod cost;
 pub mod demo;
 pub mod execute;
 pub mod fit;
+pub mod plan;
 pub mod quick;
 pub mod report;
 pub mod run;
