@@ -206,8 +206,10 @@ pub struct StepFigures {
     /// Median latency of the successful requests (from the scheduled send), ms.
     pub p50_ms: f64,
     pub mean_in_flight: f64,
-    /// CPU % of the whole machine, when seen.
+    /// The server's CPU % of the whole machine, when seen.
     pub cpu_percent: Option<f64>,
+    /// Busy CPU % of the whole machine (every process), when seen.
+    pub machine_cpu_percent: Option<f64>,
     pub kept_up: bool,
 }
 
@@ -234,7 +236,7 @@ pub fn knee(steps: &[StepFigures]) -> Option<f64> {
         .reduce(f64::max)
 }
 
-/// CPU % of the machine at which the server counts as CPU-bound.
+/// CPU % of the machine (the server's, or every process's) at which the server counts as CPU-bound.
 pub const CPU_SATURATED_PERCENT: f64 = 80.0;
 
 /// What kind of server the staircase met.
@@ -308,7 +310,16 @@ pub fn characterize(steps: &[StepFigures], max_vus: u64) -> Option<Characterizat
         .max_by(|a, b| a.throughput.total_cmp(&b.throughput))
         .expect("steps is not empty");
     let limited = steps.iter().any(|s| !s.kept_up);
-    let cpu_saturated = peak.cpu_percent.map(|c| c >= CPU_SATURATED_PERCENT);
+    let cpu_saturated = match (peak.cpu_percent, peak.machine_cpu_percent) {
+        (None, None) => None,
+        (server, machine) => Some(
+            server.unwrap_or(0.0) >= CPU_SATURATED_PERCENT
+                || machine.unwrap_or(0.0) >= CPU_SATURATED_PERCENT,
+        ),
+    };
+    let machine = peak.machine_cpu_percent.map_or(String::new(), |m| {
+        format!(", the whole machine's at {m:.0} %")
+    });
     let result = |kind, bound, confidence, statement: String| Characterization {
         kind,
         bound,
@@ -392,9 +403,10 @@ pub fn characterize(steps: &[StepFigures], max_vus: u64) -> Option<Characterizat
             Bound::Cpu,
             Confidence::High,
             format!(
-                "CPU-bound: throughput peaked at {:.1}/s with the CPU at {:.0} % of the machine; \
-                 latency was flat until then, as an async server's (or a sync one's with at least \
-                 as many workers as cores)",
+                "CPU-bound: throughput peaked at {:.1}/s with the server's CPU at {:.0} % of the \
+                 machine{machine}: the CPU is the limit (shared with other processes when the \
+                 machine's figure is the higher); the server ran requests concurrently, as an async \
+                 one (or a sync one with at least as many workers as cores) does",
                 peak.throughput,
                 peak.cpu_percent.unwrap_or_default()
             ),
@@ -425,7 +437,7 @@ pub fn characterize(steps: &[StepFigures], max_vus: u64) -> Option<Characterizat
         String::new()
     };
     let cpu = match peak.cpu_percent {
-        Some(cpu) => format!("the CPU at {cpu:.0} % (not saturated: requests wait)"),
+        Some(cpu) => format!("the CPU at {cpu:.0} %{machine} (not saturated: requests wait)"),
         None => "the CPU not seen (give --pid or --metrics-url to tell waiting from CPU)".into(),
     };
     Some(result(
@@ -577,6 +589,7 @@ mod tests {
             p50_ms: p50,
             mean_in_flight: in_flight,
             cpu_percent: None,
+            machine_cpu_percent: None,
             kept_up,
         }
     }
@@ -636,10 +649,14 @@ mod tests {
             characterize(&paced, 1000).unwrap().confidence,
             Confidence::Low
         );
-        // With the CPU saturated, the limit is the CPU.
+        // With the CPU saturated, the limit is the CPU: the server's own, or the machine's.
         steps[3].cpu_percent = Some(95.0);
         let cpu = characterize(&steps, 1000).unwrap();
         assert_eq!((cpu.kind, cpu.bound), (Kind::Async, Bound::Cpu));
+        steps[3].cpu_percent = Some(12.0);
+        steps[3].machine_cpu_percent = Some(97.0);
+        let busy = characterize(&steps, 1000).unwrap();
+        assert_eq!(busy.bound, Bound::Cpu, "{}", busy.statement);
     }
 
     #[test]

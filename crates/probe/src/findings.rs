@@ -39,6 +39,7 @@ impl Findings {
                 p50_ms: s.p50_ms,
                 mean_in_flight: s.mean_in_flight,
                 cpu_percent: s.cpu_percent,
+                machine_cpu_percent: s.machine_cpu_percent,
                 kept_up: s.kept_up(),
             })
             .collect();

@@ -51,13 +51,14 @@ fn opt(value: Option<f64>, digits: usize) -> String {
 pub fn steps_csv(steps: &[Step]) -> String {
     let mut out = String::from(
         "step,offered_rps,offered_requests_rps,throughput_rps,requests_rps,p50_ms,p95_ms,p99_ms,service_ms,\
-         mean_in_flight,requests,failed,dropped,error_rate,cpu_percent,memory_mib,kept_up,why\n",
+         mean_in_flight,requests,failed,dropped,error_rate,cpu_percent,machine_cpu_percent,memory_mib,\
+         kept_up,why\n",
     );
     for s in steps {
         let why: Vec<String> = s.shortfalls.iter().map(ToString::to_string).collect();
         let _ = writeln!(
             out,
-            "{},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{:.2},{},{},{},{:.5},{},{},{},\"{}\"",
+            "{},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{:.2},{},{},{},{:.5},{},{},{},{},\"{}\"",
             s.index + 1,
             s.offered,
             s.offered_requests,
@@ -73,6 +74,7 @@ pub fn steps_csv(steps: &[Step]) -> String {
             s.dropped,
             s.error_rate,
             opt(s.cpu_percent, 3),
+            opt(s.machine_cpu_percent, 1),
             opt(s.memory_bytes.map(|b| b / 1_048_576.0), 2),
             s.kept_up(),
             why.join("; ").replace('"', "'")
@@ -279,7 +281,10 @@ pub fn report_html(m: &Measurement, f: &Findings) -> String {
                 format!("{:.1}", s.p99_ms),
                 format!("{:.1}", s.mean_in_flight),
                 format!("{:.2} %", s.error_rate * 100.0),
-                opt(s.cpu_percent, 1),
+                match (s.cpu_percent, s.machine_cpu_percent) {
+                    (Some(cpu), Some(machine)) => format!("{cpu:.1} (machine {machine:.0})"),
+                    (cpu, _) => opt(cpu, 1),
+                },
                 if s.kept_up() {
                     "yes".into()
                 } else {

@@ -33,6 +33,23 @@ pub struct Reading {
     pub at: f64,
     pub cpu_seconds: f64,
     pub resident_bytes: Option<f64>,
+    /// The whole machine's (busy, total) CPU ticks from /proc/stat, for a local process: a server
+    /// can be CPU-bound on a machine other processes keep busy.
+    pub machine_ticks: Option<(u64, u64)>,
+}
+
+/// Busy and total CPU ticks of this machine since boot.
+fn machine_ticks() -> Option<(u64, u64)> {
+    use procfs::CurrentSI;
+    let t = procfs::KernelStats::current().ok()?.total;
+    let idle = t.idle + t.iowait.unwrap_or(0);
+    let busy = t.user
+        + t.nice
+        + t.system
+        + t.irq.unwrap_or(0)
+        + t.softirq.unwrap_or(0)
+        + t.steal.unwrap_or(0);
+    Some((busy, busy + idle))
 }
 
 impl ServerSource {
@@ -54,6 +71,7 @@ impl ServerSource {
                     at: 0.0,
                     cpu_seconds: (stat.utime + stat.stime) as f64 / ticks,
                     resident_bytes: resident,
+                    machine_ticks: machine_ticks(),
                 })
             }
             Self::MetricsUrl(url) => {
@@ -80,6 +98,7 @@ impl ServerSource {
                     at: 0.0,
                     cpu_seconds,
                     resident_bytes: sample_value(&text, "process_resident_memory_bytes"),
+                    machine_ticks: None,
                 })
             }
         }
@@ -138,9 +157,20 @@ impl Readings {
     }
 }
 
-/// CPU % of a machine of `vcpus` over `[from, to]` seconds and the mean resident bytes there, from
-/// the first and last readings inside the window (`None` with fewer than two).
-pub fn usage(readings: &[Reading], from: f64, to: f64, vcpus: u32) -> Option<(f64, Option<f64>)> {
+/// What the readings of one window show.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Usage {
+    /// The server's CPU % of a machine of `vcpus`.
+    pub cpu_percent: f64,
+    /// Mean resident bytes.
+    pub memory_bytes: Option<f64>,
+    /// The whole machine's busy CPU %, when read.
+    pub machine_percent: Option<f64>,
+}
+
+/// [`Usage`] over `[from, to]` seconds, from the first and last readings inside the window
+/// (`None` with fewer than two).
+pub fn usage(readings: &[Reading], from: f64, to: f64, vcpus: u32) -> Option<Usage> {
     let inside: Vec<&Reading> = readings
         .iter()
         .filter(|r| r.at >= from && r.at <= to)
@@ -153,7 +183,17 @@ pub fn usage(readings: &[Reading], from: f64, to: f64, vcpus: u32) -> Option<(f6
         (last.cpu_seconds - first.cpu_seconds) / (last.at - first.at) * 100.0 / f64::from(vcpus);
     let memory: Vec<f64> = inside.iter().filter_map(|r| r.resident_bytes).collect();
     let memory = (!memory.is_empty()).then(|| memory.iter().sum::<f64>() / memory.len() as f64);
-    Some((cpu, memory))
+    let machine = match (first.machine_ticks, last.machine_ticks) {
+        (Some((b0, t0)), Some((b1, t1))) if t1 > t0 => {
+            Some(b1.saturating_sub(b0) as f64 / (t1 - t0) as f64 * 100.0)
+        }
+        _ => None,
+    };
+    Some(Usage {
+        cpu_percent: cpu,
+        memory_bytes: memory,
+        machine_percent: machine,
+    })
 }
 
 #[cfg(test)]
@@ -176,21 +216,24 @@ mod tests {
 
     #[test]
     fn usage_is_cpu_seconds_over_wall_seconds_per_vcpu() {
-        let r = |at, cpu, mem| Reading {
+        let r = |at: f64, cpu, mem, busy| Reading {
             at,
             cpu_seconds: cpu,
             resident_bytes: Some(mem),
+            machine_ticks: Some((busy, (100.0 * at) as u64)),
         };
         let readings = [
-            r(0.5, 1.0, 10.0),
-            r(1.0, 1.2, 20.0),
-            r(3.0, 2.0, 30.0),
-            r(4.0, 9.0, 0.0),
+            r(0.5, 1.0, 10.0, 0),
+            r(1.0, 1.2, 20.0, 50),
+            r(3.0, 2.0, 30.0, 230),
+            r(4.0, 9.0, 0.0, 300),
         ];
-        // Inside [1, 3]: 0.8 CPU s over 2 s = 40 % of one vCPU = 20 % of two; memory (20+30)/2.
-        let (cpu, memory) = usage(&readings, 1.0, 3.0, 2).unwrap();
-        assert!((cpu - 20.0).abs() < 1e-9);
-        assert_eq!(memory, Some(25.0));
+        // Inside [1, 3]: 0.8 CPU s over 2 s = 40 % of one vCPU = 20 % of two; memory (20+30)/2;
+        // the machine busy for 180 of 200 ticks = 90 %.
+        let u = usage(&readings, 1.0, 3.0, 2).unwrap();
+        assert!((u.cpu_percent - 20.0).abs() < 1e-9);
+        assert_eq!(u.memory_bytes, Some(25.0));
+        assert_eq!(u.machine_percent, Some(90.0));
         assert!(usage(&readings, 1.0, 1.5, 2).is_none());
     }
 }

@@ -187,6 +187,8 @@ pub struct Step {
     pub cpu_percent: Option<f64>,
     /// Mean resident memory of the server, bytes, when seen.
     pub memory_bytes: Option<f64>,
+    /// Busy CPU % of the whole machine (all processes), for a local server (`--pid`).
+    pub machine_cpu_percent: Option<f64>,
     /// Why the step did not keep up (empty: it did).
     pub shortfalls: Vec<Shortfall>,
     /// Failures by outcome (status code or error kind) and count.
@@ -430,8 +432,9 @@ impl Judge<'_> {
             p99_ms: stats.p99,
             service_ms: buffer.ok_service.stats().avg,
             mean_in_flight: per_second(|s| s.in_flight),
-            cpu_percent: seen.map(|(cpu, _)| cpu),
-            memory_bytes: seen.and_then(|(_, memory)| memory),
+            cpu_percent: seen.map(|u| u.cpu_percent),
+            memory_bytes: seen.and_then(|u| u.memory_bytes),
+            machine_cpu_percent: seen.and_then(|u| u.machine_percent),
             shortfalls: shortfalls(seconds, offered, &self.limits),
             errors: buffer.errors,
         }

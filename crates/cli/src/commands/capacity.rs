@@ -120,7 +120,7 @@ pub async fn run(args: CapacityArgs) -> anyhow::Result<ExitCode> {
         on_step: Box::new(|s| {
             eprintln!(
                 "step {:>2}  {:>8.1}/s offered  {:>8.1}/s ok  p50 {:>7.1} ms  p99 {:>7.1} ms  \
-                 in flight {:>6.1}  errors {:>5.2} %{}  {}",
+                 in flight {:>6.1}  errors {:>5.2} %{}{}  {}",
                 s.index + 1,
                 s.offered,
                 s.throughput,
@@ -130,6 +130,8 @@ pub async fn run(args: CapacityArgs) -> anyhow::Result<ExitCode> {
                 s.error_rate * 100.0,
                 s.cpu_percent
                     .map_or(String::new(), |c| format!("  CPU {c:>5.1} %")),
+                s.machine_cpu_percent
+                    .map_or(String::new(), |m| format!(" (machine {m:.0} %)")),
                 if s.kept_up() {
                     "kept up"
                 } else {
