@@ -13,7 +13,7 @@ mod summary_table;
 mod table;
 
 pub use format::{bytes, count, millis, usd};
-pub use html::{REPORT_FILE, html_report, write_html_report};
+pub use html::{Line, Panel, REPORT_FILE, Table, html_report, write_html_report, xy_page};
 pub use junit::junit_xml;
 pub use progress::progress_line;
 pub use prometheus::PrometheusExporter;

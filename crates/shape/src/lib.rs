@@ -6,9 +6,11 @@
 
 mod arrivals;
 mod parse;
+mod test_type;
 
 pub use arrivals::Arrivals;
 pub use parse::{parse_csv_trace, parse_inline_stages};
+pub use test_type::TestType;
 
 use std::time::Duration;
 

@@ -1,10 +1,13 @@
 //! One module per command.
 
+pub mod capacity;
 pub mod cluster;
 pub mod compare;
 pub mod cost;
 pub mod demo;
 pub mod execute;
+pub mod fit;
+pub mod plan;
 pub mod quick;
 pub mod report;
 pub mod run;

@@ -15,6 +15,8 @@ use scalelab_metrics::output::write_atomic;
 use crate::RunResults;
 use crate::format::{bytes, count, escape, millis};
 
+pub use chart::{Line, Panel};
+
 /// The name of the report in a results directory.
 pub const REPORT_FILE: &str = "report.html";
 
@@ -64,6 +66,59 @@ pub fn html_report(results: &RunResults) -> String {
     out.push_str(&errors_table(summary));
     out.push_str(&thresholds_table(summary));
     out.push_str(&checks_table(summary));
+    out.push_str("</body></html>\n");
+    out
+}
+
+/// A table of an [`xy_page`]: a caption, the header cells and the rows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Table {
+    pub caption: String,
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+/// A self-contained page of charts over a quantity other than time (each with its x unit) and
+/// tables, every text escaped.
+pub fn xy_page(title: &str, subtitle: &str, charts: &[(Panel, &str)], tables: &[Table]) -> String {
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{}</title><style>{STYLE}</style></head><body>\n\
+         <header><h1>{}</h1><p>{}</p></header>\n",
+        escape(title),
+        escape(title),
+        escape(subtitle)
+    );
+    for (panel, x_unit) in charts {
+        let x_max = panel
+            .lines
+            .iter()
+            .flat_map(|line| line.points.iter().map(|&(x, _)| x))
+            .fold(0.0, f64::max);
+        out.push_str(&chart::xy_panel_html(panel, x_max, x_unit));
+    }
+    for table in tables {
+        let _ = write!(
+            out,
+            "<h2>{}</h2>\n<table><thead><tr>",
+            escape(&table.caption)
+        );
+        for cell in &table.header {
+            let _ = write!(out, "<th>{}</th>", escape(cell));
+        }
+        out.push_str("</tr></thead><tbody>");
+        for row in &table.rows {
+            out.push_str("<tr>");
+            for cell in row {
+                let _ = write!(out, "<td>{}</td>", escape(cell));
+            }
+            out.push_str("</tr>");
+        }
+        out.push_str("</tbody></table>\n");
+    }
     out.push_str("</body></html>\n");
     out
 }
