@@ -7,6 +7,7 @@
 //! httparse parses heads and chunk-size lines; the state machine around it (what no crate offers
 //! without also owning the socket) is written here.
 
+use std::mem::MaybeUninit;
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
@@ -141,9 +142,15 @@ impl Parser {
     }
 
     fn parse_head(&mut self, input: &[u8]) -> Result<usize, Malformed> {
-        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-        let mut response = httparse::Response::new(&mut headers);
-        let length = match response.parse(input) {
+        // Uninitialized slots: filling 100 empty headers per response would cost more than parsing.
+        let mut headers = [const { MaybeUninit::uninit() }; MAX_HEADERS];
+        let mut response = httparse::Response::new(&mut []);
+        let parsed = httparse::ParserConfig::default().parse_response_with_uninit_headers(
+            &mut response,
+            input,
+            &mut headers,
+        );
+        let length = match parsed {
             Ok(httparse::Status::Complete(length)) => length,
             Ok(httparse::Status::Partial) if input.len() >= MAX_HEAD => {
                 return Err(Malformed::TooLarge);

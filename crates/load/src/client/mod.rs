@@ -290,6 +290,17 @@ async fn connect(
     origin: &Arc<Origin>,
     phases: &mut Phases,
 ) -> Result<Connection, ErrorKind> {
+    let tcp = connect_tcp(origin, phases).await?;
+    if !origin.https && settings.http != HttpVersion::Http2 {
+        return Ok(Connection::Plain(h1::Connection::new(tcp)));
+    }
+    // Boxed apart: TLS and hyper's handshakes hold kilobytes of state, which a plain connection's
+    // opening should not allocate (10,000 VUs connecting at once would hold them all).
+    Box::pin(connect_hyper(settings, origin, tcp, phases)).await
+}
+
+/// DNS and TCP.
+async fn connect_tcp(origin: &Origin, phases: &mut Phases) -> Result<TcpStream, ErrorKind> {
     let address = tokio::net::lookup_host((origin.host.as_str(), origin.port))
         .await
         .map_err(|_| ErrorKind::Dns)?
@@ -301,9 +312,16 @@ async fn connect(
         .map_err(|e| errors::io_kind(&e))?;
     let _ = tcp.set_nodelay(true);
     phases.connecting = started.elapsed();
-    if !origin.https && settings.http != HttpVersion::Http2 {
-        return Ok(Connection::Plain(h1::Connection::new(tcp)));
-    }
+    Ok(tcp)
+}
+
+/// TLS when https, then hyper's HTTP/1.1 or HTTP/2 handshake.
+async fn connect_hyper(
+    settings: &ClientSettings,
+    origin: &Origin,
+    tcp: TcpStream,
+    phases: &mut Phases,
+) -> Result<Connection, ErrorKind> {
     let meter = Meter::new();
     let stream = Metered::new(tcp, meter.clone());
     let sender = if origin.https {
