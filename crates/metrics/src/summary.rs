@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 use crate::threshold::ThresholdResult;
 use crate::{Endpoint, Interval, LatencyHistogram, Stats};
 
-/// Version of the `summary.json` schema; bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Version of the `summary.json` schema; bumped on any incompatible change (2: a threshold's
+/// `observed` is `null` when its metric had no samples; `interrupted_iterations`).
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The results of one run, as `summary.json` stores them. Latencies are in milliseconds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -77,6 +78,10 @@ pub struct Totals {
     pub iteration_duration: Stats,
     /// Arrivals not sent because no virtual user was free (open model).
     pub dropped_iterations: u64,
+    /// Iterations cut short when the run ended: their requests still in flight are counted as
+    /// failed with the error `interrupted` (k6's "interrupted iterations").
+    #[serde(default)]
+    pub interrupted_iterations: u64,
     /// Most virtual users running at the end of any second.
     pub max_vus: u64,
     pub checks_passed: u64,
@@ -197,6 +202,7 @@ impl Summary {
                 iterations: total.iterations,
                 iteration_duration: total.iteration_duration.stats(),
                 dropped_iterations: total.dropped_iterations,
+                interrupted_iterations: total.interrupted_iterations,
                 max_vus: input.max_vus,
                 checks_passed: checks.iter().map(|c| c.passed).sum(),
                 checks_failed: checks.iter().map(|c| c.failed).sum(),

@@ -77,8 +77,9 @@ pub fn summary_table(summary: &Summary) -> String {
         &mut out,
         "iterations",
         format!(
-            "{}   dropped {}",
+            "{} complete   {} interrupted   dropped {}",
             count(t.iterations),
+            count(t.interrupted_iterations),
             count(t.dropped_iterations)
         ),
     );
