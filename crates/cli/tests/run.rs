@@ -42,6 +42,10 @@ fn a_plan_without_target_runs_against_the_embedded_service() {
         "{stdout}"
     );
     assert!(stdout.contains("✓ http_req_failed rate<0.01"), "{stdout}");
+    assert!(
+        stdout.contains("percentiles as k6 computes them"),
+        "the summary says which percentile it shows: {stdout}"
+    );
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["totals"]["failures"], 0);
