@@ -84,12 +84,14 @@ pub struct Gauges {
     pub in_flight: u64,
 }
 
-/// What one scenario did in a second: VUs running at its end, iterations completed and dropped.
+/// What one scenario did in a second: VUs running at its end, iterations completed, dropped and
+/// interrupted.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScenarioActivity {
     pub vus: u64,
     pub iterations: u64,
     pub dropped_iterations: u64,
+    pub interrupted_iterations: u64,
 }
 
 /// One second of a run (second `second` counts from 0 at the start).
@@ -104,6 +106,8 @@ pub struct Interval {
     pub dropped_iterations: u64,
     /// Open model: from each arrival's scheduled time to its first request's send.
     pub send_delay: LatencyHistogram,
+    /// Iterations cut short when their scenario's graceful stop (or a stop's grace) ran out.
+    pub interrupted_iterations: u64,
     /// Passes and failures per check, indexed by check id.
     pub checks: Vec<(u64, u64)>,
     pub gauges: Gauges,
@@ -166,6 +170,12 @@ impl Interval {
         &mut self.scenarios[scenario]
     }
 
+    /// Counts one iteration of scenario `scenario` cut short by the end of the run.
+    pub fn record_interrupted(&mut self, scenario: usize) {
+        self.interrupted_iterations += 1;
+        self.scenario_mut(scenario).interrupted_iterations += 1;
+    }
+
     /// Counts one check result.
     pub fn record_check(&mut self, check: usize, passed: bool) {
         if self.checks.len() <= check {
@@ -189,6 +199,7 @@ impl Interval {
         self.iteration_duration.merge(&other.iteration_duration);
         self.dropped_iterations += other.dropped_iterations;
         self.send_delay.merge(&other.send_delay);
+        self.interrupted_iterations += other.interrupted_iterations;
         if self.checks.len() < other.checks.len() {
             self.checks.resize(other.checks.len(), (0, 0));
         }
@@ -203,6 +214,7 @@ impl Interval {
             mine.vus += theirs.vus;
             mine.iterations += theirs.iterations;
             mine.dropped_iterations += theirs.dropped_iterations;
+            mine.interrupted_iterations += theirs.interrupted_iterations;
         }
     }
 

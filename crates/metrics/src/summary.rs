@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 use crate::threshold::ThresholdResult;
 use crate::{Endpoint, Interval, LatencyHistogram, Stats};
 
-/// Version of the `summary.json` schema; bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Version of the `summary.json` schema; bumped on any incompatible change (2: a threshold's
+/// `observed` is `null` when its metric had no samples; `interrupted_iterations`).
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The results of one run, as `summary.json` stores them. Latencies are in milliseconds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -81,6 +82,10 @@ pub struct Totals {
     /// how exactly the schedule was kept. Absent in the closed model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub send_delay: Option<Stats>,
+    /// Iterations cut short when the run ended: their requests still in flight are counted as
+    /// failed with the error `interrupted` (k6's "interrupted iterations").
+    #[serde(default)]
+    pub interrupted_iterations: u64,
     /// Most virtual users running at the end of any second.
     pub max_vus: u64,
     pub checks_passed: u64,
@@ -202,6 +207,7 @@ impl Summary {
                 iteration_duration: total.iteration_duration.stats(),
                 dropped_iterations: total.dropped_iterations,
                 send_delay: (total.send_delay.count() > 0).then(|| total.send_delay.stats()),
+                interrupted_iterations: total.interrupted_iterations,
                 max_vus: input.max_vus,
                 checks_passed: checks.iter().map(|c| c.passed).sum(),
                 checks_failed: checks.iter().map(|c| c.failed).sum(),
@@ -258,9 +264,10 @@ mod tests {
         total.merge(&b);
         let summary = build(&total);
         let delay = summary.totals.send_delay.unwrap();
-        // Two delays, 0.1 and 0.3 ms: mean (0.1 + 0.3) / 2 = 0.2 ms; p99 is the larger one.
+        // Two delays, 0.1 and 0.3 ms: mean (0.1 + 0.3) / 2 = 0.2 ms; p99 by k6's rule: rank
+        // 0.99 × (2 − 1) = 0.99, so 0.1 + 0.99 × (0.3 − 0.1) = 0.298 ms.
         assert_eq!(delay.count, 2);
-        assert!((delay.avg - 0.2).abs() < 1e-3 && (delay.p99 - 0.3).abs() < 1e-3);
+        assert!((delay.avg - 0.2).abs() < 1e-3 && (delay.p99 - 0.298).abs() < 1e-3);
         assert!((delay.min - 0.1).abs() < 1e-3);
         // A summary.json written before the field existed still reads, without it.
         let mut json = serde_json::to_value(&summary).unwrap();

@@ -171,7 +171,8 @@ fn aborting_threshold(plan: &CompiledPlan, total: &Interval, elapsed: Duration) 
         .iter()
         .filter(|(t, delay)| t.abort_on_fail && elapsed >= *delay)
         .map(|(t, _)| t.evaluate(&view))
-        .find(|result| !result.passed)
+        // A metric with no samples yet cannot have failed yet; at the end of the run it fails.
+        .find(|result| result.observed.is_some() && !result.passed)
         .map(|result| format!("{} {}", result.metric, result.condition))
 }
 

@@ -20,8 +20,11 @@ pub struct ThreadContext {
     /// `j % threads == thread`, and arrival `k` when `k % threads == thread`.
     pub thread: usize,
     pub threads: usize,
-    /// Cancelled when the whole run must stop (Ctrl-C, a threshold's abortOnFail).
+    /// Cancelled when the whole run must stop (Ctrl-C, a threshold's abortOnFail): nothing new
+    /// starts, and what runs gets the stop's grace.
     pub stop: CancellationToken,
+    /// Cancelled when the stop's grace has run out: every task of the thread ends at once.
+    pub hard_stop: CancellationToken,
     pub seed: u64,
 }
 
@@ -68,12 +71,12 @@ pub fn spawn(
                 thread,
                 threads,
                 stop,
+                hard_stop: CancellationToken::new(),
                 seed: 0x5CA1_AB1E ^ thread as u64,
             });
             let local = LocalSet::new();
             local.block_on(&runtime, run(ctx.clone(), stop_grace));
             ctx.recorder.finish();
-            // Dropping the LocalSet and runtime ends whatever a stop interrupted.
         })
 }
 
@@ -91,8 +94,12 @@ async fn run(ctx: Rc<ThreadContext>, stop_grace: Duration) {
     tokio::select! {
         _ = &mut all => {}
         _ = ctx.stop.cancelled() => {
-            // Executors start nothing new once stopped; running requests get a short grace.
-            let _ = tokio::time::timeout(stop_grace, &mut all).await;
+            // Executors start nothing new once stopped; running requests get a short grace, then
+            // end at once, each recorded as interrupted.
+            if tokio::time::timeout(stop_grace, &mut all).await.is_err() {
+                ctx.hard_stop.cancel();
+                all.await;
+            }
         }
     }
     ticker.abort();

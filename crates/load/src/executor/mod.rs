@@ -26,7 +26,7 @@ pub async fn run(ctx: Rc<ThreadContext>, index: usize) {
         _ = tokio::time::sleep(scenario.start_time) => {}
         _ = ctx.stop.cancelled() => return,
     }
-    let group = TaskGroup::new(&ctx.stop);
+    let group = TaskGroup::new(&ctx.hard_stop);
     let end = match &scenario.executor {
         Executor::ConstantVus { vus, duration } => {
             constant_vus::run(&ctx, index, &group, *vus, *duration)
@@ -96,11 +96,11 @@ pub struct TaskGroup {
 }
 
 impl TaskGroup {
-    fn new(stop: &CancellationToken) -> Self {
+    fn new(hard_stop: &CancellationToken) -> Self {
         Self {
             running: Rc::new(Cell::new(0)),
             idle: Rc::new(Notify::new()),
-            hard_stop: stop.child_token(),
+            hard_stop: hard_stop.child_token(),
         }
     }
 

@@ -149,9 +149,10 @@ fn tiles(summary: &Summary) -> String {
         (
             "iterations",
             format!(
-                "{} · {} dropped",
+                "{} · {} dropped · {} interrupted",
                 count(t.iterations),
-                count(t.dropped_iterations)
+                count(t.dropped_iterations),
+                count(t.interrupted_iterations)
             ),
         ),
         (
@@ -237,12 +238,12 @@ fn thresholds_table(summary: &Summary) -> String {
     for threshold in &summary.thresholds {
         let _ = write!(
             out,
-            "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{:.4}</td></tr>",
+            "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             if threshold.passed { "ok" } else { "failed" },
             if threshold.passed { "✓" } else { "✗" },
             escape(&threshold.metric),
             escape(&threshold.condition),
-            threshold.observed
+            escape(&threshold.observed_text())
         );
     }
     out.push_str("</tbody></table>\n");
