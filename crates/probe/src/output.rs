@@ -10,7 +10,7 @@ use scalelab_report::{Line, Panel, Table, xy_page};
 
 use crate::analysis::Kind;
 use crate::findings::Findings;
-use crate::staircase::{Measurement, Step};
+use crate::staircase::{Ended, Measurement, Step};
 
 /// The files written, by name.
 pub const STEPS_FILE: &str = "steps.csv";
@@ -314,9 +314,13 @@ pub fn report_html(m: &Measurement, f: &Findings) -> String {
     xy_page(
         "scalelab capacity",
         &format!(
-            "{} steps · ended: {:?} · server: {kind}",
+            "{} steps · ended: {} · server: {kind}",
             m.steps.len(),
-            m.ended
+            match m.ended {
+                Ended::Limit => "at the limit",
+                Ended::Schedule => "every step kept up",
+                Ended::Interrupted => "interrupted",
+            }
         ),
         &charts,
         &[
