@@ -442,7 +442,9 @@ pub fn characterize(steps: &[StepFigures], max_vus: u64) -> Option<Characterizat
         String::new()
     };
     let cpu = match peak.cpu_percent {
-        Some(cpu) => format!("the CPU at {cpu:.0} %{machine} (not saturated: requests wait)"),
+        Some(cpu) => {
+            format!("the server's CPU at {cpu:.0} % (not saturated: requests wait){machine}")
+        }
         None => "the CPU not seen (give --pid or --metrics-url to tell waiting from CPU)".into(),
     };
     Some(result(
