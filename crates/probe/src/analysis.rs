@@ -236,7 +236,8 @@ pub fn knee(steps: &[StepFigures]) -> Option<f64> {
         .reduce(f64::max)
 }
 
-/// CPU % of the machine (the server's, or every process's) at which the server counts as CPU-bound.
+/// CPU % of the machine taken by the server at which it counts as CPU-bound (and the machine's
+/// busy % at which other processes may have starved it).
 pub const CPU_SATURATED_PERCENT: f64 = 80.0;
 
 /// What kind of server the staircase met.
@@ -310,13 +311,12 @@ pub fn characterize(steps: &[StepFigures], max_vus: u64) -> Option<Characterizat
         .max_by(|a, b| a.throughput.total_cmp(&b.throughput))
         .expect("steps is not empty");
     let limited = steps.iter().any(|s| !s.kept_up);
-    let cpu_saturated = match (peak.cpu_percent, peak.machine_cpu_percent) {
-        (None, None) => None,
-        (server, machine) => Some(
-            server.unwrap_or(0.0) >= CPU_SATURATED_PERCENT
-                || machine.unwrap_or(0.0) >= CPU_SATURATED_PERCENT,
-        ),
-    };
+    let cpu_saturated = peak.cpu_percent.map(|c| c >= CPU_SATURATED_PERCENT);
+    // Other processes keeping the machine busy: the server may have waited for CPU it could not get.
+    let machine_busy = cpu_saturated != Some(true)
+        && peak
+            .machine_cpu_percent
+            .is_some_and(|m| m >= CPU_SATURATED_PERCENT);
     let machine = peak.machine_cpu_percent.map_or(String::new(), |m| {
         format!(", the whole machine's at {m:.0} %")
     });
@@ -404,9 +404,8 @@ pub fn characterize(steps: &[StepFigures], max_vus: u64) -> Option<Characterizat
             Confidence::High,
             format!(
                 "CPU-bound: throughput peaked at {:.1}/s with the server's CPU at {:.0} % of the \
-                 machine{machine}: the CPU is the limit (shared with other processes when the \
-                 machine's figure is the higher); the server ran requests concurrently, as an async \
-                 one (or a sync one with at least as many workers as cores) does",
+                 machine{machine}: the CPU is the limit; the server ran requests concurrently, as \
+                 an async one (or a sync one with at least as many workers as cores) does",
                 peak.throughput,
                 peak.cpu_percent.unwrap_or_default()
             ),
@@ -423,9 +422,15 @@ pub fn characterize(steps: &[StepFigures], max_vus: u64) -> Option<Characterizat
     let kept_pace = failed.throughput >= 0.97 * failed.offered;
     let confidence = match (spread <= 0.05 && !kept_pace, integral) {
         _ if kept_pace => Confidence::Low,
-        (true, true) => Confidence::High,
-        (true, false) | (false, true) => Confidence::Medium,
+        (true, true) if !machine_busy => Confidence::High,
+        (true, _) | (_, true) => Confidence::Medium,
         (false, false) => Confidence::Low,
+    };
+    let busy = if machine_busy {
+        " Other processes kept the machine busy: part of the limit may be CPU the server could \
+         not get."
+    } else {
+        ""
     };
     let pace = if kept_pace {
         format!(
@@ -437,7 +442,9 @@ pub fn characterize(steps: &[StepFigures], max_vus: u64) -> Option<Characterizat
         String::new()
     };
     let cpu = match peak.cpu_percent {
-        Some(cpu) => format!("the CPU at {cpu:.0} %{machine} (not saturated: requests wait)"),
+        Some(cpu) => {
+            format!("the server's CPU at {cpu:.0} % (not saturated: requests wait){machine}")
+        }
         None => "the CPU not seen (give --pid or --metrics-url to tell waiting from CPU)".into(),
     };
     Some(result(
@@ -452,7 +459,7 @@ pub fn characterize(steps: &[StepFigures], max_vus: u64) -> Option<Characterizat
             "sync with about {nearest:.0} workers: throughput plateaued at {:.1}/s (±{:.0} % second \
              to second) with {cpu}; Little's law W = {:.1}/s × {:.1} ms = {workers:.2} \
              ({workers_low:.2}–{workers_high:.2}). The service time at low load includes the \
-             network and client, so W is an upper bound when those are not negligible.{pace}",
+             network and client, so W is an upper bound when those are not negligible.{pace}{busy}",
             peak.throughput,
             spread * 100.0,
             peak.throughput,
@@ -653,10 +660,17 @@ mod tests {
         steps[3].cpu_percent = Some(95.0);
         let cpu = characterize(&steps, 1000).unwrap();
         assert_eq!((cpu.kind, cpu.bound), (Kind::Async, Bound::Cpu));
+        // A machine kept busy by others: still 4 workers, but at most medium confidence.
         steps[3].cpu_percent = Some(12.0);
         steps[3].machine_cpu_percent = Some(97.0);
         let busy = characterize(&steps, 1000).unwrap();
-        assert_eq!(busy.bound, Bound::Cpu, "{}", busy.statement);
+        assert!(matches!(busy.kind, Kind::Sync { .. }), "{busy:?}");
+        assert_eq!(busy.confidence, Confidence::Medium);
+        assert!(
+            busy.statement.contains("machine's at 97 %"),
+            "{}",
+            busy.statement
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@ use scalelab_report::{Line, Panel, Table, xy_page};
 
 use crate::analysis::Kind;
 use crate::findings::Findings;
-use crate::staircase::{Measurement, Step};
+use crate::staircase::{Ended, Measurement, Step};
 
 /// The files written, by name.
 pub const STEPS_FILE: &str = "steps.csv";
@@ -212,15 +212,24 @@ pub fn report_html(m: &Measurement, f: &Findings) -> String {
         let mut lines = vec![line("measured", "#1f77b4", false, cpu.clone())];
         if let Some(fit) = f.cpu_fit {
             let top = cpu.iter().map(|p| p.0).fold(0.0, f64::max);
+            let from = if fit.intercept < 0.0 && fit.slope > 0.0 {
+                (-fit.intercept / fit.slope).min(top)
+            } else {
+                0.0
+            };
             lines.push(line(
                 &format!(
-                    "fit: {:.4} × load + {:.2} (R² {:.3})",
-                    fit.slope, fit.intercept, fit.r2
+                    "fit: {:.4} × load {} {:.2} (R² {:.3})",
+                    fit.slope,
+                    if fit.intercept < 0.0 { '−' } else { '+' },
+                    fit.intercept.abs(),
+                    fit.r2
                 ),
                 "#d62728",
                 true,
+                // From where the line meets 0 % (or load 0) to the highest load measured.
                 vec![
-                    (0.0, fit.intercept.max(0.0)),
+                    (from, fit.slope * from + fit.intercept),
                     (top, fit.slope * top + fit.intercept),
                 ],
             ));
@@ -314,9 +323,13 @@ pub fn report_html(m: &Measurement, f: &Findings) -> String {
     xy_page(
         "scalelab capacity",
         &format!(
-            "{} steps · ended: {:?} · server: {kind}",
+            "{} steps · ended: {} · server: {kind}",
             m.steps.len(),
-            m.ended
+            match m.ended {
+                Ended::Limit => "at the limit",
+                Ended::Schedule => "every step kept up",
+                Ended::Interrupted => "interrupted",
+            }
         ),
         &charts,
         &[

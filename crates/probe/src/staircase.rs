@@ -468,6 +468,29 @@ mod tests {
     }
 
     #[test]
+    fn a_plan_mix_is_driven_by_the_staircase() {
+        let text = "scenarios:\n  mix:\n    executor: constant-vus\n    vus: 3\n    duration: 1m\n    \
+                    requests:\n      - {path: /ping, weight: 3}\n      - {path: /heavy, weight: 1}\n";
+        let mix = scalelab_load::plan::load_str(text, "mix.yaml", &Default::default()).unwrap();
+        let stairs = Staircase {
+            step: Duration::from_secs(5),
+            ..Staircase::default()
+        };
+        let plan = stairs.plan(&mix, &[10.0, 20.0]).unwrap();
+        let scenario = &plan.scenarios[0];
+        assert_eq!(scenario.iteration, mix.scenarios[0].iteration);
+        // 10/s for 5 s, a jump, 20/s for 5 s.
+        let shape = scenario.executor.arrival_rate().unwrap();
+        assert_eq!(shape.value(2.5), 10.0);
+        assert_eq!(shape.value(7.5), 20.0);
+        assert_eq!(shape.duration(), Duration::from_secs(10));
+        let mut two = mix.clone();
+        two.scenarios.push(mix.scenarios[0].clone());
+        let error = stairs.plan(&two, &[10.0]).unwrap_err().to_string();
+        assert!(error.contains("2 scenarios"), "{error}");
+    }
+
+    #[test]
     fn bad_staircases_are_refused() {
         let ok = Staircase::default();
         for bad in [

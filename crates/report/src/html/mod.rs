@@ -292,3 +292,39 @@ table{border-collapse:collapse;font-size:13px;width:100%}\
 th,td{border-bottom:1px solid #eee;padding:4px 8px;text-align:right}\
 th:nth-child(-n+3),td:nth-child(-n+3){text-align:left}\
 tr.failed td{color:#b00020}";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_xy_page_has_its_charts_over_their_own_axis_and_escaped_tables() {
+        let panel = Panel {
+            title: "Throughput".into(),
+            unit: "requests/s".into(),
+            note: "n".into(),
+            lines: vec![Line {
+                label: "ok".into(),
+                color: "#123456",
+                dashed: false,
+                points: vec![(5.0, 5.0), (40.0, 30.0)],
+            }],
+        };
+        let page = xy_page(
+            "capacity <test>",
+            "sub",
+            &[(panel, " /s")],
+            &[Table {
+                caption: "Steps".into(),
+                header: vec!["step".into()],
+                rows: vec![vec!["a&b".into()]],
+            }],
+        );
+        assert!(page.starts_with("<!DOCTYPE html>"));
+        assert!(page.contains("<title>capacity &lt;test&gt;</title>"));
+        // The x axis runs to the largest x (40), ticks every 5 with the unit.
+        assert!(page.contains(">40 /s</text>") && page.contains(">5 /s</text>"));
+        assert!(page.contains("<td>a&amp;b</td>"));
+        assert!(!page.contains("<script"));
+    }
+}
