@@ -87,23 +87,31 @@ pub struct Observation {
 }
 
 impl Observation {
-    fn count(&self, state: ReplicaState) -> u32 {
-        self.replicas.iter().filter(|r| r.state == state).count() as u32
+    /// Replicas in service and pending, in one pass.
+    pub fn counts(&self) -> (u32, u32) {
+        self.replicas
+            .iter()
+            .fold((0, 0), |(in_service, pending), r| match r.state {
+                ReplicaState::InService => (in_service + 1, pending),
+                ReplicaState::Pending => (in_service, pending + 1),
+                ReplicaState::Draining | ReplicaState::Failed => (in_service, pending),
+            })
     }
 
     /// Replicas serving load.
     pub fn in_service(&self) -> u32 {
-        self.count(ReplicaState::InService)
+        self.counts().0
     }
 
     /// Replicas launched but not yet in service.
     pub fn pending(&self) -> u32 {
-        self.count(ReplicaState::Pending)
+        self.counts().1
     }
 
     /// In service plus pending: the group's current capacity (draining and failed ones are leaving).
     pub fn capacity(&self) -> u32 {
-        self.in_service() + self.pending()
+        let (in_service, pending) = self.counts();
+        in_service + pending
     }
 
     /// The group's aggregate of `metric`, as CloudWatch's Average over the group (or the load

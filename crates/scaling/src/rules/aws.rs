@@ -71,15 +71,15 @@ impl AwsGroup {
         observation: &Observation,
         limits: Limits,
     ) -> Option<Change> {
-        self.simple.observe(now, observation);
+        let (in_service, pending) = observation.counts();
+        let current = in_service + pending;
+        self.simple.observe(now, observation, pending);
         for policy in &mut self.step {
             policy.observe(now, observation);
         }
         for policy in &mut self.tracking {
             policy.observe(now, observation);
         }
-        let current = observation.capacity();
-        let in_service = observation.in_service();
         let warming = self.warming.count(now, current);
         let winner = self
             .candidates(current, in_service, warming, limits)
@@ -113,7 +113,7 @@ impl AwsGroup {
         in_service: u32,
         warming: u32,
         limits: Limits,
-    ) -> impl Iterator<Item = Candidate> {
+    ) -> impl Iterator<Item = Candidate> + '_ {
         let simple = self.simple.candidates(current, limits);
         let step = self
             .step
@@ -132,7 +132,7 @@ impl AwsGroup {
         let tracking_in = (warming == 0 && !voters.is_empty() && ins.len() == voters.len())
             .then(|| ins.into_iter().max_by_key(|c| c.desired))
             .flatten();
-        simple.into_iter().chain(step).chain(out).chain(tracking_in)
+        simple.chain(step).chain(out).chain(tracking_in)
     }
 }
 

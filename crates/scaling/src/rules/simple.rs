@@ -104,15 +104,15 @@ impl SimplePolicies {
         }
     }
 
-    /// Feeds the alarms and follows the activity: a launch completes once nothing is pending, at the
-    /// moment the last replica entered service.
-    pub fn observe(&mut self, now: Duration, observation: &Observation) {
+    /// Feeds the alarms and follows the activity: a launch completes once nothing is pending
+    /// (`pending` of the observation's replicas), at the moment the last replica entered service.
+    pub fn observe(&mut self, now: Duration, observation: &Observation, pending: u32) {
         for policy in &mut self.policies {
             let metric = policy.alarm.config().metric;
             policy.alarm.observe(now, observation.metric(metric));
         }
         if let Activity::LaunchInProgress { since, cooldown } = self.activity
-            && observation.pending() == 0
+            && pending == 0
         {
             let last_in_service = observation
                 .replicas
@@ -133,14 +133,12 @@ impl SimplePolicies {
     }
 
     /// What each policy in ALARM would do, unless an activity or its cooldown blocks simple scaling.
-    pub fn candidates(&self, current: u32, limits: Limits) -> Vec<Candidate> {
-        if self.activity != Activity::Idle {
-            return Vec::new();
-        }
+    pub fn candidates(&self, current: u32, limits: Limits) -> impl Iterator<Item = Candidate> {
+        let idle = self.activity == Activity::Idle;
         self.policies
             .iter()
-            .filter(|p| p.alarm.in_alarm())
-            .filter_map(|policy| {
+            .filter(move |p| idle && p.alarm.in_alarm())
+            .filter_map(move |policy| {
                 let desired = limits.clamp(adjusted_capacity(
                     current,
                     policy.adjustment_type,
@@ -155,7 +153,6 @@ impl SimplePolicies {
                     },
                 })
             })
-            .collect()
     }
 
     /// A simple policy's proposal was carried out at `now`.
