@@ -152,8 +152,10 @@ impl Default for HealthCheck {
     }
 }
 
-/// The rule of a group's policy (exactly one section) with its instance start-up time; min, max and
-/// initial are the group's.
+/// The rules of a group's policy, as in a policy file (hpa, beanstalk, or AWS policies of any types),
+/// with its instance start-up time; min, max and initial are the group's. The fields repeat the
+/// policy's rather than flattening a shared type: serde's `flatten` loses the line and the list of
+/// expected names in unknown-field errors.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GroupPolicy {

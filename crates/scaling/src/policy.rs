@@ -621,6 +621,27 @@ mod tests {
     }
 
     #[test]
+    fn the_mixed_and_hpa_examples_read() {
+        let mixed =
+            Policy::from_yaml(include_str!("../../../examples/aws-mixed-policy.yaml")).unwrap();
+        let Rule::Aws {
+            simple,
+            step,
+            target_tracking,
+        } = mixed.rule().unwrap()
+        else {
+            panic!("aws policies")
+        };
+        assert_eq!((simple.len(), step.len(), target_tracking.len()), (1, 1, 2));
+        let hpa = Policy::from_yaml(include_str!("../../../examples/hpa-policy.yaml")).unwrap();
+        let Rule::Hpa(hpa) = hpa.rule().unwrap() else {
+            panic!("an hpa policy")
+        };
+        assert_eq!(hpa.metric_targets().len(), 2);
+        assert_eq!(hpa.behavior, None);
+    }
+
+    #[test]
     fn hpa_targets_are_checked_per_metric() {
         let fraction = Policy::from_yaml("max: 3\nhpa: {target: 50.5}\n")
             .unwrap_err()
