@@ -8,10 +8,12 @@ mod arrivals;
 mod duration;
 pub mod duration_serde;
 mod parse;
+mod shard;
 
 pub use arrivals::Arrivals;
 pub use duration::{format_duration, parse_duration};
 pub use parse::{parse_csv_trace, parse_inline_stages};
+pub use shard::{MAX_SHARDS, Shard};
 
 use std::time::Duration;
 
