@@ -23,6 +23,8 @@ enum Command {
     Compare(commands::compare::CompareArgs),
     /// Start the embedded stress service, run a 20 s plan against it, print the summary.
     Demo(commands::demo::DemoArgs),
+    /// Merge the results of a test's shards (run --shard I/N) into one run's results.
+    Merge(commands::merge::MergeArgs),
     /// A one-line load test of one URL, like hey or oha.
     Quick(commands::quick::QuickArgs),
     /// Run a plan: native, k6 options or Artillery (the embedded service when it names no target).
@@ -56,6 +58,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Compare(args) => commands::compare::run(args),
             Command::Demo(args) => commands::demo::run(args).await,
+            Command::Merge(args) => commands::merge::run(args),
             Command::Quick(args) => commands::quick::run(args).await,
             Command::Run(args) => commands::run::run(args).await,
             Command::Report(args) => commands::report::run(args),

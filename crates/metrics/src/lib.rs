@@ -7,6 +7,7 @@
 
 mod histogram;
 mod interval;
+pub mod merge;
 pub mod output;
 mod sample;
 mod summary;

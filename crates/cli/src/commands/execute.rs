@@ -129,10 +129,16 @@ pub async fn execute_with(
         stop.cancel();
     });
     let writer = match &args.out {
-        Some(dir) => Some(
-            ResultsWriter::create(dir, compiled.endpoints.clone(), started)
-                .with_context(|| format!("creating results in {}", dir.display()))?,
-        ),
+        Some(dir) => {
+            let create = || {
+                let mut writer = ResultsWriter::create(dir, compiled.endpoints.clone(), started)?;
+                if args.part.is_some() {
+                    writer.keep_intervals(&compiled.check_names)?;
+                }
+                std::io::Result::Ok(writer)
+            };
+            Some(create().with_context(|| format!("creating results in {}", dir.display()))?)
+        }
         None => None,
     };
     let exporter = match args.metrics_addr {
@@ -184,7 +190,7 @@ pub async fn execute_with(
 }
 
 /// Writes the JUnit XML of `summary` to `path` atomically, creating its directory.
-fn write_junit(path: &Path, summary: &scalelab_metrics::Summary) -> anyhow::Result<()> {
+pub fn write_junit(path: &Path, summary: &scalelab_metrics::Summary) -> anyhow::Result<()> {
     write_atomic(path, scalelab_report::junit_xml(summary).as_bytes())
         .with_context(|| format!("writing JUnit XML to {}", path.display()))
 }
