@@ -23,6 +23,8 @@ enum Command {
     Compare(commands::compare::CompareArgs),
     /// Start the embedded stress service, run a 20 s plan against it, print the summary.
     Demo(commands::demo::DemoArgs),
+    /// Kubernetes manifests of a sharded test (an Indexed Job); `k8s collect` fetches and merges.
+    K8s(commands::k8s::K8sArgs),
     /// Merge the results of a test's shards (run --shard I/N) into one run's results.
     Merge(commands::merge::MergeArgs),
     /// A one-line load test of one URL, like hey or oha.
@@ -58,6 +60,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Compare(args) => commands::compare::run(args),
             Command::Demo(args) => commands::demo::run(args).await,
+            Command::K8s(args) => commands::k8s::run(args),
             Command::Merge(args) => commands::merge::run(args),
             Command::Quick(args) => commands::quick::run(args).await,
             Command::Run(args) => commands::run::run(args).await,

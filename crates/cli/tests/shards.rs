@@ -1,10 +1,11 @@
-//! Scale-out end to end: N `scalelab run --shard $JOB_COMPLETION_INDEX/N` processes (the Job's pod
-//! command) against the stress service, merged by `scalelab merge`: the merged request count is the
-//! plan's schedule, and the merged percentiles are those of one histogram holding every sample.
+//! Scale-out end to end: the pod command `scalelab k8s` renders, run as N local processes with
+//! `JOB_COMPLETION_INDEX` set, against the stress service, merged by `scalelab merge`: the merged
+//! request count is the plan's schedule, and the merged percentiles are those of one histogram
+//! holding every sample.
 
 use std::path::Path;
 use std::process::{Command, Output};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use scalelab_metrics::LatencyHistogram;
 use scalelab_metrics::output::{read_latency_log, read_summary};
@@ -25,16 +26,56 @@ fn text(output: &Output) -> String {
     )
 }
 
-/// Shard `index`, started as the Indexed Job's pod runs it: the index comes from the environment.
-fn shard(index: u64, plan: &Path, start_at: &str, target: &str, out: &Path) -> std::process::Child {
+/// The shell script of the Job's pod, as `scalelab k8s` renders it for `plan` against `target`.
+fn pod_script(plan: &Path, target: &str, dir: &Path) -> String {
+    let manifests = dir.join("manifests");
+    let output = scalelab()
+        .args([
+            "k8s",
+            "--parallelism",
+            "3",
+            "--start-in",
+            "10s",
+            "--threads",
+            "2",
+        ])
+        .arg(plan)
+        .args(["--target", target, "--out"])
+        .arg(&manifests)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output));
+    let job: serde_json::Value =
+        serde_saphyr::from_str(&std::fs::read_to_string(manifests.join("job.yaml")).unwrap())
+            .unwrap();
+    let spec = &job["spec"];
+    assert_eq!(spec["completionMode"], "Indexed");
+    assert_eq!(
+        (spec["completions"].as_u64(), spec["parallelism"].as_u64()),
+        (Some(3), Some(3))
+    );
+    let command = &spec["template"]["spec"]["containers"][0]["command"];
+    assert_eq!((&command[0], &command[1]), (&"sh".into(), &"-c".into()));
+    command[2].as_str().unwrap().to_owned()
+}
+
+/// Shard `index`, running the pod's script with `JOB_COMPLETION_INDEX` set as the Job controller
+/// sets it: the plan and results volumes become folders of `dir`, the binary the one under test,
+/// and the metrics port (each pod's own in a cluster) a free loopback one.
+fn shard(index: u64, script: &str, dir: &Path) -> std::process::Child {
+    let results = dir.join("results");
+    std::fs::create_dir_all(&results).unwrap();
+    // Already collected: the pod's wait for `k8s collect` ends at once.
+    std::fs::write(results.join("collected"), "").unwrap();
+    let script = script
+        .replace("scalelab run ", "\"$SCALELAB\" run ")
+        .replace("'/plan/", &format!("'{}/", dir.display()))
+        .replace("/results", &results.display().to_string())
+        .replace("0.0.0.0:9464", "127.0.0.1:0");
     Command::new("sh")
         .arg("-c")
-        .arg(r#""$0" run "$1" --shard "$JOB_COMPLETION_INDEX/3" --start-at "$2" --target "$3" --out "$4/shard-$JOB_COMPLETION_INDEX" --threads 2 --quiet"#)
-        .arg(env!("CARGO_BIN_EXE_scalelab"))
-        .arg(plan)
-        .arg(start_at)
-        .arg(target)
-        .arg(out)
+        .arg(script)
+        .env("SCALELAB", env!("CARGO_BIN_EXE_scalelab"))
         .env("JOB_COMPLETION_INDEX", index.to_string())
         .stdout(std::process::Stdio::null())
         .spawn()
@@ -49,16 +90,9 @@ async fn shards_merge_into_the_whole_plan() {
     let dir = tempfile::tempdir().unwrap();
     let plan = dir.path().join("plan.yaml");
     std::fs::write(&plan, PLAN).unwrap();
-    let start = SystemTime::now() + Duration::from_secs(3);
-    let start_at = start
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs_f64()
-        .to_string();
-    let children: Vec<_> = (0..SHARDS)
-        .map(|i| shard(i, &plan, &start_at, &service.url(), dir.path()))
-        .collect();
-    let (url, out) = (service.url(), dir.path().to_owned());
+    let script = pod_script(&plan, &service.url(), dir.path());
+    let children: Vec<_> = (0..SHARDS).map(|i| shard(i, &script, dir.path())).collect();
+    let (url, out) = (service.url(), dir.path().join("results"));
     let statuses = tokio::task::spawn_blocking(move || {
         children
             .into_iter()

@@ -208,6 +208,7 @@ async fn serve_metrics(
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot serve metrics on {addr}"))?;
+    let addr = listener.local_addr().unwrap_or(addr);
     let shared = exporter.clone();
     let app = axum::Router::new().route(
         "/metrics",

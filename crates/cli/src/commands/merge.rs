@@ -1,6 +1,6 @@
 //! `scalelab merge DIR... --out DIR`: the results of a test's shards merged into one run's results.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -26,10 +26,25 @@ pub struct MergeArgs {
 }
 
 pub fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
-    let merged = merge_shards(&args.dirs, args.allow_partial)?;
+    merge_into(
+        &args.dirs,
+        &args.out,
+        args.allow_partial,
+        args.junit.as_deref(),
+    )
+}
+
+/// Merges `dirs` into `out`, prints the summary, writes the report; the exit code is the verdict.
+pub fn merge_into(
+    dirs: &[PathBuf],
+    out: &Path,
+    allow_partial: bool,
+    junit: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
+    let merged = merge_shards(dirs, allow_partial)?;
     merged
-        .write(&args.out)
-        .with_context(|| format!("writing results to {}", args.out.display()))?;
+        .write(out)
+        .with_context(|| format!("writing results to {}", out.display()))?;
     let summary = &merged.summary;
     print!("{}", scalelab_report::summary_table(summary));
     if let Some(record) = &summary.merged
@@ -40,11 +55,11 @@ pub fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
             record.missing, record.count
         );
     }
-    if let Some(path) = &args.junit {
+    if let Some(path) = junit {
         write_junit(path, summary)?;
     }
-    println!("\n  results: {}", args.out.display());
-    match scalelab_report::write_html_report(&args.out) {
+    println!("\n  results: {}", out.display());
+    match scalelab_report::write_html_report(out) {
         Ok(report) => println!("  report:  {}", report.display()),
         Err(error) => eprintln!("warning: no HTML report: {error}"),
     }
