@@ -17,14 +17,16 @@ pub struct CollectOptions {
     pub out: PathBuf,
     /// How long to wait for the shards to finish.
     pub timeout: Duration,
+    /// The kubectl program (`kubectl`, found on PATH, unless given).
+    pub kubectl: PathBuf,
 }
 
-fn kubectl(args: &[&str]) -> Result<String, K8sError> {
+fn run(kubectl: &Path, args: &[&str]) -> Result<String, K8sError> {
     let error = |why: String| K8sError::Kubectl {
         args: args.join(" "),
         why,
     };
-    let output = Command::new("kubectl")
+    let output = Command::new(kubectl)
         .args(args)
         .output()
         .map_err(|e| error(format!("cannot run kubectl: {e}")))?;
@@ -41,6 +43,7 @@ fn kubectl(args: &[&str]) -> Result<String, K8sError> {
 /// pods; returns the shard directories. Polls every 2 s until `timeout`.
 pub fn collect(options: &CollectOptions) -> Result<Vec<PathBuf>, K8sError> {
     let ns = options.namespace.as_str();
+    let kubectl = |args: &[&str]| run(&options.kubectl, args);
     let deadline = Instant::now() + options.timeout;
     let mut dirs = Vec::new();
     for index in 0..options.parallelism {
@@ -79,7 +82,9 @@ pub fn collect(options: &CollectOptions) -> Result<Vec<PathBuf>, K8sError> {
             std::thread::sleep(Duration::from_secs(2));
         };
         let dir = options.out.join(format!("shard-{index}"));
-        copy(ns, &pod, &format!("{RESULTS_DIR}/shard-{index}"), &dir)?;
+        std::fs::create_dir_all(&options.out)?;
+        let from = format!("{pod}:{RESULTS_DIR}/shard-{index}");
+        kubectl(&["cp", "-n", ns, &from, &dir.to_string_lossy()])?;
         kubectl(&[
             "exec",
             "-n",
@@ -94,8 +99,88 @@ pub fn collect(options: &CollectOptions) -> Result<Vec<PathBuf>, K8sError> {
     Ok(dirs)
 }
 
-fn copy(ns: &str, pod: &str, from: &str, to: &Path) -> Result<(), K8sError> {
-    std::fs::create_dir_all(to.parent().unwrap_or(Path::new(".")))?;
-    let to = to.to_string_lossy();
-    kubectl(&["cp", "-n", ns, &format!("{pod}:{from}"), &to]).map(|_| ())
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A stand-in for kubectl: each pod is a folder of `pods`, named `shard-pod-I` after the
+    /// completion index in the label selector; every call is logged.
+    const FAKE_KUBECTL: &str = r#"#!/bin/sh
+pods="$(dirname "$0")/pods"
+echo "$*" >> "$(dirname "$0")/calls"
+case "$1" in
+  get) index=$(echo "$*" | sed -n 's/.*job-completion-index=\([0-9]*\).*/\1/p'); echo "shard-pod-$index" ;;
+  exec) pod=$4; shift 5; [ "$1" = test ] && exec test -e "$pods/$pod${3#/results}"; [ "$1" = touch ] && exec touch "$pods/$pod${2#/results}" ;;
+  cp) pod=${4%%:*}; path=${4#*:}; exec cp -r "$pods/$pod${path#/results}" "$5" ;;
+esac
+"#;
+
+    #[test]
+    fn copies_each_shard_and_releases_its_pod() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let kubectl = dir.path().join("kubectl");
+        std::fs::write(&kubectl, FAKE_KUBECTL).unwrap();
+        std::fs::set_permissions(&kubectl, std::fs::Permissions::from_mode(0o755)).unwrap();
+        for index in 0..2 {
+            let pod = dir.path().join(format!("pods/shard-pod-{index}"));
+            std::fs::create_dir_all(pod.join(format!("shard-{index}"))).unwrap();
+            std::fs::write(
+                pod.join(format!("shard-{index}/summary.json")),
+                index.to_string(),
+            )
+            .unwrap();
+            std::fs::write(pod.join("done"), "0").unwrap();
+        }
+        let out = dir.path().join("results");
+        let dirs = collect(&CollectOptions {
+            name: "shop".into(),
+            namespace: "load".into(),
+            parallelism: 2,
+            out: out.clone(),
+            timeout: Duration::from_secs(5),
+            kubectl,
+        })
+        .unwrap();
+        assert_eq!(dirs, [out.join("shard-0"), out.join("shard-1")]);
+        for index in 0..2 {
+            let copied = std::fs::read_to_string(out.join(format!("shard-{index}/summary.json")));
+            assert_eq!(copied.unwrap(), index.to_string());
+            assert!(
+                dir.path()
+                    .join(format!("pods/shard-pod-{index}/collected"))
+                    .exists()
+            );
+        }
+        let calls = std::fs::read_to_string(dir.path().join("calls")).unwrap();
+        assert!(
+            calls.contains(
+                "get pods -n load -l job-name=shop,batch.kubernetes.io/job-completion-index=1"
+            ),
+            "{calls}"
+        );
+    }
+
+    #[test]
+    fn a_shard_that_never_finishes_times_out_with_its_index() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let kubectl = dir.path().join("kubectl");
+        std::fs::write(&kubectl, FAKE_KUBECTL).unwrap();
+        std::fs::set_permissions(&kubectl, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::create_dir_all(dir.path().join("pods/shard-pod-0")).unwrap();
+        let error = collect(&CollectOptions {
+            name: "shop".into(),
+            namespace: "load".into(),
+            parallelism: 1,
+            out: dir.path().join("results"),
+            timeout: Duration::ZERO,
+            kubectl,
+        })
+        .unwrap_err();
+        assert!(
+            error.to_string().contains("shard 0 has not finished"),
+            "{error}"
+        );
+    }
 }

@@ -95,6 +95,9 @@ struct CollectArgs {
     /// Merge even if a shard is missing (it is listed in the summary).
     #[arg(long)]
     allow_partial: bool,
+    /// The kubectl program to use.
+    #[arg(long, default_value = "kubectl")]
+    kubectl: PathBuf,
 }
 
 fn key_value(text: &str) -> Result<(String, String), String> {
@@ -163,6 +166,7 @@ fn collect_and_merge(args: CollectArgs) -> anyhow::Result<ExitCode> {
         parallelism: args.parallelism,
         out: args.out.clone(),
         timeout: args.timeout,
+        kubectl: args.kubectl,
     })?;
     super::merge::merge_into(&dirs, &args.out.join("merged"), args.allow_partial, None)
 }
