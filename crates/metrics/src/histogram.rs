@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
+use base64::Engine;
 use hdrhistogram::Histogram;
+use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
 use serde::{Deserialize, Serialize};
 
 /// Significant digits kept: values are exact to within 0.1 %.
@@ -21,6 +23,32 @@ impl Default for LatencyHistogram {
 impl PartialEq for LatencyHistogram {
     fn eq(&self, other: &Self) -> bool {
         self.0 == other.0
+    }
+}
+
+/// As base64 of the HdrHistogram V2 encoding with deflate (what `latency.hlog` holds).
+impl Serialize for LatencyHistogram {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut bytes = Vec::new();
+        V2DeflateSerializer::new()
+            .serialize(&self.0, &mut bytes)
+            .map_err(|e| serde::ser::Error::custom(format!("{e:?}")))?;
+        serializer.serialize_str(&base64::engine::general_purpose::STANDARD.encode(bytes))
+    }
+}
+
+impl<'de> Deserialize<'de> for LatencyHistogram {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .map_err(serde::de::Error::custom)?;
+        let read: Histogram<u64> = Deserializer::new()
+            .deserialize(&mut &bytes[..])
+            .map_err(|e| serde::de::Error::custom(format!("bad histogram: {e:?}")))?;
+        let mut histogram = Self::default();
+        histogram.merge_hdr(&read);
+        Ok(histogram)
     }
 }
 

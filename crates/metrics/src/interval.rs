@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use crate::{LatencyHistogram, Outcome, Sample};
 
 /// Index of an [`Endpoint`] in the run's endpoint table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct EndpointId(pub u32);
 
 /// A named request of a scenario, as results group it.
@@ -22,7 +23,7 @@ pub struct Endpoint {
 }
 
 /// The results of one endpoint with one outcome.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct SeriesKey {
     pub endpoint: EndpointId,
     pub outcome: Outcome,
@@ -30,7 +31,7 @@ pub struct SeriesKey {
 
 /// Requests of one [`SeriesKey`]: count, latency (from intended send), service time (from actual
 /// send), bytes, and the sums of the request phases.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Series {
     pub count: u64,
     pub latency: LatencyHistogram,
@@ -94,8 +95,9 @@ pub struct ScenarioActivity {
     pub interrupted_iterations: u64,
 }
 
-/// One second of a run (second `second` counts from 0 at the start).
-#[derive(Clone, Debug, Default, PartialEq)]
+/// One second of a run (second `second` counts from 0 at the start). Serialized (histograms as
+/// base64 HdrHistogram V2 with deflate) in a shard's `intervals.jsonl`, so shards merge exactly.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Interval {
     pub second: u64,
     /// Series sorted by key; few per interval, so a sorted vector beats a map.

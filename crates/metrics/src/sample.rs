@@ -33,6 +33,17 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    const ALL: [ErrorKind; 8] = [
+        ErrorKind::ConnectionRefused,
+        ErrorKind::ConnectTimeout,
+        ErrorKind::RequestTimeout,
+        ErrorKind::Reset,
+        ErrorKind::Tls,
+        ErrorKind::Dns,
+        ErrorKind::Malformed,
+        ErrorKind::Other,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorKind::ConnectionRefused => "connection_refused",
@@ -62,6 +73,27 @@ impl Outcome {
             Outcome::Status(code) => !(200..400).contains(&code),
             Outcome::Error(_) => true,
         }
+    }
+}
+
+/// As its text: the status code (`"200"`) or the error kind (`"reset"`).
+impl Serialize for Outcome {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Outcome {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        if let Ok(code) = text.parse::<u16>() {
+            return Ok(Outcome::Status(code));
+        }
+        ErrorKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
+            .map(Outcome::Error)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown outcome '{text}'")))
     }
 }
 

@@ -32,6 +32,40 @@ pub struct Summary {
     pub errors_by_kind: BTreeMap<String, u64>,
     pub checks: Vec<CheckSummary>,
     pub thresholds: Vec<ThresholdResult>,
+    /// Set when the run was one shard of a test (`scalelab run --shard I/N`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardRecord>,
+    /// Set when the summary is the merge of shards (`scalelab merge`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged: Option<MergeRecord>,
+}
+
+/// Which part of which test a shard's results are: merge accepts only shards of one plan and start.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShardRecord {
+    /// Shard `index` (from 0) of `count`.
+    pub index: u64,
+    pub count: u64,
+    /// SHA-256 of the plan file's bytes, in hex.
+    pub plan_sha256: String,
+    /// When the schedule began (`--start-at`), RFC 3339 UTC to the millisecond.
+    pub start_at: String,
+}
+
+/// The shards a merged summary was made of.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MergeRecord {
+    /// How many shards the test was split into.
+    pub count: u64,
+    pub plan_sha256: String,
+    pub start_at: String,
+    /// The shard indexes merged.
+    pub shards: Vec<u64>,
+    /// Shard indexes absent from the merge (only with `--allow-partial`): their load is not in
+    /// these results.
+    pub missing: Vec<u64>,
 }
 
 /// One endpoint with one outcome.
@@ -216,6 +250,8 @@ impl Summary {
             errors_by_kind,
             checks,
             thresholds: input.thresholds,
+            shard: None,
+            merged: None,
         }
     }
 

@@ -283,6 +283,7 @@ pub async fn run(
         threads: options.threads.max(1),
         stop,
         stop_grace: Duration::from_secs(2),
+        ..RunOptions::default()
     };
     engine::run(compiled, run_options, &mut judge)
         .await

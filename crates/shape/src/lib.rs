@@ -6,10 +6,12 @@
 
 mod arrivals;
 mod parse;
+mod shard;
 mod test_type;
 
 pub use arrivals::Arrivals;
 pub use parse::{parse_csv_trace, parse_inline_stages};
+pub use shard::{MAX_SHARDS, Shard};
 pub use test_type::TestType;
 
 use std::time::Duration;

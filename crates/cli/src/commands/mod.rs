@@ -7,6 +7,8 @@ pub mod cost;
 pub mod demo;
 pub mod execute;
 pub mod fit;
+pub mod k8s;
+pub mod merge;
 pub mod plan;
 pub mod quick;
 pub mod report;

@@ -1,5 +1,6 @@
 //! Executors decide when iterations run, one file each (as k6's `lib/executor`). Every loader thread
-//! runs its share of each scenario: VU `j` on thread `j % threads`, arrival `k` on thread `k % threads`.
+//! runs its share of each scenario: VU `j` and arrival `k` on the lane that owns them (see
+//! `ThreadContext::lane`).
 
 mod arrivals;
 mod constant_vus;
@@ -74,7 +75,10 @@ pub async fn run(ctx: Rc<ThreadContext>, index: usize) {
             vus,
             iterations,
             max_duration,
-        } => iterations::shared(&ctx, index, &group, *vus, *iterations, *max_duration),
+        } => {
+            let iterations = ctx.shard.shared_iterations(*vus, *iterations);
+            iterations::shared(&ctx, index, &group, *vus, iterations, *max_duration)
+        }
     };
     group.finish(end + scenario.graceful_stop).await;
 }
@@ -182,5 +186,5 @@ async fn vu_loop(
 
 /// The global id of this thread's `local`-th virtual user.
 fn vu_id(ctx: &ThreadContext, local: u64) -> u64 {
-    local * ctx.threads as u64 + ctx.thread as u64
+    ctx.lane.global(local)
 }
