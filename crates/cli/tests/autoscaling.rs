@@ -73,7 +73,7 @@ fn sim_shows_the_cpu_breach_and_writes_a_timeline_cost_can_price() {
         csv.lines()
             .nth(1)
             .unwrap()
-            .ends_with("\"upper trigger: cpu 26.9 > 25\"")
+            .ends_with(",upper trigger: cpu 26.9 > 25")
     );
 
     // The timeline priced by `cost` gives the simulator's instance-hours.
@@ -150,6 +150,154 @@ fn cost_of_the_finops_case_to_the_cent() {
     assert!(text.contains("40320   $467.712"), "{text}");
     assert!(text.contains("19584  $227.1744"), "{text}");
     assert!(text.contains("saving: 51.4 %"), "{text}");
+}
+
+#[test]
+fn cost_with_a_catalog_of_ones_own_and_hours() {
+    let dir = scratch("prices");
+    let prices = dir.join("prices.csv");
+    std::fs::write(
+        &prices,
+        "# My provider, region X\n# as of: 2025-06-01\ninstance_type,vcpus,memory_gib,usd_per_hour\nsmall,2,4,0.05\n",
+    )
+    .unwrap();
+    let prices = prices.to_str().unwrap();
+    let text = stdout(&scalelab(&[
+        "cost",
+        "--prices",
+        prices,
+        "--instance-type",
+        "small",
+        "--fixed",
+        "3",
+        "--hours",
+        "10",
+    ]));
+    // 3 instances x 10 h = 30 instance-hours x $0.05 = $1.50.
+    assert!(
+        text.contains("My provider, region X (as of 2025-06-01)"),
+        "{text}"
+    );
+    assert!(text.contains("30  $1.50"), "{text}");
+    let output = scalelab(&[
+        "cost",
+        "--prices",
+        prices,
+        "--instance-type",
+        "smal",
+        "--fixed",
+        "1",
+        "--hours",
+        "1",
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success() && stderr.contains("did you mean 'small'"),
+        "{stderr}"
+    );
+    std::fs::write(
+        dir.join("bad.csv"),
+        "instance_type,vcpus,memory_gib,usd_per_hour\nsmall,2,4,cheap\n",
+    )
+    .unwrap();
+    let output = scalelab(&[
+        "cost",
+        "--prices",
+        dir.join("bad.csv").to_str().unwrap(),
+        "--list",
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success()
+            && stderr.contains("bad.csv")
+            && stderr.contains("line 2")
+            && stderr.contains("usd_per_hour"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn cost_rebuilds_lifetimes_in_the_scale_in_order() {
+    // One instance from 0; +1 at 60 s; -1 at 90 s; +1 at 100 s; -1 at 120 s; the run ends at 180 s.
+    // Newest first: 0-180 (180 s), 60-90 (30 s, billed 60), 100-120 (20 s, billed 60) = 300 s.
+    // Oldest first: 0-90 (90 s), 60-120 (60 s), 100-180 (80 s) = 230 s.
+    let dir = scratch("scale-in");
+    let timeline = dir.join("timeline.csv");
+    let header = "start_s,end_s,offered_load,in_service,pending,cpu_percent,served_load,unserved_load,\
+                  served_requests,unserved_requests,desired,launched,terminated,event";
+    let rows = [
+        "0,60,1,1,0,50,1,0,100,0,2,1,0,",
+        "60,90,1,2,0,25,1,0,100,0,1,0,1,",
+        "90,100,1,1,0,50,1,0,100,0,2,1,0,",
+        "100,120,1,2,0,25,1,0,100,0,1,0,1,",
+        "120,180,1,1,0,50,1,0,100,0,1,0,0,",
+    ];
+    std::fs::write(&timeline, format!("{header}\n{}\n", rows.join("\n"))).unwrap();
+    let timeline = timeline.to_str().unwrap();
+    let cost = |order: &str| {
+        stdout(&scalelab(&[
+            "cost",
+            "--instance-type",
+            "t2.micro",
+            "--timeline",
+            timeline,
+            "--scale-in",
+            order,
+        ]))
+    };
+    // 300 s = 0.0833 h; 230 s = 0.0639 h.
+    let newest = cost("newest");
+    assert!(newest.contains("0.0833"), "{newest}");
+    let oldest = cost("oldest");
+    assert!(oldest.contains("0.0639"), "{oldest}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn cost_prices_a_cluster_results_directory() {
+    // One replica for the first 1,800 s, three for the next 1,800 s: 1,800 + 3 x 1,800 = 7,200
+    // instance-seconds = 2 instance-hours x $0.0116 = $0.0232. A fixed 3 for the hour: $0.0348.
+    // Saving (0.0348 - 0.0232) / 0.0348 = 33.3 %. Served: 3,600 s x (4 - 1 errors) = 10,800
+    // requests: $0.0232 / 10,800 x 1e6 = $2.1481 per million.
+    let dir = scratch("cluster-cost");
+    let mut csv = String::from(
+        "second,group,desired,in_service,pending,draining,cpu_avg_pct,memory_avg_mib,memory_avg_pct,\
+         requests,errors,lb_502,lb_503,lb_504,in_flight,p50_ms,p95_ms,p99_ms\n",
+    );
+    for second in 0..3600 {
+        let (in_service, pending) = if second < 1800 { (1, 0) } else { (2, 1) };
+        csv += &format!("{second},api,3,{in_service},{pending},0,10.0,,,4,1,0,0,0,0,1,2,3\n");
+    }
+    std::fs::write(dir.join("cluster.csv"), csv).unwrap();
+    let text = stdout(&scalelab(&[
+        "cost",
+        "--instance-type",
+        "t2.micro",
+        "--timeline",
+        dir.to_str().unwrap(),
+        "--fixed",
+        "3",
+    ]));
+    let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(words.contains("1 h 3 $0.0348 $3.2222"), "{text}");
+    assert!(words.contains("cluster-cost 2 $0.0232 $2.1481"), "{text}");
+    assert!(text.contains("saving: 33.3 %"), "{text}");
+    let empty = scratch("not-a-cluster");
+    let output = scalelab(&[
+        "cost",
+        "--instance-type",
+        "t2.micro",
+        "--timeline",
+        empty.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success() && stderr.contains("no cluster.csv here"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+    std::fs::remove_dir_all(empty).unwrap();
 }
 
 #[test]

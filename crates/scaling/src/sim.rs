@@ -17,6 +17,7 @@ use std::time::Duration;
 use scalelab_capacity::{InstanceLifetime, LinearCapacity, billed_seconds};
 use scalelab_shape::Shape;
 
+use crate::timeline::TimelineRow;
 use crate::{Autoscaler, Observation, Policy, PolicyError};
 
 /// How to run a simulation.
@@ -32,32 +33,6 @@ pub struct SimConfig {
     pub usd_per_hour: Option<f64>,
     /// Keep a row per step (the sweep does not need them).
     pub record_timeline: bool,
-}
-
-/// One step of the timeline.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TimelineRow {
-    /// The step is `[start, end)`, in seconds.
-    pub start: f64,
-    pub end: f64,
-    /// Mean offered load over the step (in the shape's unit).
-    pub offered_load: f64,
-    pub in_service: u32,
-    pub pending: u32,
-    /// CPU % of each instance in service; `None` with none in service.
-    pub cpu_percent: Option<f64>,
-    pub served_load: f64,
-    pub unserved_load: f64,
-    /// Requests served and unserved during the step.
-    pub served_requests: f64,
-    pub unserved_requests: f64,
-    /// Capacity the Autoscaler wants at `end`.
-    pub desired: u32,
-    /// Instances launched and terminated at `end`.
-    pub launched: u32,
-    pub terminated: u32,
-    /// Why the capacity changed at `end`.
-    pub event: Option<String>,
 }
 
 /// The figures of a whole simulation.

@@ -4,15 +4,14 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use clap::{Args, ValueEnum};
-use scalelab_capacity::{
-    ScaleInOrder, WeeklySchedule, billed_seconds, cost_per_million, lifetimes_from_changes,
-    saving_percent,
-};
+use scalelab_capacity::quote::{self, Quote};
+use scalelab_capacity::{ScaleInOrder, WeeklySchedule, saving_percent};
+use scalelab_scaling::read_usage;
 
-use crate::commands::sim::{TIMELINE_HEADER, load_catalog};
-use crate::files::{print_table, read_text, usd};
+use crate::commands::sim::load_catalog;
+use crate::files::{print_table, usd};
 
 #[derive(Args)]
 pub struct CostArgs {
@@ -37,7 +36,8 @@ pub struct CostArgs {
     /// Hours the fixed fleet runs (instead of --weeks).
     #[arg(long, conflicts_with = "timeline")]
     hours: Option<f64>,
-    /// A timeline CSV written by `scalelab sim`; the fixed fleet then runs as long as it.
+    /// A timeline CSV written by `scalelab sim`, or a `scalelab cluster` results directory; the fixed
+    /// fleet then runs as long as it.
     #[arg(long)]
     timeline: Option<PathBuf>,
     /// Which instances the timeline's scale-ins removed (as the policy's scale_in).
@@ -49,14 +49,6 @@ pub struct CostArgs {
 enum Order {
     Newest,
     Oldest,
-}
-
-/// One priced option.
-struct Priced {
-    what: String,
-    instance_hours: f64,
-    cost: f64,
-    per_million: Option<f64>,
 }
 
 pub fn run(args: CostArgs) -> anyhow::Result<ExitCode> {
@@ -90,52 +82,38 @@ pub fn run(args: CostArgs) -> anyhow::Result<ExitCode> {
         instance.memory_gib,
         usd(instance.usd_per_hour)
     );
-    let price = instance.usd_per_hour;
-    let priced = |what: String, instance_hours: f64, requests: Option<f64>| {
-        let cost = instance_hours * price;
-        Priced {
-            what,
-            instance_hours,
-            cost,
-            per_million: requests.and_then(|r| cost_per_million(cost, r)),
-        }
-    };
 
     let mut dynamic = None;
     let mut hours = args.hours.or(args.weeks.map(|w| w * 168.0));
     let mut requests = None;
     if let Some(path) = &args.timeline {
-        let timeline = read_timeline(&read_text(path, "timeline")?, args.scale_in)
-            .with_context(|| format!("timeline {}", path.display()))?;
-        hours = Some(timeline.hours);
-        requests = Some(timeline.served_requests);
-        dynamic = Some(priced(
-            format!("timeline {}", path.display()),
-            timeline.instance_hours,
-            requests,
-        ));
+        let order = match args.scale_in {
+            Order::Newest => ScaleInOrder::Newest,
+            Order::Oldest => ScaleInOrder::Oldest,
+        };
+        let usage = read_usage(path, order)?;
+        hours = Some(usage.hours());
+        requests = Some(usage.served_requests);
+        let mut priced = quote::on_demand(instance, &usage, 1.0);
+        priced.what = format!("timeline {}", path.display());
+        dynamic = Some(priced);
     }
     if let Some(text) = &args.schedule {
         let schedule = WeeklySchedule::parse(text)?;
         let Some(weeks) = args.weeks else {
             bail!("--schedule needs --weeks (how many weeks it runs)");
         };
-        dynamic = Some(priced(
-            format!("schedule '{text}' for {weeks} weeks"),
-            schedule.instance_hours_per_week() * weeks,
-            None,
-        ));
+        dynamic = Some(quote::scheduled(instance, &schedule, text, weeks));
     }
     let fixed = match (args.fixed, hours) {
-        (Some(count), Some(hours)) => Some(priced(
-            format!("fixed: {count} x {name} for {hours} h"),
-            f64::from(count) * hours,
+        (Some(count), Some(hours)) => Some(Quote {
             requests,
-        )),
+            ..quote::fixed(instance, count, hours)
+        }),
         (Some(_), None) => bail!("--fixed needs --weeks, --hours or --timeline (how long it runs)"),
         (None, _) => None,
     };
-    let options: Vec<&Priced> = fixed.iter().chain(dynamic.iter()).collect();
+    let options: Vec<&Quote> = fixed.iter().chain(dynamic.iter()).collect();
     if options.is_empty() {
         bail!("nothing to price: give --fixed, --schedule or --timeline");
     }
@@ -146,7 +124,7 @@ pub fn run(args: CostArgs) -> anyhow::Result<ExitCode> {
                 p.what.clone(),
                 format!("{}", round4(p.instance_hours)),
                 usd(p.cost),
-                p.per_million.map_or("-".into(), usd),
+                p.per_million().map_or("-".into(), usd),
             ]
         })
         .collect();
@@ -167,59 +145,4 @@ pub fn run(args: CostArgs) -> anyhow::Result<ExitCode> {
 
 fn round4(value: f64) -> f64 {
     (value * 1e4).round() / 1e4
-}
-
-/// What `cost` needs from a `sim` timeline.
-struct Timeline {
-    hours: f64,
-    instance_hours: f64,
-    served_requests: f64,
-}
-
-/// Rebuilds instance lifetimes from a `sim` timeline: the instances at the start, then the launches and
-/// terminations at the end of each step.
-fn read_timeline(text: &str, order: Order) -> anyhow::Result<Timeline> {
-    let mut lines = text.lines();
-    let header = lines.next().unwrap_or_default();
-    if header != TIMELINE_HEADER {
-        bail!(
-            "line 1: not a timeline written by `scalelab sim` (expected the header '{TIMELINE_HEADER}')"
-        );
-    }
-    let mut changes = Vec::new();
-    let (mut end, mut served) = (0.0, 0.0);
-    for (index, line) in lines.enumerate() {
-        let number = index + 2;
-        let fields: Vec<&str> = line.splitn(14, ',').collect();
-        let field = |column: usize, name: &str| -> anyhow::Result<f64> {
-            fields
-                .get(column)
-                .and_then(|f| f.parse::<f64>().ok())
-                .with_context(|| format!("line {number}: column {name} is not a number"))
-        };
-        if changes.is_empty() {
-            let initial = field(3, "in_service")? + field(4, "pending")?;
-            changes.push((0.0, initial as u32, 0));
-        }
-        end = field(1, "end_s")?;
-        served += field(8, "served_requests")?;
-        changes.push((
-            end,
-            field(11, "launched")? as u32,
-            field(12, "terminated")? as u32,
-        ));
-    }
-    if changes.is_empty() {
-        bail!("the timeline has no rows");
-    }
-    let order = match order {
-        Order::Newest => ScaleInOrder::Newest,
-        Order::Oldest => ScaleInOrder::Oldest,
-    };
-    let lifetimes = lifetimes_from_changes(changes, end, order);
-    Ok(Timeline {
-        hours: end / 3600.0,
-        instance_hours: billed_seconds(&lifetimes) / 3600.0,
-        served_requests: served,
-    })
 }

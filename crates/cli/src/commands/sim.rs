@@ -1,7 +1,6 @@
 //! `scalelab sim`: a policy over a traffic shape in virtual time; writes the timeline CSV and prints
 //! the summary.
 
-use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -9,7 +8,9 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use scalelab_capacity::{InstanceType, LinearCapacity, PriceCatalog, cost_per_million};
-use scalelab_scaling::{ParamValue, Policy, SimConfig, SimResult, set_param, simulate};
+use scalelab_scaling::{
+    ParamValue, Policy, SimConfig, SimResult, set_param, simulate, timeline_csv,
+};
 use scalelab_shape::{Shape, format_duration};
 
 use crate::files::{print_table, read_text, usd};
@@ -167,43 +168,14 @@ pub struct SimArgs {
     out: PathBuf,
 }
 
-/// The timeline CSV's header; `cost --timeline` reads these columns.
-pub const TIMELINE_HEADER: &str = "start_s,end_s,offered_load,in_service,pending,cpu_percent,served_load,\
-unserved_load,served_requests,unserved_requests,desired,launched,terminated,event";
-
 pub fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
     let loaded = args.scenario.load()?;
     let result = simulate(&loaded.shape, &loaded.model, &loaded.policy, &loaded.config)?;
-    write_atomic(&args.out, timeline_csv(&result).as_bytes())
+    write_atomic(&args.out, timeline_csv(&result.timeline).as_bytes())
         .with_context(|| format!("cannot write {}", args.out.display()))?;
     print_summary(&loaded, &result);
     println!("\ntimeline: {}", args.out.display());
     Ok(ExitCode::SUCCESS)
-}
-
-fn timeline_csv(result: &SimResult) -> String {
-    let mut csv = format!("{TIMELINE_HEADER}\n");
-    for r in &result.timeline {
-        let cpu = r.cpu_percent.map_or(String::new(), |c| format!("{c:.3}"));
-        let event = r.event.as_deref().unwrap_or("").replace('"', "'");
-        let _ = writeln!(
-            csv,
-            "{},{},{:.3},{},{},{cpu},{:.3},{:.3},{:.3},{:.3},{},{},{},\"{event}\"",
-            r.start,
-            r.end,
-            r.offered_load,
-            r.in_service,
-            r.pending,
-            r.served_load,
-            r.unserved_load,
-            r.served_requests,
-            r.unserved_requests,
-            r.desired,
-            r.launched,
-            r.terminated,
-        );
-    }
-    csv
 }
 
 fn print_summary(loaded: &Loaded, result: &SimResult) {
