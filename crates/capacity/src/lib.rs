@@ -15,7 +15,7 @@ pub use billing::{
     lifetimes_from_changes, saving_percent,
 };
 pub use model::{LinearCapacity, StepLoad};
-pub use prices::{InstanceType, PriceCatalog};
+pub use prices::{Burstable, InstanceType, PriceCatalog};
 pub use schedule::WeeklySchedule;
 pub use usage::Usage;
 

@@ -59,15 +59,34 @@ pub fn run(args: CostArgs) -> anyhow::Result<ExitCode> {
             .instances
             .iter()
             .map(|i| {
+                let or_dash = |v: Option<f64>, show: fn(f64) -> String| v.map_or("-".into(), show);
                 vec![
                     i.name.clone(),
                     i.vcpus.to_string(),
                     format!("{}", i.memory_gib),
                     usd(i.usd_per_hour),
+                    or_dash(i.reserved_1y, usd),
+                    or_dash(i.reserved_3y, usd),
+                    or_dash(i.baseline_pct, |v| format!("{v}")),
+                    or_dash(i.credits_per_hour, |v| format!("{v}")),
+                    or_dash(i.max_credits, |v| format!("{v}")),
                 ]
             })
             .collect();
-        print_table(&["instance type", "vCPUs", "memory GiB", "per hour"], &rows);
+        print_table(
+            &[
+                "instance type",
+                "vCPUs",
+                "memory GiB",
+                "on demand /h",
+                "1y /h",
+                "3y /h",
+                "baseline % per vCPU",
+                "credits/h",
+                "max credits",
+            ],
+            &rows,
+        );
         return Ok(ExitCode::SUCCESS);
     }
     let name = args
