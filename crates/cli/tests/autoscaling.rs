@@ -62,10 +62,8 @@ fn sim_shows_the_cpu_breach_and_writes_a_timeline_cost_can_price() {
         text.contains("CPU breaches 50 %: above it for 7m"),
         "{text}"
     );
-    assert!(
-        text.contains("max CPU per instance                 87.4"),
-        "{text}"
-    );
+    let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(words.contains("max CPU per instance 87.4 %"), "{text}");
     assert!(text.contains("as of 2025-01-01"), "{text}");
     let csv = std::fs::read_to_string(&timeline).unwrap();
     assert_eq!(csv.lines().count(), 1 + 48);
@@ -298,6 +296,87 @@ fn cost_prices_a_cluster_results_directory() {
     );
     std::fs::remove_dir_all(dir).unwrap();
     std::fs::remove_dir_all(empty).unwrap();
+}
+
+/// One t2.micro at 20 % CPU (100 rps x 0.2 % per rps) for 30 h, with Beanstalk triggers at `upper`
+/// and 5 % (one-minute periods).
+fn credit_scenario(dir: &std::path::Path) -> Vec<String> {
+    let policy = dir.join("policy.yaml");
+    std::fs::write(
+        &policy,
+        "min: 1\nmax: 2\nbeanstalk:\n  period: 1m\n  breach_duration: 1m\n  upper_threshold: 60\n  \
+         lower_threshold: 5\n  cooldown: 0s\n",
+    )
+    .unwrap();
+    [
+        "--policy",
+        policy.to_str().unwrap(),
+        "--stages",
+        "30h:100",
+        "--start",
+        "100",
+        "--cpu-per-load",
+        "0.2",
+        "--instance-type",
+        "t2.micro",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+#[test]
+fn a_policy_fine_on_cpu_exhausts_t2_credits_and_sweep_can_rule_it_out() {
+    // By hand: a full t2.micro (144 credits) at 20 % spends 12 credits an hour and earns 6: empty
+    // after 144 / 6 = 24 h, then held to its 10 % baseline for the last 6 h = 21,600 s, serving 50 of
+    // the 100 rps: 50 x 21,600 = 1,080,000 requests unserved. CPU never exceeds 50 %.
+    let dir = scratch("credits");
+    let scenario = credit_scenario(&dir);
+    let out = dir.join("timeline.csv");
+    let mut args = vec!["sim", "--out", out.to_str().unwrap()];
+    args.extend(scenario.iter().map(String::as_str));
+    let text = stdout(&scalelab(&args));
+    assert!(text.contains("CPU stays at or below 50 %"), "{text}");
+    assert!(
+        text.contains(
+            "CPU credits run out (standard mode): instances held to the 10 % baseline for 6h"
+        ),
+        "{text}"
+    );
+    let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains("throttled (instance-seconds) 21600 s"),
+        "{text}"
+    );
+    assert!(words.contains("unserved requests 1080000"), "{text}");
+
+    // Upper 15 adds a second instance at once: two at 10 %, the baseline, never run out (the first
+    // keeps 144 credits less a minute at 20 %, the second its 30 launch credits).
+    let table = dir.join("sweep.csv");
+    let mut args = vec![
+        "sweep",
+        "--out",
+        table.to_str().unwrap(),
+        "--param",
+        "upper_threshold=15,60",
+        "--where",
+        "throttled_seconds==0",
+        "--minimize",
+        "instance_hours",
+    ];
+    args.extend(scenario.iter().map(String::as_str));
+    let text = stdout(&scalelab(&args));
+    assert!(text.contains("2 combinations simulated"), "{text}");
+    assert!(text.contains("1 meet throttled_seconds==0"), "{text}");
+    let csv = std::fs::read_to_string(&table).unwrap();
+    assert!(
+        csv.lines().nth(1).unwrap().starts_with("1,15,true,"),
+        "{csv}"
+    );
+    assert!(
+        csv.lines().nth(2).unwrap().starts_with(",60,false,"),
+        "{csv}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]

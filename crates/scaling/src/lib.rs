@@ -13,6 +13,7 @@
 mod adjustment;
 mod alarm;
 mod autoscaler;
+mod credits;
 mod expr;
 mod observation;
 mod params;
@@ -26,6 +27,7 @@ mod timeline;
 pub use adjustment::{AdjustmentType, adjusted_capacity};
 pub use alarm::{Alarm, AlarmConfig, Comparison, Statistic};
 pub use autoscaler::{Autoscaler, Decision};
+pub use credits::{Balance, CreditMode, CreditModel, Spent};
 pub use observation::{Metric, Observation};
 pub use params::{ParamValue, check_param, set_param, set_params};
 pub use policy::{

@@ -376,6 +376,7 @@ mod tests {
             cpu_limit: 50.0,
             usd_per_hour: None,
             record_timeline: false,
+            credits: None,
         };
         (policy, shape, model, config)
     }
@@ -440,7 +441,7 @@ mod tests {
             lines[0],
             "rank,scale_up_increment,upper_threshold,lower_threshold,meets_constraint,max_cpu,\
              mean_cpu,time_above_limit,offered_requests,served_requests,unserved_requests,\
-             instance_hours,peak_instances,scaling_events,cost,error"
+             instance_hours,peak_instances,scaling_events,throttled_seconds,surplus_credits,cost,error"
         );
         assert_eq!(lines.len(), 1 + 9);
         let best = rows[0].summary.unwrap();

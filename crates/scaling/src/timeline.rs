@@ -38,6 +38,12 @@ pub struct TimelineRow {
     /// Instances launched and terminated at `end`.
     pub launched: u32,
     pub terminated: u32,
+    /// Burstable instances: instance-seconds held to the baseline during the step, and the mean credit
+    /// balance of the instances in service at `end` (earned minus surplus credits).
+    #[serde(default, serialize_with = "milli")]
+    pub throttled_seconds: f64,
+    #[serde(default, serialize_with = "milli_option")]
+    pub credit_balance: Option<f64>,
     /// Why the capacity changed at `end`.
     pub event: Option<String>,
 }

@@ -9,7 +9,8 @@ use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use scalelab_capacity::{InstanceType, LinearCapacity, PriceCatalog, cost_per_million};
 use scalelab_scaling::{
-    ParamValue, Policy, SimConfig, SimResult, set_param, simulate, timeline_csv,
+    CreditMode, CreditModel, ParamValue, Policy, SimConfig, SimResult, set_param, simulate,
+    timeline_csv,
 };
 use scalelab_shape::{Shape, format_duration};
 
@@ -58,6 +59,15 @@ pub struct Scenario {
     /// Price catalog CSV instead of the built-in one (see docs/cost.md).
     #[arg(long)]
     prices: Option<PathBuf>,
+    /// CPU credit mode of a burstable --instance-type (default: t2 standard, t3/t3a/t4g unlimited).
+    #[arg(long, value_enum, requires = "instance_type")]
+    credits: Option<Credits>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Credits {
+    Standard,
+    Unlimited,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -129,6 +139,16 @@ impl Scenario {
             }
             None => None,
         };
+        let mode = self.credits.map(|c| match c {
+            Credits::Standard => CreditMode::Standard,
+            Credits::Unlimited => CreditMode::Unlimited,
+        });
+        let credits = instance
+            .as_ref()
+            .and_then(|(i, _)| CreditModel::for_type(i, mode));
+        if let (Some(_), None, Some((i, _))) = (mode, credits, &instance) {
+            bail!("--credits: {} is not a burstable instance type", i.name);
+        }
         let (per, unit) = match self.per {
             Per::Minute => (Duration::from_secs(60), "per minute"),
             Per::Second => (Duration::from_secs(1), "per second"),
@@ -140,6 +160,7 @@ impl Scenario {
                 cpu_limit: self.cpu_limit,
                 usd_per_hour: instance.as_ref().map(|(i, _)| i.usd_per_hour),
                 record_timeline: true,
+                credits,
             },
             shape,
             model,
@@ -196,7 +217,29 @@ fn print_summary(loaded: &Loaded, result: &SimResult) {
         format_duration(loaded.config.step),
         loaded.unit
     );
-    println!("{verdict}\n");
+    println!("{verdict}");
+    if let Some(credits) = &loaded.config.credits {
+        let mode = match credits.mode {
+            CreditMode::Standard => "standard",
+            CreditMode::Unlimited => "unlimited",
+        };
+        if s.throttled_seconds > 0.0 {
+            println!(
+                "CPU credits run out ({mode} mode): instances held to the {} % baseline for {} \
+                 of instance time",
+                credits.rates.baseline_pct,
+                format_duration(Duration::from_secs_f64(s.throttled_seconds.round()))
+            );
+        } else if s.surplus_credits > 0.0 {
+            println!(
+                "CPU credits run out ({mode} mode): {:.1} surplus credits charged",
+                s.surplus_credits
+            );
+        } else {
+            println!("CPU credits last ({mode} mode)");
+        }
+    }
+    println!();
     let mut rows = vec![
         vec![
             "max CPU per instance".into(),
@@ -239,12 +282,29 @@ fn print_summary(loaded: &Loaded, result: &SimResult) {
             String::new(),
         ],
     ];
+    if loaded.config.credits.is_some() {
+        rows.push(vec![
+            "throttled (instance-seconds)".into(),
+            format!("{:.0}", s.throttled_seconds),
+            "s".into(),
+        ]);
+        rows.push(vec![
+            "surplus credits charged".into(),
+            format!("{:.1}", s.surplus_credits),
+            String::new(),
+        ]);
+    }
     if let (Some(cost), Some((instance, catalog))) = (s.cost, &loaded.instance) {
         rows.push(vec![
             format!(
-                "cost ({} at {}/h)",
+                "cost ({} at {}/h{})",
                 instance.name,
-                usd(instance.usd_per_hour)
+                usd(instance.usd_per_hour),
+                if s.surplus_credits > 0.0 {
+                    " + credits"
+                } else {
+                    ""
+                }
             ),
             usd(cost),
             String::new(),
