@@ -4,6 +4,7 @@
 //! from text the caller has read.
 
 mod billing;
+pub mod commitment;
 mod model;
 mod prices;
 pub mod quote;

@@ -279,7 +279,10 @@ fn cost_prices_a_cluster_results_directory() {
     ]));
     let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(words.contains("1 h 3 $0.0348 $3.2222"), "{text}");
-    assert!(words.contains("cluster-cost 2 $0.0232 $2.1481"), "{text}");
+    assert!(
+        words.contains("cluster-cost, on demand 2 $0.0232 $2.1481"),
+        "{text}"
+    );
     assert!(text.contains("saving: 33.3 %"), "{text}");
     let empty = scratch("not-a-cluster");
     let output = scalelab(&[
@@ -375,6 +378,101 @@ fn a_policy_fine_on_cpu_exhausts_t2_credits_and_sweep_can_rule_it_out() {
     assert!(
         csv.lines().nth(2).unwrap().starts_with(",60,false,"),
         "{csv}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn cost_finds_the_cheapest_commitment_mix_and_repeats_the_timeline() {
+    // A 10-hour timeline: 2 instances, a 3rd from 2 h to 8 h, a 4th from 4 h to 6 h: 28
+    // instance-hours, 10,000 requests. Priced over 20 h (it repeats twice) with on demand $0.10,
+    // 1-year $0.06, 3-year $0.04; by hand:
+    //   fixed 4 x 20 h = 80 h x $0.10 = $8.00 ($400 per million of the 20,000 requests)
+    //   on demand: 2 x 28 = 56 h x $0.10 = $5.60 ($280 per million)
+    //   1-year, N reserved cost N x 20 h x $0.06 and the rest on demand: N=0 $5.60, N=1 $1.20 +
+    //     $3.60 = $4.80, N=2 $2.40 + $1.60 = $4.00, N=3 $3.60 + $0.40 = $4.00 (a tie: fewer
+    //     reserved), N=4 $4.80 -> 2 reserved, $4.00, 2 x 20 + 16 = 56 instance-hours
+    //   3-year, N x 20 h x $0.04: N=2 $1.60 + $1.60 = $3.20, N=3 $2.40 + $0.40 = $2.80, N=4 $3.20
+    //     -> 3 reserved, $2.80, 3 x 20 + 4 = 64 instance-hours ($140 per million)
+    // Savings of the 3-year mix: 65.0 % against fixed, 50.0 % against on demand, 30.0 % against the
+    // 1-year mix. Break-even: $0.06 / $0.10 = 60 %, $0.04 / $0.10 = 40 %.
+    let dir = scratch("commitments");
+    let prices = dir.join("prices.csv");
+    std::fs::write(
+        &prices,
+        "# Test prices\ninstance_type,vcpus,memory_gib,usd_per_hour,reserved_1y,reserved_3y\nsmall,2,4,0.10,0.06,0.04\n",
+    )
+    .unwrap();
+    let counts: [u32; 10] = [2, 2, 3, 3, 4, 4, 3, 3, 2, 2];
+    let mut csv = String::from(
+        "start_s,end_s,offered_load,in_service,pending,cpu_percent,served_load,unserved_load,\
+         served_requests,unserved_requests,desired,launched,terminated,event\n",
+    );
+    for (hour, count) in counts.iter().enumerate() {
+        let next = counts.get(hour + 1).copied().unwrap_or(*count);
+        let (launched, terminated) = (next.saturating_sub(*count), count.saturating_sub(next));
+        csv += &format!(
+            "{},{},1,{count},0,50,1,0,1000,0,{next},{launched},{terminated},\n",
+            hour * 3600,
+            (hour + 1) * 3600
+        );
+    }
+    let timeline = dir.join("timeline.csv");
+    std::fs::write(&timeline, csv).unwrap();
+    let text = stdout(&scalelab(&[
+        "cost",
+        "--prices",
+        prices.to_str().unwrap(),
+        "--instance-type",
+        "small",
+        "--timeline",
+        timeline.to_str().unwrap(),
+        "--fixed",
+        "4",
+        "--hours",
+        "20",
+    ]));
+    let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for expected in [
+        "the timeline (10 h) repeats 2 times to fill 20 h",
+        "fixed: 4 x small for 20 h 80 $8.00 $400.00",
+        "on demand 56 $5.60 $280.00",
+        "2 x small reserved 1-year + on demand above 56 $4.00 $200.00",
+        "3 x small reserved 3-year + on demand above 64 $2.80 $140.00",
+        "a 1-year reservation ($0.06/h) pays off when used more than 60.0 % of the hours",
+        "a 3-year reservation ($0.04/h) pays off when used more than 40.0 % of the hours",
+        "cheapest: 3 x small reserved 3-year + on demand above",
+        "saving: 65.0 % ($5.20 of $8.00) against fixed",
+        "saving: 50.0 % ($2.80 of $5.60) against timeline",
+        "saving: 30.0 % ($1.20 of $4.00) against 2 x small reserved 1-year",
+    ] {
+        assert!(words.contains(expected), "{expected}\n{text}");
+    }
+    // The built-in catalog has no reserved prices, and says so.
+    let text = stdout(&scalelab(&[
+        "cost",
+        "--instance-type",
+        "t2.micro",
+        "--timeline",
+        timeline.to_str().unwrap(),
+    ]));
+    assert!(
+        text.contains("no 1-year reserved price for t2.micro in the catalog"),
+        "{text}"
+    );
+    let output = scalelab(&[
+        "cost",
+        "--instance-type",
+        "t2.micro",
+        "--timeline",
+        timeline.to_str().unwrap(),
+        "--hours",
+        "5",
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success() && stderr.contains("shorter than the timeline"),
+        "{stderr}"
     );
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::bail;
 use clap::{Args, ValueEnum};
+use scalelab_capacity::commitment::{Term, cheapest_mix};
 use scalelab_capacity::quote::{self, Quote};
 use scalelab_capacity::{ScaleInOrder, WeeklySchedule, saving_percent};
 use scalelab_scaling::read_usage;
@@ -28,13 +29,13 @@ pub struct CostArgs {
     #[arg(long)]
     fixed: Option<u32>,
     /// Weekly schedule, e.g. 'mon-fri 08:00-20:00=5, otherwise=1'.
-    #[arg(long, conflicts_with = "timeline")]
+    #[arg(long)]
     schedule: Option<String>,
-    /// Weeks the fixed fleet and the schedule run.
-    #[arg(long, conflicts_with_all = ["hours", "timeline"])]
+    /// Weeks the fixed fleet and the schedule run; a shorter timeline repeats to fill them.
+    #[arg(long, conflicts_with = "hours")]
     weeks: Option<f64>,
-    /// Hours the fixed fleet runs (instead of --weeks).
-    #[arg(long, conflicts_with = "timeline")]
+    /// Hours the fixed fleet runs (instead of --weeks); a shorter timeline repeats to fill them.
+    #[arg(long)]
     hours: Option<f64>,
     /// A timeline CSV written by `scalelab sim`, or a `scalelab cluster` results directory; the fixed
     /// fleet then runs as long as it.
@@ -102,37 +103,96 @@ pub fn run(args: CostArgs) -> anyhow::Result<ExitCode> {
         usd(instance.usd_per_hour)
     );
 
-    let mut dynamic = None;
-    let mut hours = args.hours.or(args.weeks.map(|w| w * 168.0));
-    let mut requests = None;
-    if let Some(path) = &args.timeline {
-        let order = match args.scale_in {
-            Order::Newest => ScaleInOrder::Newest,
-            Order::Oldest => ScaleInOrder::Oldest,
-        };
-        let usage = read_usage(path, order)?;
-        hours = Some(usage.hours());
-        requests = Some(usage.served_requests);
-        let mut priced = quote::on_demand(instance, &usage, 1.0);
-        priced.what = format!("timeline {}", path.display());
-        dynamic = Some(priced);
+    if let Some(weeks) = args.weeks
+        && !(weeks.is_finite() && weeks > 0.0 && weeks <= 520.0)
+    {
+        bail!("--weeks {weeks} must be above 0 and at most 520");
+    }
+    if let Some(hours) = args.hours
+        && !(hours.is_finite() && hours > 0.0 && hours <= 87_600.0)
+    {
+        bail!("--hours {hours} must be above 0 and at most 87600");
+    }
+    let usage = match &args.timeline {
+        Some(path) => {
+            let order = match args.scale_in {
+                Order::Newest => ScaleInOrder::Newest,
+                Order::Oldest => ScaleInOrder::Oldest,
+            };
+            Some(read_usage(path, order)?)
+        }
+        None => None,
+    };
+    // The period priced: --weeks or --hours, else the timeline's length.
+    let hours = args
+        .hours
+        .or(args.weeks.map(|w| w * 168.0))
+        .or(usage.as_ref().map(|u| u.hours()));
+    let mut repeats = 1.0;
+    if let (Some(usage), Some(hours), Some(path)) = (&usage, hours, &args.timeline) {
+        if usage.seconds <= 0.0 {
+            bail!("the timeline {} lasts 0 s", path.display());
+        }
+        repeats = hours / usage.hours();
+        if repeats < 1.0 - 1e-9 {
+            bail!(
+                "the period ({hours} h) is shorter than the timeline ({} h)",
+                round4(usage.hours())
+            );
+        }
+        if repeats > 1.0 + 1e-9 {
+            println!(
+                "the timeline ({} h) repeats {} times to fill {hours} h\n",
+                round4(usage.hours()),
+                round4(repeats)
+            );
+        }
+    }
+    let requests = usage.as_ref().map(|u| u.served_requests * repeats);
+
+    let mut options: Vec<Quote> = Vec::new();
+    match (args.fixed, hours) {
+        (Some(count), Some(hours)) => options.push(Quote {
+            requests,
+            ..quote::fixed(instance, count, hours)
+        }),
+        (Some(_), None) => bail!("--fixed needs --weeks, --hours or --timeline (how long it runs)"),
+        (None, _) => {}
     }
     if let Some(text) = &args.schedule {
         let schedule = WeeklySchedule::parse(text)?;
         let Some(weeks) = args.weeks else {
             bail!("--schedule needs --weeks (how many weeks it runs)");
         };
-        dynamic = Some(quote::scheduled(instance, &schedule, text, weeks));
-    }
-    let fixed = match (args.fixed, hours) {
-        (Some(count), Some(hours)) => Some(Quote {
+        options.push(Quote {
             requests,
-            ..quote::fixed(instance, count, hours)
-        }),
-        (Some(_), None) => bail!("--fixed needs --weeks, --hours or --timeline (how long it runs)"),
-        (None, _) => None,
-    };
-    let options: Vec<&Quote> = fixed.iter().chain(dynamic.iter()).collect();
+            ..quote::scheduled(instance, &schedule, text, weeks)
+        });
+    }
+    let mut break_even = Vec::new();
+    if let (Some(usage), Some(path)) = (&usage, &args.timeline) {
+        let mut on_demand = quote::on_demand(instance, usage, repeats);
+        on_demand.what = format!("timeline {}, on demand", path.display());
+        options.push(on_demand);
+        for term in [Term::OneYear, Term::ThreeYears] {
+            match cheapest_mix(instance, usage, repeats, term) {
+                Some(mix) => {
+                    break_even.push(format!(
+                        "a {} reservation ({}/h) pays off when used more than {:.1} % of the hours",
+                        term.label(),
+                        usd(term.price(instance).unwrap_or_default()),
+                        mix.break_even * 100.0
+                    ));
+                    options.push(mix.quote);
+                }
+                None => break_even.push(format!(
+                    "no {} reserved price for {} in the catalog: no commitment mix (see --prices)",
+                    term.label(),
+                    instance.name
+                )),
+            }
+        }
+    }
     if options.is_empty() {
         bail!("nothing to price: give --fixed, --schedule or --timeline");
     }
@@ -151,13 +211,25 @@ pub fn run(args: CostArgs) -> anyhow::Result<ExitCode> {
         &["fleet", "instance-hours", "cost", "per million requests"],
         &rows,
     );
-    if let (Some(fixed), Some(dynamic)) = (&fixed, &dynamic) {
-        println!(
-            "\nsaving: {:.1} % ({} of {})",
-            saving_percent(fixed.cost, dynamic.cost),
-            usd(fixed.cost - dynamic.cost),
-            usd(fixed.cost)
-        );
+    let cheapest = options
+        .iter()
+        .min_by(|a, b| a.cost.total_cmp(&b.cost))
+        .expect("at least one option");
+    println!();
+    for line in &break_even {
+        println!("{line}");
+    }
+    if options.len() > 1 {
+        println!("cheapest: {}", cheapest.what);
+        for other in options.iter().filter(|o| !std::ptr::eq(*o, cheapest)) {
+            println!(
+                "saving: {:.1} % ({} of {}) against {}",
+                saving_percent(other.cost, cheapest.cost),
+                usd(other.cost - cheapest.cost),
+                usd(other.cost),
+                other.what
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
