@@ -6,6 +6,7 @@
 mod billing;
 pub mod commitment;
 mod model;
+mod pods;
 mod prices;
 pub mod quote;
 mod schedule;
@@ -16,6 +17,7 @@ pub use billing::{
     lifetimes_from_changes, saving_percent,
 };
 pub use model::{LinearCapacity, StepLoad};
+pub use pods::PodPrices;
 pub use prices::{Burstable, InstanceType, PriceCatalog};
 pub use schedule::WeeklySchedule;
 pub use usage::Usage;

@@ -448,6 +448,30 @@ fn cost_finds_the_cheapest_commitment_mix_and_repeats_the_timeline() {
     ] {
         assert!(words.contains(expected), "{expected}\n{text}");
     }
+    // The same replicas as pods requesting 0.5 vCPU and 1 GiB at OpenCost's default prices:
+    // 0.5 x $0.031611 + 1 x $0.004237 = $0.0200425 a pod-hour; 28 pod-hours = $0.56119 ($56.119 per
+    // million of 10,000 requests); 4 fixed pods for 10 h = 40 x $0.0200425 = $0.8017; saving
+    // $0.24051 = 30.0 %.
+    let text = stdout(&scalelab(&[
+        "cost",
+        "--timeline",
+        timeline.to_str().unwrap(),
+        "--pod-cpu",
+        "0.5",
+        "--pod-memory-gib",
+        "1",
+        "--fixed",
+        "4",
+    ]));
+    let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for expected in [
+        "a pod requesting 0.5 vCPU and 1 GiB: $0.02/h",
+        "fixed: 4 pods for 10 h 40 $0.8017 $80.17",
+        "pods requesting 0.5 vCPU and 1 GiB 28 $0.5612 $56.119",
+        "saving: 30.0 % ($0.2405 of $0.8017)",
+    ] {
+        assert!(words.contains(expected), "{expected}\n{text}");
+    }
     // The built-in catalog has no reserved prices, and says so.
     let text = stdout(&scalelab(&[
         "cost",

@@ -8,7 +8,7 @@ use anyhow::bail;
 use clap::{Args, ValueEnum};
 use scalelab_capacity::commitment::{Term, cheapest_mix};
 use scalelab_capacity::quote::{self, Quote};
-use scalelab_capacity::{ScaleInOrder, WeeklySchedule, saving_percent};
+use scalelab_capacity::{PodPrices, ScaleInOrder, WeeklySchedule, saving_percent};
 use scalelab_scaling::read_usage;
 
 use crate::commands::sim::load_catalog;
@@ -17,8 +17,15 @@ use crate::files::{print_table, usd};
 #[derive(Args)]
 pub struct CostArgs {
     /// Instance type to price (see --list).
-    #[arg(long, required_unless_present = "list")]
+    #[arg(long, required_unless_present_any = ["list", "pod_cpu"])]
     instance_type: Option<String>,
+    /// Price the timeline's replicas as Kubernetes pods requesting this many vCPUs (OpenCost's default
+    /// per vCPU-hour and GiB-hour prices) instead of as instances.
+    #[arg(long, requires_all = ["pod_memory_gib", "timeline"], conflicts_with_all = ["instance_type", "prices", "schedule", "list"])]
+    pod_cpu: Option<f64>,
+    /// Memory each pod requests, in GiB (with --pod-cpu).
+    #[arg(long, requires = "pod_cpu")]
+    pod_memory_gib: Option<f64>,
     /// Price catalog CSV instead of the built-in one.
     #[arg(long)]
     prices: Option<PathBuf>,
@@ -53,6 +60,9 @@ enum Order {
 }
 
 pub fn run(args: CostArgs) -> anyhow::Result<ExitCode> {
+    if let (Some(vcpus), Some(gib)) = (args.pod_cpu, args.pod_memory_gib) {
+        return pods(&args, vcpus, gib);
+    }
     let catalog = load_catalog(args.prices.as_ref())?;
     println!("prices: {} (as of {})", catalog.description, catalog.as_of);
     if args.list {
@@ -230,6 +240,73 @@ pub fn run(args: CostArgs) -> anyhow::Result<ExitCode> {
                 other.what
             );
         }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The timeline's replicas priced as pods by their requests.
+fn pods(args: &CostArgs, vcpus: f64, gib: f64) -> anyhow::Result<ExitCode> {
+    for (name, value) in [("--pod-cpu", vcpus), ("--pod-memory-gib", gib)] {
+        if !(value.is_finite() && value > 0.0 && value <= 1024.0) {
+            bail!("{name} {value} must be above 0 and at most 1024");
+        }
+    }
+    let prices = PodPrices::OPENCOST_DEFAULT;
+    println!("prices: {}\nsource: {}", prices.description, prices.source);
+    println!(
+        "a pod requesting {vcpus} vCPU and {gib} GiB: {}/h\n",
+        usd(prices.per_pod_hour(vcpus, gib))
+    );
+    let path = args.timeline.as_ref().expect("clap requires --timeline");
+    let order = match args.scale_in {
+        Order::Newest => ScaleInOrder::Newest,
+        Order::Oldest => ScaleInOrder::Oldest,
+    };
+    let usage = read_usage(path, order)?;
+    let hours = args
+        .hours
+        .or(args.weeks.map(|w| w * 168.0))
+        .unwrap_or(usage.hours());
+    let repeats = hours / usage.hours();
+    if repeats.is_nan() || repeats < 1.0 - 1e-9 {
+        bail!(
+            "the period ({hours} h) is shorter than the timeline ({} h)",
+            round4(usage.hours())
+        );
+    }
+    let mut options = vec![];
+    if let Some(count) = args.fixed {
+        options.push(Quote {
+            requests: Some(usage.served_requests * repeats),
+            ..prices.fixed(count, hours, vcpus, gib)
+        });
+    }
+    let mut timeline = prices.usage(&usage, vcpus, gib, repeats);
+    timeline.what = format!("timeline {}, {}", path.display(), timeline.what);
+    options.push(timeline);
+    let rows: Vec<Vec<String>> = options
+        .iter()
+        .map(|p| {
+            vec![
+                p.what.clone(),
+                format!("{}", round4(p.instance_hours)),
+                usd(p.cost),
+                p.per_million().map_or("-".into(), usd),
+            ]
+        })
+        .collect();
+    print_table(
+        &["pods", "pod-hours", "cost", "per million requests"],
+        &rows,
+    );
+    if let [fixed, dynamic] = &options[..] {
+        println!(
+            "\nsaving: {:.1} % ({} of {}) against {}",
+            saving_percent(fixed.cost, dynamic.cost),
+            usd(fixed.cost - dynamic.cost),
+            usd(fixed.cost),
+            fixed.what
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
