@@ -59,6 +59,15 @@ enum Order {
     Oldest,
 }
 
+impl From<Order> for ScaleInOrder {
+    fn from(order: Order) -> Self {
+        match order {
+            Order::Newest => Self::Newest,
+            Order::Oldest => Self::Oldest,
+        }
+    }
+}
+
 pub fn run(args: CostArgs) -> anyhow::Result<ExitCode> {
     if let (Some(vcpus), Some(gib)) = (args.pod_cpu, args.pod_memory_gib) {
         return pods(&args, vcpus, gib);
@@ -124,13 +133,7 @@ pub fn run(args: CostArgs) -> anyhow::Result<ExitCode> {
         bail!("--hours {hours} must be above 0 and at most 87600");
     }
     let usage = match &args.timeline {
-        Some(path) => {
-            let order = match args.scale_in {
-                Order::Newest => ScaleInOrder::Newest,
-                Order::Oldest => ScaleInOrder::Oldest,
-            };
-            Some(read_usage(path, order)?)
-        }
+        Some(path) => Some(read_usage(path, args.scale_in.into())?),
         None => None,
     };
     // The period priced: --weeks or --hours, else the timeline's length.
@@ -258,11 +261,7 @@ fn pods(args: &CostArgs, vcpus: f64, gib: f64) -> anyhow::Result<ExitCode> {
         usd(prices.per_pod_hour(vcpus, gib))
     );
     let path = args.timeline.as_ref().expect("clap requires --timeline");
-    let order = match args.scale_in {
-        Order::Newest => ScaleInOrder::Newest,
-        Order::Oldest => ScaleInOrder::Oldest,
-    };
-    let usage = read_usage(path, order)?;
+    let usage = read_usage(path, args.scale_in.into())?;
     let hours = args
         .hours
         .or(args.weeks.map(|w| w * 168.0))
