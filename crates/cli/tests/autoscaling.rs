@@ -370,6 +370,9 @@ fn a_policy_fine_on_cpu_exhausts_t2_credits_and_sweep_can_rule_it_out() {
     let text = stdout(&scalelab(&args));
     assert!(text.contains("2 combinations simulated"), "{text}");
     assert!(text.contains("1 meet throttled_seconds==0"), "{text}");
+    // The printed row: rank 1, upper 15, ..., throttled 0 s.
+    let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(words.contains("throttled_s cost"), "{text}");
     let csv = std::fs::read_to_string(&table).unwrap();
     assert!(
         csv.lines().nth(1).unwrap().starts_with("1,15,true,"),

@@ -102,6 +102,10 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
     let mut headers = vec!["rank"];
     headers.extend(&columns);
     headers.extend(["max_cpu", "mean_cpu", "unserved", "inst_h", "events"]);
+    let credits = loaded.config.credits.is_some();
+    if credits {
+        headers.push("throttled_s");
+    }
     if loaded.config.usd_per_hour.is_some() {
         headers.push("cost");
     }
@@ -120,6 +124,9 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
                 format!("{:.2}", s.instance_hours),
                 s.scaling_events.to_string(),
             ]);
+            if credits {
+                cells.push(format!("{:.0}", s.throttled_seconds));
+            }
             cells.extend(s.cost.map(usd));
             cells
         })
