@@ -1,23 +1,113 @@
-//! Instance price catalogs: the built-in AWS on-demand catalog, or any CSV in the same format.
+//! Instance price catalogs: the built-in AWS catalog, or any CSV in the same format.
 
 use crate::CapacityError;
 
-/// The built-in catalog: on-demand Linux prices in us-east-1 for the t2, t3, m5 and c5 families.
+/// The built-in catalog: Linux prices in us-east-1 for the t2, t3, t3a, t4g, m5 and c5 families, with
+/// the burstable types' CPU credits.
 const BUILT_IN: &str = include_str!("../data/aws-on-demand-us-east-1.csv");
 
-/// The header every catalog CSV starts with (after `#` comment lines).
-const HEADER: &str = "instance_type,vcpus,memory_gib,usd_per_hour";
+/// The columns a catalog CSV must have (after `#` comment lines); the optional ones are listed in
+/// [`InstanceType`] and may be left empty.
+const REQUIRED: [&str; 4] = ["instance_type", "vcpus", "memory_gib", "usd_per_hour"];
 
-/// One instance type and its hourly price.
-#[derive(Debug, Clone, PartialEq)]
+/// One instance type: size, on-demand and committed prices, and CPU credits for burstable types.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct InstanceType {
+    #[serde(rename = "instance_type")]
     pub name: String,
     pub vcpus: u32,
     pub memory_gib: f64,
+    /// On-demand price per hour.
     pub usd_per_hour: f64,
+    /// Effective hourly price of a 1-year and a 3-year reservation (or savings plan), paid for every
+    /// hour of the term whether an instance runs or not.
+    #[serde(default)]
+    pub reserved_1y: Option<f64>,
+    #[serde(default)]
+    pub reserved_3y: Option<f64>,
+    /// Burstable types (all four or none): CPU % per vCPU an instance sustains on the credits it
+    /// earns, the credits it earns per hour (one credit is one vCPU at 100 % for one minute), the most
+    /// earned credits its balance holds, and the unlimited-mode price of surplus credits per vCPU-hour.
+    #[serde(default)]
+    pub baseline_pct: Option<f64>,
+    #[serde(default)]
+    pub credits_per_hour: Option<f64>,
+    #[serde(default)]
+    pub max_credits: Option<f64>,
+    #[serde(default)]
+    pub surplus_usd_per_vcpu_hour: Option<f64>,
 }
 
-/// A dated list of instance types with hourly prices.
+/// The CPU credit rates of a burstable instance type.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Burstable {
+    pub vcpus: u32,
+    pub baseline_pct: f64,
+    pub credits_per_hour: f64,
+    pub max_credits: f64,
+    pub surplus_usd_per_vcpu_hour: f64,
+}
+
+impl InstanceType {
+    /// The credit rates when this is a burstable type.
+    pub fn burstable(&self) -> Option<Burstable> {
+        Some(Burstable {
+            vcpus: self.vcpus,
+            baseline_pct: self.baseline_pct?,
+            credits_per_hour: self.credits_per_hour?,
+            max_credits: self.max_credits?,
+            surplus_usd_per_vcpu_hour: self.surplus_usd_per_vcpu_hour?,
+        })
+    }
+
+    /// The field that breaks a rule, and why.
+    fn check(&self) -> Result<(), (&'static str, String)> {
+        let prices = [
+            ("memory_gib", Some(self.memory_gib)),
+            ("usd_per_hour", Some(self.usd_per_hour)),
+            ("reserved_1y", self.reserved_1y),
+            ("reserved_3y", self.reserved_3y),
+            ("baseline_pct", self.baseline_pct),
+            ("credits_per_hour", self.credits_per_hour),
+            ("max_credits", self.max_credits),
+            ("surplus_usd_per_vcpu_hour", self.surplus_usd_per_vcpu_hour),
+        ];
+        for (column, value) in prices {
+            if let Some(value) = value
+                && !(value.is_finite() && value >= 0.0)
+            {
+                return Err((column, format!("{value} is not a number >= 0")));
+            }
+        }
+        if self.vcpus == 0 {
+            return Err(("vcpus", "an instance has at least 1 vCPU".into()));
+        }
+        if self.baseline_pct.is_some_and(|b| b > 100.0) {
+            return Err((
+                "baseline_pct",
+                "a baseline is at most 100 % per vCPU".into(),
+            ));
+        }
+        let given = [
+            self.baseline_pct.is_some(),
+            self.credits_per_hour.is_some(),
+            self.max_credits.is_some(),
+            self.surplus_usd_per_vcpu_hour.is_some(),
+        ];
+        if given.contains(&true) && given.contains(&false) {
+            return Err((
+                "baseline_pct",
+                "a burstable type needs baseline_pct, credits_per_hour, max_credits and \
+                 surplus_usd_per_vcpu_hour (or none of them)"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A dated list of instance types with their prices.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PriceCatalog {
     /// The first comment line: what the prices are (provider, region, OS).
@@ -34,41 +124,66 @@ impl PriceCatalog {
     }
 
     /// Parses a catalog: `#` comment lines (the first describes the catalog, `# as of: DATE` dates it),
-    /// then the header `instance_type,vcpus,memory_gib,usd_per_hour` and one row per instance type.
+    /// then a CSV header with at least `instance_type,vcpus,memory_gib,usd_per_hour` and a row per
+    /// instance type. Errors name the line and the column.
     pub fn parse(text: &str) -> Result<Self, CapacityError> {
         let mut description = String::new();
         let mut as_of = String::new();
-        let mut header_seen = false;
+        for comment in text.lines().filter_map(|l| l.trim().strip_prefix('#')) {
+            let comment = comment.trim();
+            if let Some(date) = comment.strip_prefix("as of:") {
+                as_of = date.trim().to_owned();
+            } else if description.is_empty() {
+                description = comment.to_owned();
+            }
+        }
+        let line_error = |line: u64, message: String| CapacityError::Line {
+            line: line as usize,
+            message,
+        };
+        let mut reader = csv::ReaderBuilder::new()
+            .comment(Some(b'#'))
+            .trim(csv::Trim::All)
+            .from_reader(text.as_bytes());
+        let headers = reader
+            .headers()
+            .map_err(|e| CapacityError::Invalid(e.to_string()))?
+            .clone();
+        let header_line = headers.position().map_or(1, |p| p.line());
+        if let Some(missing) = REQUIRED.iter().find(|c| !headers.iter().any(|h| h == **c)) {
+            return Err(line_error(
+                header_line,
+                format!(
+                    "the header has no column '{missing}' (it needs {})",
+                    REQUIRED.join(",")
+                ),
+            ));
+        }
         let mut instances = Vec::new();
-        for (index, line) in text.lines().enumerate() {
-            let line_number = index + 1;
-            let line = line.trim();
-            if line.is_empty() {
-                continue;
-            }
-            if let Some(comment) = line.strip_prefix('#') {
-                let comment = comment.trim();
-                if let Some(date) = comment.strip_prefix("as of:") {
-                    as_of = date.trim().to_owned();
-                } else if description.is_empty() {
-                    description = comment.to_owned();
-                }
-                continue;
-            }
-            if !header_seen {
-                if line.replace(' ', "") != HEADER {
-                    return Err(CapacityError::Line {
-                        line: line_number,
-                        message: format!("expected the header '{HEADER}', found '{line}'"),
-                    });
-                }
-                header_seen = true;
-                continue;
-            }
-            instances.push(parse_row(line).map_err(|message| CapacityError::Line {
-                line: line_number,
-                message,
-            })?);
+        for record in reader.records() {
+            let record = record.map_err(|e| match e.position() {
+                Some(p) => line_error(p.line(), e.to_string()),
+                None => CapacityError::Invalid(e.to_string()),
+            })?;
+            let line = record.position().map_or(0, |p| p.line());
+            let instance: InstanceType = record.deserialize(Some(&headers)).map_err(|e| {
+                let column = match e.kind() {
+                    csv::ErrorKind::Deserialize { err, .. } => err
+                        .field()
+                        .and_then(|f| headers.get(f as usize))
+                        .map(|c| format!("column {c}: ")),
+                    _ => None,
+                };
+                let why = match e.kind() {
+                    csv::ErrorKind::Deserialize { err, .. } => err.kind().to_string(),
+                    _ => e.to_string(),
+                };
+                line_error(line, format!("{}{why}", column.unwrap_or_default()))
+            })?;
+            instance
+                .check()
+                .map_err(|(column, why)| line_error(line, format!("column {column}: {why}")))?;
+            instances.push(instance);
         }
         if instances.is_empty() {
             return Err(CapacityError::Invalid(
@@ -103,40 +218,18 @@ impl PriceCatalog {
     }
 }
 
-fn parse_row(line: &str) -> Result<InstanceType, String> {
-    let fields: Vec<&str> = line.split(',').map(str::trim).collect();
-    let [name, vcpus, memory, price] = fields[..] else {
-        return Err(format!(
-            "expected 4 fields '{HEADER}', found {}: '{line}'",
-            fields.len()
-        ));
-    };
-    let number = |what: &str, text: &str| -> Result<f64, String> {
-        text.parse::<f64>()
-            .ok()
-            .filter(|v| v.is_finite() && *v >= 0.0)
-            .ok_or_else(|| format!("{what} '{text}' is not a number >= 0"))
-    };
-    Ok(InstanceType {
-        name: name.to_owned(),
-        vcpus: vcpus
-            .parse()
-            .map_err(|_| format!("vcpus '{vcpus}' is not a whole number"))?,
-        memory_gib: number("memory_gib", memory)?,
-        usd_per_hour: number("usd_per_hour", price)?,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    const HEADER: &str = "instance_type,vcpus,memory_gib,usd_per_hour";
+
     #[test]
-    fn built_in_catalog_is_dated_and_has_the_four_families() {
+    fn built_in_catalog_is_dated_and_has_the_six_families() {
         let catalog = PriceCatalog::built_in();
         assert_eq!(catalog.as_of, "2025-01-01");
         assert!(catalog.description.contains("us-east-1"));
-        for family in ["t2.", "t3.", "m5.", "c5."] {
+        for family in ["t2.", "t3.", "t3a.", "t4g.", "m5.", "c5."] {
             assert!(catalog.instances.iter().any(|i| i.name.starts_with(family)));
         }
         let micro = catalog.find("t2.micro").unwrap();
@@ -144,27 +237,83 @@ mod tests {
             (micro.vcpus, micro.memory_gib, micro.usd_per_hour),
             (1, 1.0, 0.0116)
         );
+        // The EC2 User Guide's credit table: t2.micro earns 6 credits an hour, holds at most 144,
+        // baseline 10 % of its one vCPU; and 6 = 1 vCPU x 10 % x 60 minutes.
+        let credits = micro.burstable().unwrap();
+        assert_eq!(
+            (
+                credits.baseline_pct,
+                credits.credits_per_hour,
+                credits.max_credits
+            ),
+            (10.0, 6.0, 144.0)
+        );
+        // Every burstable row agrees with the guide's rule: credits per hour = vCPUs x baseline x 60,
+        // and the balance holds 24 hours of earning.
+        for instance in &catalog.instances {
+            if let Some(b) = instance.burstable() {
+                let earned = f64::from(b.vcpus) * b.baseline_pct / 100.0 * 60.0;
+                assert!(
+                    (earned - b.credits_per_hour).abs() < 1e-9,
+                    "{}",
+                    instance.name
+                );
+                assert!(
+                    (b.max_credits - 24.0 * b.credits_per_hour).abs() < 1e-9,
+                    "{}",
+                    instance.name
+                );
+            }
+        }
+        assert!(catalog.find("m5.large").unwrap().burstable().is_none());
         let error = catalog.find("t3.mikro").unwrap_err().to_string();
         assert!(error.contains("did you mean 't3.micro'"), "{error}");
     }
 
     #[test]
-    fn custom_catalogs_report_the_bad_line() {
-        let good = PriceCatalog::parse(
-            "# mine\ninstance_type,vcpus,memory_gib,usd_per_hour\nx1,2,4,0.5\n",
-        )
-        .unwrap();
+    fn custom_catalogs_report_the_bad_line_and_column() {
+        let good = PriceCatalog::parse(&format!("# mine\n{HEADER}\nx1,2,4,0.5\n")).unwrap();
         assert_eq!((good.as_of.as_str(), good.instances.len()), ("undated", 1));
-        let bad = PriceCatalog::parse("instance_type,vcpus,memory_gib,usd_per_hour\nx1,2,4\n");
-        assert!(matches!(bad, Err(CapacityError::Line { line: 2, .. })));
-        let price =
-            PriceCatalog::parse("instance_type,vcpus,memory_gib,usd_per_hour\nx1,2,4,cheap\n")
+        assert_eq!(good.instances[0].reserved_1y, None);
+        let committed = PriceCatalog::parse(&format!(
+            "{HEADER},reserved_1y,reserved_3y\nx1,2,4,0.5,0.3,0.2\n"
+        ))
+        .unwrap();
+        assert_eq!(committed.instances[0].reserved_3y, Some(0.2));
+        let bad = PriceCatalog::parse(&format!("{HEADER}\nx1,2,4\n"));
+        assert!(
+            matches!(bad, Err(CapacityError::Line { line: 2, .. })),
+            "{bad:?}"
+        );
+        for (row, says) in [
+            ("x1,2,4,cheap", "column usd_per_hour"),
+            ("x1,2,4,-1", "column usd_per_hour: -1 is not a number >= 0"),
+            ("x1,two,4,1", "column vcpus"),
+            ("x1,0,4,1", "column vcpus: an instance has at least 1 vCPU"),
+        ] {
+            let error = PriceCatalog::parse(&format!("# mine\n{HEADER}\n{row}\n"))
                 .unwrap_err()
                 .to_string();
+            assert!(
+                error.contains("line 3") && error.contains(says),
+                "{row}: {error}"
+            );
+        }
+        let half = PriceCatalog::parse(&format!("{HEADER},baseline_pct\nx1,2,4,1,10\n"))
+            .unwrap_err()
+            .to_string();
         assert!(
-            price.contains("line 2") && price.contains("usd_per_hour"),
-            "{price}"
+            half.contains("line 2") && half.contains("credits_per_hour"),
+            "{half}"
         );
-        assert!(PriceCatalog::parse("name,price\n").is_err());
+        let unknown = PriceCatalog::parse(&format!("{HEADER},colour\nx1,2,4,1,red\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(unknown.contains("colour"), "{unknown}");
+        let header = PriceCatalog::parse("name,price\n").unwrap_err().to_string();
+        assert!(
+            header.contains("line 1") && header.contains("instance_type"),
+            "{header}"
+        );
     }
 }

@@ -58,8 +58,8 @@ const WORKED_EXAMPLE: [&str; 10] = [
 ///
 /// Max CPU 100; mean (50 + 50 + 100 + 100 + 100 + 50) / 6 = 75; above 50 % during minutes 2-5:
 /// 180 s; offered 2 x 50 + 4 x 100 = 500 requests, all served; billed 6 + 3 + 1 = 10
-/// instance-minutes = 0.1667 h (the last one runs 60 s, the minimum); at $0.0104/h (t3.micro)
-/// $0.0017333 -> "$0.0017", per million served 0.0017333 / 500 x 1e6 = $3.4667.
+/// instance-minutes = 0.1667 h (the last one runs 60 s, the minimum); at $0.096/h (m5.large, not
+/// burstable: no CPU credits) $0.016, per million served 0.016 / 500 x 1e6 = $32.00.
 const STEP_UP_POLICY: &str = "min: 1\nmax: 4\nstartup: 2m\nbeanstalk:\n  period: 1m\n  breach_duration: 1m\n  \
     upper_threshold: 60\n  lower_threshold: 20\n  cooldown: 0s\n";
 const STEP_UP_TRACE: &str = "seconds,value\n0,50\n120,50\n120,100\n360,100\n";
@@ -88,49 +88,51 @@ fn sim_prints_hand_computed_figures_and_writes_a_timeline_cost_can_price() {
         "--cpu-per-load",
         "1",
         "--instance-type",
-        "t3.micro",
+        "m5.large",
         "--out",
         timeline.to_str().unwrap(),
     ]));
+    let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
     for line in [
         "simulated 6m in 6 steps of 1m (load per minute)",
         "CPU breaches 50 %: above it for 3m",
-        "max CPU per instance                100.0  %",
-        "mean CPU per instance                75.0  %",
-        "time above 50 % CPU                   180  s",
-        "offered requests                      500",
-        "unserved requests                       0",
-        "instance-hours (billed)             0.167  h",
-        "peak instances                          3",
-        "scaling events                          2",
-        "cost (t3.micro at $0.0104/h)      $0.0017",
-        "cost per million requests served  $3.4667",
+        "max CPU per instance 100.0 %",
+        "mean CPU per instance 75.0 %",
+        "time above 50 % CPU 180 s",
+        "offered requests 500",
+        "unserved requests 0",
+        "instance-hours (billed) 0.167 h",
+        "peak instances 3",
+        "scaling events 2",
+        "cost (m5.large at $0.096/h) $0.016",
+        "cost per million requests served $32.00",
     ] {
-        assert!(text.contains(line), "{line}\n{text}");
+        assert!(words.contains(line), "{line}\n{text}");
     }
     let csv = std::fs::read_to_string(&timeline).unwrap();
     let rows: Vec<&str> = csv.lines().skip(1).collect();
     assert_eq!(rows.len(), 6);
     assert_eq!(
         rows[2],
-        "120,180,100.000,1,0,100.000,100.000,0.000,100.000,0.000,2,1,0,\"upper trigger: cpu 100.0 > 60\""
+        "120.0,180.0,100.0,1,0,100.0,100.0,0.0,100.0,0.0,2,1,0,0.0,,upper trigger: cpu 100.0 > 60"
     );
-    assert!(rows[4].starts_with("240,300,100.000,1,1,100.000,"), "{csv}");
-    assert!(rows[5].starts_with("300,360,100.000,2,1,50.000,"), "{csv}");
+    assert!(rows[4].starts_with("240.0,300.0,100.0,1,1,100.0,"), "{csv}");
+    assert!(rows[5].starts_with("300.0,360.0,100.0,2,1,50.0,"), "{csv}");
 
-    // Priced by `cost` against 3 fixed instances for the same 6 minutes: 0.3 h, $0.00312 ->
-    // "$0.0031"; the timeline's 10 instance-minutes = 0.1667 h; saving 1 - 10 / 18 = 44.4 %.
+    // Priced by `cost` against 3 fixed instances for the same 6 minutes: 0.3 h x $0.096 = $0.0288;
+    // the timeline's 10 instance-minutes = 0.1667 h, $0.016; saving 1 - 10 / 18 = 44.4 %.
     let text = stdout(&scalelab(&[
         "cost",
         "--instance-type",
-        "t3.micro",
+        "m5.large",
         "--timeline",
         timeline.to_str().unwrap(),
         "--fixed",
         "3",
     ]));
-    assert!(text.contains("0.3  $0.0031"), "{text}");
-    assert!(text.contains("0.1667  $0.0017"), "{text}");
+    let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(words.contains("0.3 $0.0288"), "{text}");
+    assert!(words.contains("0.1667 $0.016"), "{text}");
     assert!(text.contains("saving: 44.4 %"), "{text}");
     std::fs::remove_dir_all(dir).unwrap();
 }
@@ -152,14 +154,18 @@ fn sim_of_the_worked_example_starts_with_its_hand_computed_first_minute() {
     args.extend(WORKED_EXAMPLE);
     let text = stdout(&scalelab(&args));
     assert!(text.contains("simulated 48m in 48 steps of 1m"), "{text}");
+    assert!(
+        text.contains("CPU breaches 50 %: above it for 7m"),
+        "{text}"
+    );
+    let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(words.contains("max CPU per instance 87.4 %"), "{text}");
+    assert!(text.contains("as of 2025-01-01"), "{text}");
     let csv = std::fs::read_to_string(&timeline).unwrap();
     assert_eq!(csv.lines().count(), 1 + 48);
     let first = csv.lines().nth(1).unwrap();
-    assert!(first.starts_with("0,60,30000.000,1,0,26.901,"), "{first}");
-    assert!(
-        first.ends_with("\"upper trigger: cpu 26.9 > 25\""),
-        "{first}"
-    );
+    assert!(first.starts_with("0.0,60.0,30000.0,1,0,26.901,"), "{first}");
+    assert!(first.ends_with(",upper trigger: cpu 26.9 > 25"), "{first}");
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -233,6 +239,360 @@ fn cost_of_the_finops_case_to_the_cent() {
     assert!(text.contains("40320   $467.712"), "{text}");
     assert!(text.contains("19584  $227.1744"), "{text}");
     assert!(text.contains("saving: 51.4 %"), "{text}");
+}
+
+#[test]
+fn cost_with_a_catalog_of_ones_own_and_hours() {
+    let dir = scratch("prices");
+    let prices = dir.join("prices.csv");
+    std::fs::write(
+        &prices,
+        "# My provider, region X\n# as of: 2025-06-01\ninstance_type,vcpus,memory_gib,usd_per_hour\nsmall,2,4,0.05\n",
+    )
+    .unwrap();
+    let prices = prices.to_str().unwrap();
+    let text = stdout(&scalelab(&[
+        "cost",
+        "--prices",
+        prices,
+        "--instance-type",
+        "small",
+        "--fixed",
+        "3",
+        "--hours",
+        "10",
+    ]));
+    // 3 instances x 10 h = 30 instance-hours x $0.05 = $1.50.
+    assert!(
+        text.contains("My provider, region X (as of 2025-06-01)"),
+        "{text}"
+    );
+    assert!(text.contains("30  $1.50"), "{text}");
+    let output = scalelab(&[
+        "cost",
+        "--prices",
+        prices,
+        "--instance-type",
+        "smal",
+        "--fixed",
+        "1",
+        "--hours",
+        "1",
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success() && stderr.contains("did you mean 'small'"),
+        "{stderr}"
+    );
+    std::fs::write(
+        dir.join("bad.csv"),
+        "instance_type,vcpus,memory_gib,usd_per_hour\nsmall,2,4,cheap\n",
+    )
+    .unwrap();
+    let output = scalelab(&[
+        "cost",
+        "--prices",
+        dir.join("bad.csv").to_str().unwrap(),
+        "--list",
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success()
+            && stderr.contains("bad.csv")
+            && stderr.contains("line 2")
+            && stderr.contains("usd_per_hour"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn cost_rebuilds_lifetimes_in_the_scale_in_order() {
+    // One instance from 0; +1 at 60 s; -1 at 90 s; +1 at 100 s; -1 at 120 s; the run ends at 180 s.
+    // Newest first: 0-180 (180 s), 60-90 (30 s, billed 60), 100-120 (20 s, billed 60) = 300 s.
+    // Oldest first: 0-90 (90 s), 60-120 (60 s), 100-180 (80 s) = 230 s.
+    let dir = scratch("scale-in");
+    let timeline = dir.join("timeline.csv");
+    let header = "start_s,end_s,offered_load,in_service,pending,cpu_percent,served_load,unserved_load,\
+                  served_requests,unserved_requests,desired,launched,terminated,event";
+    let rows = [
+        "0,60,1,1,0,50,1,0,100,0,2,1,0,",
+        "60,90,1,2,0,25,1,0,100,0,1,0,1,",
+        "90,100,1,1,0,50,1,0,100,0,2,1,0,",
+        "100,120,1,2,0,25,1,0,100,0,1,0,1,",
+        "120,180,1,1,0,50,1,0,100,0,1,0,0,",
+    ];
+    std::fs::write(&timeline, format!("{header}\n{}\n", rows.join("\n"))).unwrap();
+    let timeline = timeline.to_str().unwrap();
+    let cost = |order: &str| {
+        stdout(&scalelab(&[
+            "cost",
+            "--instance-type",
+            "t2.micro",
+            "--timeline",
+            timeline,
+            "--scale-in",
+            order,
+        ]))
+    };
+    // 300 s = 0.0833 h; 230 s = 0.0639 h.
+    let newest = cost("newest");
+    assert!(newest.contains("0.0833"), "{newest}");
+    let oldest = cost("oldest");
+    assert!(oldest.contains("0.0639"), "{oldest}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn cost_prices_a_cluster_results_directory() {
+    // One replica for the first 1,800 s, three for the next 1,800 s: 1,800 + 3 x 1,800 = 7,200
+    // instance-seconds = 2 instance-hours x $0.0116 = $0.0232. A fixed 3 for the hour: $0.0348.
+    // Saving (0.0348 - 0.0232) / 0.0348 = 33.3 %. Served: 3,600 s x (4 - 1 errors) = 10,800
+    // requests: $0.0232 / 10,800 x 1e6 = $2.1481 per million.
+    let dir = scratch("cluster-cost");
+    let mut csv = String::from(
+        "second,group,desired,in_service,pending,draining,cpu_avg_pct,memory_avg_mib,memory_avg_pct,\
+         requests,errors,lb_502,lb_503,lb_504,in_flight,p50_ms,p95_ms,p99_ms\n",
+    );
+    for second in 0..3600 {
+        let (in_service, pending) = if second < 1800 { (1, 0) } else { (2, 1) };
+        csv += &format!("{second},api,3,{in_service},{pending},0,10.0,,,4,1,0,0,0,0,1,2,3\n");
+    }
+    std::fs::write(dir.join("cluster.csv"), csv).unwrap();
+    let text = stdout(&scalelab(&[
+        "cost",
+        "--instance-type",
+        "t2.micro",
+        "--timeline",
+        dir.to_str().unwrap(),
+        "--fixed",
+        "3",
+    ]));
+    let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(words.contains("1 h 3 $0.0348 $3.2222"), "{text}");
+    assert!(
+        words.contains("cluster-cost, on demand 2 $0.0232 $2.1481"),
+        "{text}"
+    );
+    assert!(text.contains("saving: 33.3 %"), "{text}");
+    let empty = scratch("not-a-cluster");
+    let output = scalelab(&[
+        "cost",
+        "--instance-type",
+        "t2.micro",
+        "--timeline",
+        empty.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success() && stderr.contains("no cluster.csv here"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+    std::fs::remove_dir_all(empty).unwrap();
+}
+
+/// One t2.micro at 20 % CPU (100 rps x 0.2 % per rps) for 30 h, with Beanstalk triggers at `upper`
+/// and 5 % (one-minute periods).
+fn credit_scenario(dir: &std::path::Path) -> Vec<String> {
+    let policy = dir.join("policy.yaml");
+    std::fs::write(
+        &policy,
+        "min: 1\nmax: 2\nbeanstalk:\n  period: 1m\n  breach_duration: 1m\n  upper_threshold: 60\n  \
+         lower_threshold: 5\n  cooldown: 0s\n",
+    )
+    .unwrap();
+    [
+        "--policy",
+        policy.to_str().unwrap(),
+        "--stages",
+        "30h:100",
+        "--start",
+        "100",
+        "--cpu-per-load",
+        "0.2",
+        "--instance-type",
+        "t2.micro",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+#[test]
+fn a_policy_fine_on_cpu_exhausts_t2_credits_and_sweep_can_rule_it_out() {
+    // By hand: a full t2.micro (144 credits) at 20 % spends 12 credits an hour and earns 6: empty
+    // after 144 / 6 = 24 h, then held to its 10 % baseline for the last 6 h = 21,600 s, serving 50 of
+    // the 100 rps: 50 x 21,600 = 1,080,000 requests unserved. CPU never exceeds 50 %.
+    let dir = scratch("credits");
+    let scenario = credit_scenario(&dir);
+    let out = dir.join("timeline.csv");
+    let mut args = vec!["sim", "--out", out.to_str().unwrap()];
+    args.extend(scenario.iter().map(String::as_str));
+    let text = stdout(&scalelab(&args));
+    assert!(text.contains("CPU stays at or below 50 %"), "{text}");
+    assert!(
+        text.contains(
+            "CPU credits run out (standard mode): instances held to the 10 % baseline for 6h"
+        ),
+        "{text}"
+    );
+    let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains("throttled (instance-seconds) 21600 s"),
+        "{text}"
+    );
+    assert!(words.contains("unserved requests 1080000"), "{text}");
+
+    // Upper 15 adds a second instance at once: two at 10 %, the baseline, never run out (the first
+    // keeps 144 credits less a minute at 20 %, the second its 30 launch credits).
+    let table = dir.join("sweep.csv");
+    let mut args = vec![
+        "sweep",
+        "--out",
+        table.to_str().unwrap(),
+        "--param",
+        "upper_threshold=15,60",
+        "--where",
+        "throttled_seconds==0",
+        "--minimize",
+        "instance_hours",
+    ];
+    args.extend(scenario.iter().map(String::as_str));
+    let text = stdout(&scalelab(&args));
+    assert!(text.contains("2 combinations simulated"), "{text}");
+    assert!(text.contains("1 meet throttled_seconds==0"), "{text}");
+    // The printed row: rank 1, upper 15, ..., throttled 0 s.
+    let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(words.contains("throttled_s cost"), "{text}");
+    let csv = std::fs::read_to_string(&table).unwrap();
+    assert!(
+        csv.lines().nth(1).unwrap().starts_with("1,15,true,"),
+        "{csv}"
+    );
+    assert!(
+        csv.lines().nth(2).unwrap().starts_with(",60,false,"),
+        "{csv}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn cost_finds_the_cheapest_commitment_mix_and_repeats_the_timeline() {
+    // A 10-hour timeline: 2 instances, a 3rd from 2 h to 8 h, a 4th from 4 h to 6 h: 28
+    // instance-hours, 10,000 requests. Priced over 20 h (it repeats twice) with on demand $0.10,
+    // 1-year $0.06, 3-year $0.04; by hand:
+    //   fixed 4 x 20 h = 80 h x $0.10 = $8.00 ($400 per million of the 20,000 requests)
+    //   on demand: 2 x 28 = 56 h x $0.10 = $5.60 ($280 per million)
+    //   1-year, N reserved cost N x 20 h x $0.06 and the rest on demand: N=0 $5.60, N=1 $1.20 +
+    //     $3.60 = $4.80, N=2 $2.40 + $1.60 = $4.00, N=3 $3.60 + $0.40 = $4.00 (a tie: fewer
+    //     reserved), N=4 $4.80 -> 2 reserved, $4.00, 2 x 20 + 16 = 56 instance-hours
+    //   3-year, N x 20 h x $0.04: N=2 $1.60 + $1.60 = $3.20, N=3 $2.40 + $0.40 = $2.80, N=4 $3.20
+    //     -> 3 reserved, $2.80, 3 x 20 + 4 = 64 instance-hours ($140 per million)
+    // Savings of the 3-year mix: 65.0 % against fixed, 50.0 % against on demand, 30.0 % against the
+    // 1-year mix. Break-even: $0.06 / $0.10 = 60 %, $0.04 / $0.10 = 40 %.
+    let dir = scratch("commitments");
+    let prices = dir.join("prices.csv");
+    std::fs::write(
+        &prices,
+        "# Test prices\ninstance_type,vcpus,memory_gib,usd_per_hour,reserved_1y,reserved_3y\nsmall,2,4,0.10,0.06,0.04\n",
+    )
+    .unwrap();
+    let counts: [u32; 10] = [2, 2, 3, 3, 4, 4, 3, 3, 2, 2];
+    let mut csv = String::from(
+        "start_s,end_s,offered_load,in_service,pending,cpu_percent,served_load,unserved_load,\
+         served_requests,unserved_requests,desired,launched,terminated,event\n",
+    );
+    for (hour, count) in counts.iter().enumerate() {
+        let next = counts.get(hour + 1).copied().unwrap_or(*count);
+        let (launched, terminated) = (next.saturating_sub(*count), count.saturating_sub(next));
+        csv += &format!(
+            "{},{},1,{count},0,50,1,0,1000,0,{next},{launched},{terminated},\n",
+            hour * 3600,
+            (hour + 1) * 3600
+        );
+    }
+    let timeline = dir.join("timeline.csv");
+    std::fs::write(&timeline, csv).unwrap();
+    let text = stdout(&scalelab(&[
+        "cost",
+        "--prices",
+        prices.to_str().unwrap(),
+        "--instance-type",
+        "small",
+        "--timeline",
+        timeline.to_str().unwrap(),
+        "--fixed",
+        "4",
+        "--hours",
+        "20",
+    ]));
+    let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for expected in [
+        "the timeline (10 h) repeats 2 times to fill 20 h",
+        "fixed: 4 x small for 20 h 80 $8.00 $400.00",
+        "on demand 56 $5.60 $280.00",
+        "2 x small reserved 1-year + on demand above 56 $4.00 $200.00",
+        "3 x small reserved 3-year + on demand above 64 $2.80 $140.00",
+        "a 1-year reservation ($0.06/h) pays off when used more than 60.0 % of the hours",
+        "a 3-year reservation ($0.04/h) pays off when used more than 40.0 % of the hours",
+        "cheapest: 3 x small reserved 3-year + on demand above",
+        "saving: 65.0 % ($5.20 of $8.00) against fixed",
+        "saving: 50.0 % ($2.80 of $5.60) against timeline",
+        "saving: 30.0 % ($1.20 of $4.00) against 2 x small reserved 1-year",
+    ] {
+        assert!(words.contains(expected), "{expected}\n{text}");
+    }
+    // The same replicas as pods requesting 0.5 vCPU and 1 GiB at OpenCost's default prices:
+    // 0.5 x $0.031611 + 1 x $0.004237 = $0.0200425 a pod-hour; 28 pod-hours = $0.56119 ($56.119 per
+    // million of 10,000 requests); 4 fixed pods for 10 h = 40 x $0.0200425 = $0.8017; saving
+    // $0.24051 = 30.0 %.
+    let text = stdout(&scalelab(&[
+        "cost",
+        "--timeline",
+        timeline.to_str().unwrap(),
+        "--pod-cpu",
+        "0.5",
+        "--pod-memory-gib",
+        "1",
+        "--fixed",
+        "4",
+    ]));
+    let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for expected in [
+        "a pod requesting 0.5 vCPU and 1 GiB: $0.02/h",
+        "fixed: 4 pods for 10 h 40 $0.8017 $80.17",
+        "pods requesting 0.5 vCPU and 1 GiB 28 $0.5612 $56.119",
+        "saving: 30.0 % ($0.2405 of $0.8017)",
+    ] {
+        assert!(words.contains(expected), "{expected}\n{text}");
+    }
+    // The built-in catalog has no reserved prices, and says so.
+    let text = stdout(&scalelab(&[
+        "cost",
+        "--instance-type",
+        "t2.micro",
+        "--timeline",
+        timeline.to_str().unwrap(),
+    ]));
+    assert!(
+        text.contains("no 1-year reserved price for t2.micro in the catalog"),
+        "{text}"
+    );
+    let output = scalelab(&[
+        "cost",
+        "--instance-type",
+        "t2.micro",
+        "--timeline",
+        timeline.to_str().unwrap(),
+        "--hours",
+        "5",
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success() && stderr.contains("shorter than the timeline"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]

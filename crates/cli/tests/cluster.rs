@@ -383,6 +383,28 @@ fn the_cluster_command_runs_a_plan_through_the_balancer_and_leaves_no_process_be
         .filter_map(|line| line.split(',').nth(9)?.parse::<u64>().ok())
         .sum();
     assert_eq!(requests, 2500, "{groups}");
+    // `cost` prices the same directory: 3 replicas, each billed at least 60 s, served 2,500 requests.
+    let priced = scalelab()
+        .args(["cost", "--instance-type", "t3.micro", "--timeline"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&priced.stdout);
+    assert!(priced.status.success(), "{text}");
+    let row: Vec<&str> = text
+        .lines()
+        .find(|line| line.contains("timeline "))
+        .unwrap_or_else(|| panic!("{text}"))
+        .split_whitespace()
+        .collect();
+    let number = |cell: &str| cell.trim_start_matches('$').parse::<f64>().unwrap();
+    let (hours, per_million) = (number(row[row.len() - 3]), number(row[row.len() - 1]));
+    assert!(hours >= 3.0 * 60.0 / 3600.0, "{text}");
+    let expected = hours * 0.0104 / 2500.0 * 1e6;
+    assert!(
+        (per_million - expected).abs() <= expected * 0.01 + 1e-4,
+        "{text}"
+    );
     let events = std::fs::read_to_string(out.join("events.csv")).unwrap();
     assert_eq!(events.matches(",in_service,").count(), 3, "{events}");
     // The report shows the cluster on the run's time axis.

@@ -1,4 +1,4 @@
-//! Per-second gauges into the results directory: `cluster.csv` (a row per second and group) and
+//! Per-second gauges into the results directory: `cluster.csv` (a [`ClusterRow`] per second and group) and
 //! `replicas.csv` (a row per second and replica). Seconds count from the cluster's clock zero, which is
 //! when a plan's load starts, so they line up with the `second` of `timeseries.csv`.
 
@@ -6,33 +6,12 @@ use std::fs::File;
 use std::io::{self, BufWriter};
 use std::path::Path;
 
+use scalelab_metrics::ClusterRow;
 use serde::Serialize;
 
 use crate::group::GroupStatus;
 
 const MIB: f64 = 1024.0 * 1024.0;
-
-#[derive(Serialize)]
-struct GroupRow<'a> {
-    second: u64,
-    group: &'a str,
-    desired: u32,
-    in_service: u32,
-    pending: u32,
-    draining: u32,
-    cpu_avg_pct: Option<f64>,
-    memory_avg_mib: Option<f64>,
-    memory_avg_pct: Option<f64>,
-    requests: u64,
-    errors: u64,
-    lb_502: u64,
-    lb_503: u64,
-    lb_504: u64,
-    in_flight: u64,
-    p50_ms: f64,
-    p95_ms: f64,
-    p99_ms: f64,
-}
 
 #[derive(Serialize)]
 struct ReplicaRow<'a> {
@@ -54,7 +33,7 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    pub const GROUPS: &'static str = "cluster.csv";
+    pub const GROUPS: &'static str = ClusterRow::FILE;
     pub const REPLICAS: &'static str = "replicas.csv";
 
     pub fn create(dir: &Path) -> io::Result<Self> {
@@ -74,9 +53,9 @@ impl Recorder {
     pub fn push(&mut self, second: u64, statuses: &[GroupStatus]) -> io::Result<()> {
         let round = |x: f64| (x * 10.0).round() / 10.0;
         for status in statuses {
-            self.groups.serialize(GroupRow {
+            self.groups.serialize(ClusterRow {
                 second,
-                group: &status.name,
+                group: status.name.clone(),
                 desired: status.desired,
                 in_service: status.in_service,
                 pending: status.pending,

@@ -5,6 +5,7 @@
 //! value is within 0.1 % of the true one). Intervals merge exactly: merging the histograms of
 //! several seconds, threads or machines gives the same histogram as recording everything in one.
 
+mod cluster_row;
 mod histogram;
 mod interval;
 pub mod merge;
@@ -13,6 +14,7 @@ mod sample;
 mod summary;
 pub mod threshold;
 
+pub use cluster_row::{ClusterRow, read_cluster};
 pub use histogram::{LatencyHistogram, Stats};
 pub use interval::{Endpoint, EndpointId, Gauges, Interval, ScenarioActivity, Series, SeriesKey};
 pub use sample::{ErrorKind, Outcome, Phases, Sample};

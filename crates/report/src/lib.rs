@@ -17,7 +17,7 @@ pub use html::{Line, Panel, REPORT_FILE, Table, html_report, write_html_report, 
 pub use junit::junit_xml;
 pub use progress::progress_line;
 pub use prometheus::PrometheusExporter;
-pub use results::{CLUSTER_FILE, ClusterRow, RunResults};
+pub use results::RunResults;
 pub use scenario_line::scenario_line;
 pub use summary_table::summary_table;
 pub use table::table;

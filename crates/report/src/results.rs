@@ -1,13 +1,12 @@
 //! A results directory loaded back: the summary, the time series and the latency log.
 
-use std::collections::BTreeMap;
 use std::io;
 use std::path::Path;
 
-use scalelab_metrics::Summary;
 use scalelab_metrics::output::{
     LatencyLog, TimeseriesRow, read_latency_log, read_summary, read_timeseries,
 };
+use scalelab_metrics::{ClusterRow, Summary, read_cluster};
 
 /// Everything a run wrote that reports are made from.
 #[derive(Clone, Debug)]
@@ -17,66 +16,6 @@ pub struct RunResults {
     pub latency: LatencyLog,
     /// `cluster.csv` of a `scalelab cluster` run, when there is one.
     pub cluster: Vec<ClusterRow>,
-}
-
-/// One second of one group of a cluster run: its numeric columns by name.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ClusterRow {
-    pub second: u64,
-    pub group: String,
-    pub values: BTreeMap<String, f64>,
-}
-
-/// The file `scalelab cluster` writes a row per second and group to.
-pub const CLUSTER_FILE: &str = "cluster.csv";
-
-/// Reads `cluster.csv` from `dir` (empty when the run had no cluster). Columns other than
-/// `second` and `group` are read as numbers; an empty cell (no measurement yet) is left out.
-fn read_cluster(dir: &Path) -> io::Result<Vec<ClusterRow>> {
-    let path = dir.join(CLUSTER_FILE);
-    if !path.exists() {
-        return Ok(Vec::new());
-    }
-    let invalid = |why: String| {
-        io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("{}: {why}", path.display()),
-        )
-    };
-    let mut reader = csv::Reader::from_path(&path).map_err(|e| invalid(e.to_string()))?;
-    let headers = reader
-        .headers()
-        .map_err(|e| invalid(e.to_string()))?
-        .clone();
-    let mut rows = Vec::new();
-    for (index, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| invalid(e.to_string()))?;
-        let mut row = ClusterRow {
-            second: 0,
-            group: String::new(),
-            values: BTreeMap::new(),
-        };
-        for (name, cell) in headers.iter().zip(record.iter()) {
-            match name {
-                "second" => {
-                    row.second = cell.parse().map_err(|_| {
-                        invalid(format!(
-                            "row {}: second '{cell}' is not a number",
-                            index + 2
-                        ))
-                    })?
-                }
-                "group" => row.group = cell.to_owned(),
-                _ => {
-                    if let Ok(value) = cell.parse() {
-                        row.values.insert(name.to_owned(), value);
-                    }
-                }
-            }
-        }
-        rows.push(row);
-    }
-    Ok(rows)
 }
 
 impl RunResults {
@@ -93,7 +32,7 @@ impl RunResults {
             summary: read_summary(dir)?,
             timeseries: read_timeseries(dir)?,
             latency: read_latency_log(dir)?,
-            cluster: read_cluster(dir)?,
+            cluster: read_cluster(dir)?.unwrap_or_default(),
         })
     }
 }

@@ -27,6 +27,7 @@ fn week_of_minutes(c: &mut Criterion) {
         cpu_limit: 50.0,
         usd_per_hour: Some(0.0104),
         record_timeline: true,
+        credits: None,
     };
     c.bench_function("simulate a week at 1-minute steps (10,080 steps)", |b| {
         b.iter(|| simulate(black_box(&shape), &model, &policy, &config).expect("simulates"))

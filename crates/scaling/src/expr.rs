@@ -15,7 +15,8 @@ pub struct Expression {
 
 impl Expression {
     pub fn parse(text: &str) -> Result<Self, String> {
-        let tree = evalexpr::build_operator_tree(text).map_err(|e| format!("'{text}': {e}"))?;
+        let tree = evalexpr::build_operator_tree(&float_literals(text))
+            .map_err(|e| format!("'{text}': {e}"))?;
         Ok(Self {
             text: text.to_owned(),
             tree,
@@ -58,6 +59,36 @@ impl Expression {
     }
 }
 
+/// `text` with every integer literal written as a float (`0` -> `0.0`): every variable is a float, and
+/// evalexpr finds an integer and a float never equal (`0.0 == 0` is false) and divides integers
+/// as integers. Digits inside names (`p99_ms`) and decimals (`0.5`, `1e3`) are left alone.
+fn float_literals(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    let chars: Vec<char> = text.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let starts_number = chars[i].is_ascii_digit()
+            && (i == 0 || !(chars[i - 1].is_alphanumeric() || matches!(chars[i - 1], '_' | '.')));
+        if !starts_number {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        let end = (i..chars.len())
+            .find(|&j| !chars[j].is_ascii_digit())
+            .unwrap_or(chars.len());
+        out.extend(&chars[i..end]);
+        let continues = chars
+            .get(end)
+            .is_some_and(|c| c.is_alphanumeric() || matches!(c, '_' | '.'));
+        if !continues {
+            out.push_str(".0");
+        }
+        i = end;
+    }
+    out
+}
+
 fn round_half_even(argument: &Value) -> evalexpr::EvalexprResult<Value> {
     Ok(Value::Float(argument.as_number()?.round_ties_even()))
 }
@@ -90,6 +121,19 @@ mod tests {
         assert_eq!(
             Expression::parse("round(-0.5)").unwrap().number(&[]),
             Ok(-0.0)
+        );
+    }
+
+    #[test]
+    fn integer_literals_compare_and_divide_as_floats() {
+        let none = Expression::parse("throttled_seconds==0").unwrap();
+        assert_eq!(none.boolean(&[("throttled_seconds", 0.0)]), Ok(true));
+        assert_eq!(none.boolean(&[("throttled_seconds", 0.5)]), Ok(false));
+        let half = Expression::parse("upper_threshold/2").unwrap();
+        assert_eq!(half.number(&[("upper_threshold", 25.0)]), Ok(12.5));
+        assert_eq!(
+            float_literals("p99_ms<250 && x==1.5 && y>1e3"),
+            "p99_ms<250.0 && x==1.5 && y>1e3"
         );
     }
 

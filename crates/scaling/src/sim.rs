@@ -15,9 +15,11 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use scalelab_capacity::{InstanceLifetime, LinearCapacity, billed_seconds};
+use scalelab_capacity::{InstanceLifetime, LinearCapacity, StepLoad, billed_seconds};
 use scalelab_shape::Shape;
 
+use crate::credits::{Balance, CreditModel};
+use crate::timeline::TimelineRow;
 use crate::{Autoscaler, Observation, Policy, PolicyError, Replica, ReplicaState};
 
 /// How to run a simulation.
@@ -33,32 +35,8 @@ pub struct SimConfig {
     pub usd_per_hour: Option<f64>,
     /// Keep a row per step (the sweep does not need them).
     pub record_timeline: bool,
-}
-
-/// One step of the timeline.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TimelineRow {
-    /// The step is `[start, end)`, in seconds.
-    pub start: f64,
-    pub end: f64,
-    /// Mean offered load over the step (in the shape's unit).
-    pub offered_load: f64,
-    pub in_service: u32,
-    pub pending: u32,
-    /// CPU % of each instance in service; `None` with none in service.
-    pub cpu_percent: Option<f64>,
-    pub served_load: f64,
-    pub unserved_load: f64,
-    /// Requests served and unserved during the step.
-    pub served_requests: f64,
-    pub unserved_requests: f64,
-    /// Capacity the Autoscaler wants at `end`.
-    pub desired: u32,
-    /// Instances launched and terminated at `end`.
-    pub launched: u32,
-    pub terminated: u32,
-    /// Why the capacity changed at `end`.
-    pub event: Option<String>,
+    /// Track the CPU credits of burstable instances.
+    pub credits: Option<CreditModel>,
 }
 
 /// The figures of a whole simulation.
@@ -81,7 +59,11 @@ pub struct Summary {
     pub peak_instances: u32,
     /// Times the Autoscaler changed the capacity.
     pub scaling_events: u32,
-    /// `instance_hours x price`, when a price is known.
+    /// Instance-seconds burstable instances spent held to their baseline (standard credit mode).
+    pub throttled_seconds: f64,
+    /// Surplus credits charged (unlimited credit mode), including those outstanding at the end.
+    pub surplus_credits: f64,
+    /// `instance_hours x price`, plus the surplus credits' price, when a price is known.
     pub cost: Option<f64>,
 }
 
@@ -98,6 +80,8 @@ impl Summary {
             ("instance_hours", self.instance_hours),
             ("peak_instances", f64::from(self.peak_instances)),
             ("scaling_events", f64::from(self.scaling_events)),
+            ("throttled_seconds", self.throttled_seconds),
+            ("surplus_credits", self.surplus_credits),
         ];
         if let Some(cost) = self.cost {
             figures.push(("cost", cost));
@@ -106,7 +90,7 @@ impl Summary {
     }
 
     /// Every figure name, `cost` included.
-    pub const NAMES: [&'static str; 10] = [
+    pub const NAMES: [&'static str; 12] = [
         "max_cpu",
         "mean_cpu",
         "time_above_limit",
@@ -116,6 +100,8 @@ impl Summary {
         "instance_hours",
         "peak_instances",
         "scaling_events",
+        "throttled_seconds",
+        "surplus_credits",
         "cost",
     ];
 }
@@ -133,6 +119,7 @@ pub struct SimResult {
 struct Instance {
     launched: f64,
     in_service_at: f64,
+    credits: Balance,
 }
 
 /// Simulates `policy` over `shape` with `model`; see the module documentation for the order of a step.
@@ -154,6 +141,10 @@ pub fn simulate(
         .map(|_| Instance {
             launched: 0.0,
             in_service_at: 0.0,
+            credits: Balance {
+                earned: config.credits.map_or(0.0, |c| c.rates.max_credits),
+                surplus: 0.0,
+            },
         })
         .collect();
     let in_service = |fleet: &VecDeque<Instance>, t: f64| {
@@ -181,7 +172,20 @@ pub fn simulate(
         } else {
             shape.value(start)
         };
-        let outcome = model.serve(offered, serving);
+        let mut outcome = model.serve(offered, serving);
+        let mut throttled = 0.0;
+        if let Some(credits) = &config.credits {
+            let step = burst(credits, model, &mut fleet, start, length, &outcome);
+            throttled = step.throttled;
+            summary.throttled_seconds += step.throttled;
+            summary.surplus_credits += step.charged;
+            if let Some(cpu) = step.cpu {
+                outcome.cpu_percent = Some(cpu);
+                outcome.unserved += outcome.served - step.served;
+                outcome.served = step.served;
+                outcome.load_per_instance = Some(step.served / f64::from(serving));
+            }
+        }
         let to_requests = length / per;
         summary.offered_requests += offered * to_requests;
         summary.served_requests += outcome.served * to_requests;
@@ -228,11 +232,17 @@ pub fn simulate(
                 fleet.push_back(Instance {
                     launched: stop,
                     in_service_at: stop + startup,
+                    credits: Balance {
+                        earned: config.credits.map_or(0.0, |c| c.launch_credits),
+                        surplus: 0.0,
+                    },
                 });
                 launched += 1;
             }
             while fleet.len() as u32 > desired {
                 if let Some(instance) = policy.scale_in.remove(&mut fleet) {
+                    // A stopped instance's outstanding surplus credits are charged.
+                    summary.surplus_credits += instance.credits.surplus;
                     lifetimes.push(InstanceLifetime {
                         launched: instance.launched,
                         terminated: stop,
@@ -262,9 +272,23 @@ pub fn simulate(
                 launched,
                 terminated,
                 event,
+                throttled_seconds: throttled,
+                credit_balance: config.credits.and_then(|_| {
+                    let serving: Vec<&Instance> =
+                        fleet.iter().filter(|i| i.in_service_at <= stop).collect();
+                    (!serving.is_empty()).then(|| {
+                        serving
+                            .iter()
+                            .map(|i| i.credits.earned - i.credits.surplus)
+                            .sum::<f64>()
+                            / serving.len() as f64
+                    })
+                }),
             });
         }
     }
+    // Surplus credits still outstanding are charged as if the fleet stopped at the end.
+    summary.surplus_credits += fleet.iter().map(|i| i.credits.surplus).sum::<f64>();
     lifetimes.extend(fleet.iter().map(|i| InstanceLifetime {
         launched: i.launched,
         terminated: end,
@@ -275,9 +299,12 @@ pub fn simulate(
         0.0
     };
     summary.instance_hours = billed_seconds(&lifetimes) / 3600.0;
+    let surplus_cost = config
+        .credits
+        .map_or(0.0, |c| c.surplus_cost(summary.surplus_credits));
     summary.cost = config
         .usd_per_hour
-        .map(|price| summary.instance_hours * price);
+        .map(|price| summary.instance_hours * price + surplus_cost);
     Ok(SimResult {
         timeline,
         summary,
@@ -289,6 +316,69 @@ pub fn simulate(
 /// `Duration::from_secs_f64` on the simulator's hot path.
 fn nanos(seconds: f64) -> Duration {
     Duration::from_nanos((seconds * 1e9 + 0.5) as u64)
+}
+
+/// A step of a burstable fleet: what it served and its mean CPU once credits are counted.
+struct Burst {
+    /// Mean CPU % of the instances in service; `None` with none in service.
+    cpu: Option<f64>,
+    served: f64,
+    /// Instance-seconds held to the baseline.
+    throttled: f64,
+    /// Surplus credits charged.
+    charged: f64,
+}
+
+/// Runs every instance's credits over the step `[start, start + length)`: in-service instances at the
+/// step's CPU (pending ones idle). A standard instance whose balance runs out is held to the baseline
+/// for the rest of the step and serves only what the baseline CPU allows.
+fn burst(
+    credits: &CreditModel,
+    model: &LinearCapacity,
+    fleet: &mut VecDeque<Instance>,
+    start: f64,
+    length: f64,
+    outcome: &StepLoad,
+) -> Burst {
+    let (cpu, per_instance) = match (outcome.cpu_percent, outcome.load_per_instance) {
+        (Some(cpu), Some(load)) => (cpu, load),
+        _ => (0.0, 0.0),
+    };
+    let baseline = credits.baseline();
+    let at_baseline =
+        ((baseline - model.base) / model.coefficient).clamp(0.0, model.capacity_per_instance());
+    let mut step = Burst {
+        cpu: None,
+        served: 0.0,
+        throttled: 0.0,
+        charged: 0.0,
+    };
+    let (mut cpu_sum, mut serving) = (0.0, 0usize);
+    for instance in fleet.iter_mut() {
+        let in_service = instance.in_service_at <= start;
+        let spent = credits.spend(
+            &mut instance.credits,
+            if in_service { cpu } else { 0.0 },
+            length,
+        );
+        step.charged += spent.charged;
+        if !in_service {
+            continue;
+        }
+        let full = if length > 0.0 {
+            1.0 - spent.throttled / length
+        } else {
+            1.0
+        };
+        step.throttled += spent.throttled;
+        step.served += full * per_instance + (1.0 - full) * at_baseline.min(per_instance);
+        cpu_sum += full * cpu + (1.0 - full) * cpu.min(baseline);
+        serving += 1;
+    }
+    if serving > 0 {
+        step.cpu = Some(cpu_sum / serving as f64);
+    }
+    step
 }
 
 /// Integrates a piecewise-linear shape over consecutive, non-decreasing intervals in amortized O(1).
@@ -334,6 +424,7 @@ mod tests {
             cpu_limit: 50.0,
             usd_per_hour: Some(0.0104),
             record_timeline: true,
+            credits: None,
         }
     }
 
@@ -487,5 +578,77 @@ mod tests {
             .map(|row| (row.pending, row.launched, row.terminated))
             .collect();
         assert_eq!(changes, [(0, 4, 0), (4, 0, 4), (0, 0, 0), (0, 0, 0)]);
+    }
+
+    fn t2_micro(mode: crate::CreditMode) -> SimConfig {
+        let catalog = scalelab_capacity::PriceCatalog::built_in();
+        let micro = catalog.find("t2.micro").unwrap();
+        SimConfig {
+            usd_per_hour: Some(micro.usd_per_hour),
+            credits: CreditModel::for_type(micro, Some(mode)),
+            ..config(60)
+        }
+    }
+
+    #[test]
+    fn a_t2_micro_at_100_percent_cpu_runs_out_of_credits_and_is_held_to_its_baseline() {
+        // One instance (min = max = 1), 1 % CPU per rpm, 100 rpm for 4 h: 100 % CPU from a full
+        // balance of 144 credits. It spends 60 credits an hour and earns 6: 144 / 54 = 2 h 40 min =
+        // 9,600 s at 100 %; the last 4,800 s at the 10 % baseline, serving 10 rpm of the 100:
+        // 90 x 80 min = 7,200 requests unserved. Mean CPU (100 x 160 + 10 x 80) / 240 = 70 %.
+        let shape = Shape::constant(100.0, Duration::from_secs(4 * 3600));
+        let model = LinearCapacity::new(1.0, 0.0).unwrap();
+        let fixed = Policy::from_yaml(
+            "min: 1\nmax: 1\nbeanstalk:\n  upper_threshold: 60\n  lower_threshold: 20\n",
+        )
+        .unwrap();
+        for step in [60, 420] {
+            let config = SimConfig {
+                step: Duration::from_secs(step),
+                ..t2_micro(crate::CreditMode::Standard)
+            };
+            let result = simulate(&shape, &model, &fixed, &config).unwrap();
+            let s = result.summary;
+            assert!(
+                (s.throttled_seconds - 4_800.0).abs() < 1e-6,
+                "step {step}: {s:?}"
+            );
+            assert!(
+                (s.unserved_requests - 7_200.0).abs() < 1e-6,
+                "step {step}: {s:?}"
+            );
+            assert!((s.mean_cpu - 70.0).abs() < 1e-9, "step {step}: {s:?}");
+            assert_eq!((s.max_cpu, s.surplus_credits), (100.0, 0.0));
+            // 4 h x $0.0116, no credit charge in standard mode.
+            assert!((s.cost.unwrap() - 4.0 * 0.0116).abs() < 1e-12);
+        }
+        let result = simulate(
+            &shape,
+            &model,
+            &fixed,
+            &t2_micro(crate::CreditMode::Standard),
+        )
+        .unwrap();
+        // Minute 160 is the first held to the baseline; its balance is 0.
+        let near = |a: Option<f64>, b: f64| (a.unwrap() - b).abs() < 1e-6;
+        assert!(near(result.timeline[159].cpu_percent, 100.0));
+        assert!(near(result.timeline[160].cpu_percent, 10.0));
+        assert!(near(Some(result.timeline[160].throttled_seconds), 60.0));
+        assert!(near(result.timeline[160].credit_balance, 0.0));
+        // On CPU the policy looks fine: it never scales, and its CPU falls to 10 %.
+
+        // Unlimited: no throttling; 4,800 s x 54 credits an hour = 72 surplus credits, outstanding at
+        // the end and charged: 72 / 60 vCPU-hours x $0.05 = $0.06 on top of 4 h x $0.0116.
+        let unlimited = simulate(
+            &shape,
+            &model,
+            &fixed,
+            &t2_micro(crate::CreditMode::Unlimited),
+        )
+        .unwrap();
+        let s = unlimited.summary;
+        assert_eq!((s.throttled_seconds, s.unserved_requests), (0.0, 0.0));
+        assert!((s.surplus_credits - 72.0).abs() < 1e-9, "{s:?}");
+        assert!((s.cost.unwrap() - (4.0 * 0.0116 + 0.06)).abs() < 1e-12);
     }
 }

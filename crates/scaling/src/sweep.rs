@@ -2,6 +2,8 @@
 //! objective. Every combination is simulated (in parallel with rayon) and the rows are ranked; the
 //! result does not depend on the number of threads.
 
+use std::fmt::Write as _;
+
 use rayon::prelude::*;
 use scalelab_capacity::LinearCapacity;
 use scalelab_shape::Shape;
@@ -144,6 +146,44 @@ pub fn sweep(
     let order: Vec<usize> = ranked.into_iter().chain(rest).collect();
     let mut slots: Vec<Option<SweepRow>> = rows.into_iter().map(Some).collect();
     Ok(order.into_iter().filter_map(|i| slots[i].take()).collect())
+}
+
+/// The sweep table as CSV, every row (ranked rows first): rank, parameters, whether the constraint
+/// holds, every summary figure (empty when not simulated), and why a row could not be simulated.
+pub fn sweep_csv(spec: &Sweep, rows: &[SweepRow]) -> String {
+    let mut csv = String::from("rank,");
+    for column in spec.columns() {
+        let _ = write!(csv, "{column},");
+    }
+    csv += "meets_constraint,";
+    for figure in Summary::NAMES {
+        let _ = write!(csv, "{figure},");
+    }
+    csv += "error\n";
+    for row in rows {
+        let _ = write!(
+            csv,
+            "{},",
+            row.rank.map_or(String::new(), |r| r.to_string())
+        );
+        for value in &row.values {
+            let _ = write!(csv, "{value},");
+        }
+        let _ = write!(csv, "{},", row.meets_constraint);
+        for figure in Summary::NAMES {
+            let value = row
+                .summary
+                .and_then(|s| s.figures().into_iter().find(|(name, _)| *name == figure))
+                .map_or(String::new(), |(_, v)| format!("{v:.4}"));
+            let _ = write!(csv, "{value},");
+        }
+        let _ = writeln!(
+            csv,
+            "\"{}\"",
+            row.error.as_deref().unwrap_or("").replace('"', "'")
+        );
+    }
+    csv
 }
 
 /// The checked, parsed form of a sweep.
@@ -334,6 +374,7 @@ mod tests {
             cpu_limit: 50.0,
             usd_per_hour: None,
             record_timeline: false,
+            credits: None,
         };
         (policy, shape, model, config)
     }
@@ -391,6 +432,26 @@ mod tests {
             .install(|| sweep(&policy, &shape, &model, &config, &spec(Some("max_cpu<50"))))
             .unwrap();
         assert_eq!(again, rows);
+
+        let table = sweep_csv(&spec(Some("max_cpu<50")), &rows);
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(
+            lines[0],
+            "rank,scale_up_increment,upper_threshold,lower_threshold,meets_constraint,max_cpu,\
+             mean_cpu,time_above_limit,offered_requests,served_requests,unserved_requests,\
+             instance_hours,peak_instances,scaling_events,throttled_seconds,surplus_credits,cost,error"
+        );
+        assert_eq!(lines.len(), 1 + 9);
+        let best = rows[0].summary.unwrap();
+        let values: Vec<String> = rows[0].values.iter().map(|v| v.to_string()).collect();
+        assert!(lines[1].starts_with(&format!("1,{},true,{:.4},", values.join(","), best.max_cpu)));
+        // No price: the cost cell is empty; no error: an empty quoted cell.
+        assert!(lines[1].ends_with(",,\"\""), "{}", lines[1]);
+        assert!(
+            lines[9].starts_with(",") && lines[9].contains(",false,"),
+            "{}",
+            lines[9]
+        );
     }
 
     #[test]

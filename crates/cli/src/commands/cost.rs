@@ -4,22 +4,28 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use clap::{Args, ValueEnum};
-use scalelab_capacity::{
-    ScaleInOrder, WeeklySchedule, billed_seconds, cost_per_million, lifetimes_from_changes,
-    saving_percent,
-};
+use scalelab_capacity::commitment::{Term, cheapest_mix};
+use scalelab_capacity::quote::{self, Quote};
+use scalelab_capacity::{PodPrices, ScaleInOrder, WeeklySchedule, saving_percent};
+use scalelab_scaling::read_usage;
 
-use crate::commands::sim::{TIMELINE_HEADER, load_catalog};
-use crate::files::read_text;
+use crate::commands::sim::load_catalog;
 use scalelab_report::{table, usd};
 
 #[derive(Args)]
 pub struct CostArgs {
     /// Instance type to price (see --list).
-    #[arg(long, required_unless_present = "list")]
+    #[arg(long, required_unless_present_any = ["list", "pod_cpu"])]
     instance_type: Option<String>,
+    /// Price the timeline's replicas as Kubernetes pods requesting this many vCPUs (OpenCost's default
+    /// per vCPU-hour and GiB-hour prices) instead of as instances.
+    #[arg(long, requires_all = ["pod_memory_gib", "timeline"], conflicts_with_all = ["instance_type", "prices", "schedule", "list"])]
+    pod_cpu: Option<f64>,
+    /// Memory each pod requests, in GiB (with --pod-cpu).
+    #[arg(long, requires = "pod_cpu")]
+    pod_memory_gib: Option<f64>,
     /// Price catalog CSV instead of the built-in one.
     #[arg(long)]
     prices: Option<PathBuf>,
@@ -30,15 +36,16 @@ pub struct CostArgs {
     #[arg(long)]
     fixed: Option<u32>,
     /// Weekly schedule, e.g. 'mon-fri 08:00-20:00=5, otherwise=1'.
-    #[arg(long, conflicts_with = "timeline")]
+    #[arg(long)]
     schedule: Option<String>,
-    /// Weeks the fixed fleet and the schedule run.
-    #[arg(long, conflicts_with_all = ["hours", "timeline"])]
+    /// Weeks the fixed fleet and the schedule run; a shorter timeline repeats to fill them.
+    #[arg(long, conflicts_with = "hours")]
     weeks: Option<f64>,
-    /// Hours the fixed fleet runs (instead of --weeks).
-    #[arg(long, conflicts_with = "timeline")]
+    /// Hours the fixed fleet runs (instead of --weeks); a shorter timeline repeats to fill them.
+    #[arg(long)]
     hours: Option<f64>,
-    /// A timeline CSV written by `scalelab sim`; the fixed fleet then runs as long as it.
+    /// A timeline CSV written by `scalelab sim`, or a `scalelab cluster` results directory; the fixed
+    /// fleet then runs as long as it.
     #[arg(long)]
     timeline: Option<PathBuf>,
     /// Which instances the timeline's scale-ins removed (as the policy's scale_in).
@@ -52,15 +59,19 @@ enum Order {
     Oldest,
 }
 
-/// One priced option.
-struct Priced {
-    what: String,
-    instance_hours: f64,
-    cost: f64,
-    per_million: Option<f64>,
+impl From<Order> for ScaleInOrder {
+    fn from(order: Order) -> Self {
+        match order {
+            Order::Newest => Self::Newest,
+            Order::Oldest => Self::Oldest,
+        }
+    }
 }
 
 pub fn run(args: CostArgs) -> anyhow::Result<ExitCode> {
+    if let (Some(vcpus), Some(gib)) = (args.pod_cpu, args.pod_memory_gib) {
+        return pods(&args, vcpus, gib);
+    }
     let catalog = load_catalog(args.prices.as_ref())?;
     println!("prices: {} (as of {})", catalog.description, catalog.as_of);
     if args.list {
@@ -68,17 +79,36 @@ pub fn run(args: CostArgs) -> anyhow::Result<ExitCode> {
             .instances
             .iter()
             .map(|i| {
+                let or_dash = |v: Option<f64>, show: fn(f64) -> String| v.map_or("-".into(), show);
                 vec![
                     i.name.clone(),
                     i.vcpus.to_string(),
                     format!("{}", i.memory_gib),
                     usd(i.usd_per_hour),
+                    or_dash(i.reserved_1y, usd),
+                    or_dash(i.reserved_3y, usd),
+                    or_dash(i.baseline_pct, |v| format!("{v}")),
+                    or_dash(i.credits_per_hour, |v| format!("{v}")),
+                    or_dash(i.max_credits, |v| format!("{v}")),
                 ]
             })
             .collect();
         print!(
             "{}",
-            table(&["instance type", "vCPUs", "memory GiB", "per hour"], &rows)
+            table(
+                &[
+                    "instance type",
+                    "vCPUs",
+                    "memory GiB",
+                    "on demand /h",
+                    "1y /h",
+                    "3y /h",
+                    "baseline % per vCPU",
+                    "credits/h",
+                    "max credits",
+                ],
+                &rows,
+            )
         );
         return Ok(ExitCode::SUCCESS);
     }
@@ -94,52 +124,91 @@ pub fn run(args: CostArgs) -> anyhow::Result<ExitCode> {
         instance.memory_gib,
         usd(instance.usd_per_hour)
     );
-    let price = instance.usd_per_hour;
-    let priced = |what: String, instance_hours: f64, requests: Option<f64>| {
-        let cost = instance_hours * price;
-        Priced {
-            what,
-            instance_hours,
-            cost,
-            per_million: requests.and_then(|r| cost_per_million(cost, r)),
-        }
-    };
 
-    let mut dynamic = None;
-    let mut hours = args.hours.or(args.weeks.map(|w| w * 168.0));
-    let mut requests = None;
-    if let Some(path) = &args.timeline {
-        let timeline = read_timeline(&read_text(path, "timeline")?, args.scale_in)
-            .with_context(|| format!("timeline {}", path.display()))?;
-        hours = Some(timeline.hours);
-        requests = Some(timeline.served_requests);
-        dynamic = Some(priced(
-            format!("timeline {}", path.display()),
-            timeline.instance_hours,
+    if let Some(weeks) = args.weeks
+        && !(weeks.is_finite() && weeks > 0.0 && weeks <= 520.0)
+    {
+        bail!("--weeks {weeks} must be above 0 and at most 520");
+    }
+    if let Some(hours) = args.hours
+        && !(hours.is_finite() && hours > 0.0 && hours <= 87_600.0)
+    {
+        bail!("--hours {hours} must be above 0 and at most 87600");
+    }
+    let usage = match &args.timeline {
+        Some(path) => Some(read_usage(path, args.scale_in.into())?),
+        None => None,
+    };
+    // The period priced: --weeks or --hours, else the timeline's length.
+    let hours = args
+        .hours
+        .or(args.weeks.map(|w| w * 168.0))
+        .or(usage.as_ref().map(|u| u.hours()));
+    let mut repeats = 1.0;
+    if let (Some(usage), Some(hours), Some(path)) = (&usage, hours, &args.timeline) {
+        if usage.seconds <= 0.0 {
+            bail!("the timeline {} lasts 0 s", path.display());
+        }
+        repeats = hours / usage.hours();
+        if repeats < 1.0 - 1e-9 {
+            bail!(
+                "the period ({hours} h) is shorter than the timeline ({} h)",
+                round4(usage.hours())
+            );
+        }
+        if repeats > 1.0 + 1e-9 {
+            println!(
+                "the timeline ({} h) repeats {} times to fill {hours} h\n",
+                round4(usage.hours()),
+                round4(repeats)
+            );
+        }
+    }
+    let requests = usage.as_ref().map(|u| u.served_requests * repeats);
+
+    let mut options: Vec<Quote> = Vec::new();
+    match (args.fixed, hours) {
+        (Some(count), Some(hours)) => options.push(Quote {
             requests,
-        ));
+            ..quote::fixed(instance, count, hours)
+        }),
+        (Some(_), None) => bail!("--fixed needs --weeks, --hours or --timeline (how long it runs)"),
+        (None, _) => {}
     }
     if let Some(text) = &args.schedule {
         let schedule = WeeklySchedule::parse(text)?;
         let Some(weeks) = args.weeks else {
             bail!("--schedule needs --weeks (how many weeks it runs)");
         };
-        dynamic = Some(priced(
-            format!("schedule '{text}' for {weeks} weeks"),
-            schedule.instance_hours_per_week() * weeks,
-            None,
-        ));
-    }
-    let fixed = match (args.fixed, hours) {
-        (Some(count), Some(hours)) => Some(priced(
-            format!("fixed: {count} x {name} for {hours} h"),
-            f64::from(count) * hours,
+        options.push(Quote {
             requests,
-        )),
-        (Some(_), None) => bail!("--fixed needs --weeks, --hours or --timeline (how long it runs)"),
-        (None, _) => None,
-    };
-    let options: Vec<&Priced> = fixed.iter().chain(dynamic.iter()).collect();
+            ..quote::scheduled(instance, &schedule, text, weeks)
+        });
+    }
+    let mut break_even = Vec::new();
+    if let (Some(usage), Some(path)) = (&usage, &args.timeline) {
+        let mut on_demand = quote::on_demand(instance, usage, repeats);
+        on_demand.what = format!("timeline {}, on demand", path.display());
+        options.push(on_demand);
+        for term in [Term::OneYear, Term::ThreeYears] {
+            match cheapest_mix(instance, usage, repeats, term) {
+                Some(mix) => {
+                    break_even.push(format!(
+                        "a {} reservation ({}/h) pays off when used more than {:.1} % of the hours",
+                        term.label(),
+                        usd(term.price(instance).unwrap_or_default()),
+                        mix.break_even * 100.0
+                    ));
+                    options.push(mix.quote);
+                }
+                None => break_even.push(format!(
+                    "no {} reserved price for {} in the catalog: no commitment mix (see --prices)",
+                    term.label(),
+                    instance.name
+                )),
+            }
+        }
+    }
     if options.is_empty() {
         bail!("nothing to price: give --fixed, --schedule or --timeline");
     }
@@ -150,7 +219,7 @@ pub fn run(args: CostArgs) -> anyhow::Result<ExitCode> {
                 p.what.clone(),
                 format!("{}", round4(p.instance_hours)),
                 usd(p.cost),
-                p.per_million.map_or("-".into(), usd),
+                p.per_million().map_or("-".into(), usd),
             ]
         })
         .collect();
@@ -161,12 +230,90 @@ pub fn run(args: CostArgs) -> anyhow::Result<ExitCode> {
             &rows,
         )
     );
-    if let (Some(fixed), Some(dynamic)) = (&fixed, &dynamic) {
+    let cheapest = options
+        .iter()
+        .min_by(|a, b| a.cost.total_cmp(&b.cost))
+        .expect("at least one option");
+    println!();
+    for line in &break_even {
+        println!("{line}");
+    }
+    if options.len() > 1 {
+        println!("cheapest: {}", cheapest.what);
+        for other in options.iter().filter(|o| !std::ptr::eq(*o, cheapest)) {
+            println!(
+                "saving: {:.1} % ({} of {}) against {}",
+                saving_percent(other.cost, cheapest.cost),
+                usd(other.cost - cheapest.cost),
+                usd(other.cost),
+                other.what
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The timeline's replicas priced as pods by their requests.
+fn pods(args: &CostArgs, vcpus: f64, gib: f64) -> anyhow::Result<ExitCode> {
+    for (name, value) in [("--pod-cpu", vcpus), ("--pod-memory-gib", gib)] {
+        if !(value.is_finite() && value > 0.0 && value <= 1024.0) {
+            bail!("{name} {value} must be above 0 and at most 1024");
+        }
+    }
+    let prices = PodPrices::OPENCOST_DEFAULT;
+    println!("prices: {}\nsource: {}", prices.description, prices.source);
+    println!(
+        "a pod requesting {vcpus} vCPU and {gib} GiB: {}/h\n",
+        usd(prices.per_pod_hour(vcpus, gib))
+    );
+    let path = args.timeline.as_ref().expect("clap requires --timeline");
+    let usage = read_usage(path, args.scale_in.into())?;
+    let hours = args
+        .hours
+        .or(args.weeks.map(|w| w * 168.0))
+        .unwrap_or(usage.hours());
+    let repeats = hours / usage.hours();
+    if repeats.is_nan() || repeats < 1.0 - 1e-9 {
+        bail!(
+            "the period ({hours} h) is shorter than the timeline ({} h)",
+            round4(usage.hours())
+        );
+    }
+    let mut options = vec![];
+    if let Some(count) = args.fixed {
+        options.push(Quote {
+            requests: Some(usage.served_requests * repeats),
+            ..prices.fixed(count, hours, vcpus, gib)
+        });
+    }
+    let mut timeline = prices.usage(&usage, vcpus, gib, repeats);
+    timeline.what = format!("timeline {}, {}", path.display(), timeline.what);
+    options.push(timeline);
+    let rows: Vec<Vec<String>> = options
+        .iter()
+        .map(|p| {
+            vec![
+                p.what.clone(),
+                format!("{}", round4(p.instance_hours)),
+                usd(p.cost),
+                p.per_million().map_or("-".into(), usd),
+            ]
+        })
+        .collect();
+    print!(
+        "{}",
+        table(
+            &["pods", "pod-hours", "cost", "per million requests"],
+            &rows
+        )
+    );
+    if let [fixed, dynamic] = &options[..] {
         println!(
-            "\nsaving: {:.1} % ({} of {})",
+            "\nsaving: {:.1} % ({} of {}) against {}",
             saving_percent(fixed.cost, dynamic.cost),
             usd(fixed.cost - dynamic.cost),
-            usd(fixed.cost)
+            usd(fixed.cost),
+            fixed.what
         );
     }
     Ok(ExitCode::SUCCESS)
@@ -174,59 +321,4 @@ pub fn run(args: CostArgs) -> anyhow::Result<ExitCode> {
 
 fn round4(value: f64) -> f64 {
     (value * 1e4).round() / 1e4
-}
-
-/// What `cost` needs from a `sim` timeline.
-struct Timeline {
-    hours: f64,
-    instance_hours: f64,
-    served_requests: f64,
-}
-
-/// Rebuilds instance lifetimes from a `sim` timeline: the instances at the start, then the launches and
-/// terminations at the end of each step.
-fn read_timeline(text: &str, order: Order) -> anyhow::Result<Timeline> {
-    let mut lines = text.lines();
-    let header = lines.next().unwrap_or_default();
-    if header != TIMELINE_HEADER {
-        bail!(
-            "line 1: not a timeline written by `scalelab sim` (expected the header '{TIMELINE_HEADER}')"
-        );
-    }
-    let mut changes = Vec::new();
-    let (mut end, mut served) = (0.0, 0.0);
-    for (index, line) in lines.enumerate() {
-        let number = index + 2;
-        let fields: Vec<&str> = line.splitn(14, ',').collect();
-        let field = |column: usize, name: &str| -> anyhow::Result<f64> {
-            fields
-                .get(column)
-                .and_then(|f| f.parse::<f64>().ok())
-                .with_context(|| format!("line {number}: column {name} is not a number"))
-        };
-        if changes.is_empty() {
-            let initial = field(3, "in_service")? + field(4, "pending")?;
-            changes.push((0.0, initial as u32, 0));
-        }
-        end = field(1, "end_s")?;
-        served += field(8, "served_requests")?;
-        changes.push((
-            end,
-            field(11, "launched")? as u32,
-            field(12, "terminated")? as u32,
-        ));
-    }
-    if changes.is_empty() {
-        bail!("the timeline has no rows");
-    }
-    let order = match order {
-        Order::Newest => ScaleInOrder::Newest,
-        Order::Oldest => ScaleInOrder::Oldest,
-    };
-    let lifetimes = lifetimes_from_changes(changes, end, order);
-    Ok(Timeline {
-        hours: end / 3600.0,
-        instance_hours: billed_seconds(&lifetimes) / 3600.0,
-        served_requests: served,
-    })
 }

@@ -1,7 +1,6 @@
 //! `scalelab sim`: a policy over a traffic shape in virtual time; writes the timeline CSV and prints
 //! the summary.
 
-use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -12,7 +11,10 @@ use scalelab_capacity::{
     CapacityFile, InstanceType, LinearCapacity, PriceCatalog, cost_per_million,
 };
 use scalelab_config::format_duration;
-use scalelab_scaling::{ParamValue, Policy, SimConfig, SimResult, set_param, simulate};
+use scalelab_scaling::{
+    CreditMode, CreditModel, ParamValue, Policy, SimConfig, SimResult, set_param, simulate,
+    timeline_csv,
+};
 use scalelab_shape::Shape;
 
 use crate::files::read_text;
@@ -65,6 +67,15 @@ pub struct Scenario {
     /// Price catalog CSV instead of the built-in one (see docs/cost.md).
     #[arg(long)]
     prices: Option<PathBuf>,
+    /// CPU credit mode of a burstable --instance-type (default: t2 standard, t3/t3a/t4g unlimited).
+    #[arg(long, value_enum, requires = "instance_type")]
+    credits: Option<Credits>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Credits {
+    Standard,
+    Unlimited,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -169,6 +180,16 @@ impl Scenario {
             }
             None => None,
         };
+        let mode = self.credits.map(|c| match c {
+            Credits::Standard => CreditMode::Standard,
+            Credits::Unlimited => CreditMode::Unlimited,
+        });
+        let credits = instance
+            .as_ref()
+            .and_then(|(i, _)| CreditModel::for_type(i, mode));
+        if let (Some(_), None, Some((i, _))) = (mode, credits, &instance) {
+            bail!("--credits: {} is not a burstable instance type", i.name);
+        }
         let (per, unit) = match self.per {
             Per::Minute => (Duration::from_secs(60), "per minute"),
             Per::Second => (Duration::from_secs(1), "per second"),
@@ -180,6 +201,7 @@ impl Scenario {
                 cpu_limit: self.cpu_limit,
                 usd_per_hour: instance.as_ref().map(|(i, _)| i.usd_per_hour),
                 record_timeline: true,
+                credits,
             },
             shape,
             model,
@@ -208,43 +230,14 @@ pub struct SimArgs {
     out: PathBuf,
 }
 
-/// The timeline CSV's header; `cost --timeline` reads these columns.
-pub const TIMELINE_HEADER: &str = "start_s,end_s,offered_load,in_service,pending,cpu_percent,served_load,\
-unserved_load,served_requests,unserved_requests,desired,launched,terminated,event";
-
 pub fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
     let loaded = args.scenario.load()?;
     let result = simulate(&loaded.shape, &loaded.model, &loaded.policy, &loaded.config)?;
-    write_atomic(&args.out, timeline_csv(&result).as_bytes())
+    write_atomic(&args.out, timeline_csv(&result.timeline).as_bytes())
         .with_context(|| format!("cannot write {}", args.out.display()))?;
     print_summary(&loaded, &result);
     println!("\ntimeline: {}", args.out.display());
     Ok(ExitCode::SUCCESS)
-}
-
-fn timeline_csv(result: &SimResult) -> String {
-    let mut csv = format!("{TIMELINE_HEADER}\n");
-    for r in &result.timeline {
-        let cpu = r.cpu_percent.map_or(String::new(), |c| format!("{c:.3}"));
-        let event = r.event.as_deref().unwrap_or("").replace('"', "'");
-        let _ = writeln!(
-            csv,
-            "{},{},{:.3},{},{},{cpu},{:.3},{:.3},{:.3},{:.3},{},{},{},\"{event}\"",
-            r.start,
-            r.end,
-            r.offered_load,
-            r.in_service,
-            r.pending,
-            r.served_load,
-            r.unserved_load,
-            r.served_requests,
-            r.unserved_requests,
-            r.desired,
-            r.launched,
-            r.terminated,
-        );
-    }
-    csv
 }
 
 fn print_summary(loaded: &Loaded, result: &SimResult) {
@@ -265,7 +258,29 @@ fn print_summary(loaded: &Loaded, result: &SimResult) {
         format_duration(loaded.config.step),
         loaded.unit
     );
-    println!("{verdict}\n");
+    println!("{verdict}");
+    if let Some(credits) = &loaded.config.credits {
+        let mode = match credits.mode {
+            CreditMode::Standard => "standard",
+            CreditMode::Unlimited => "unlimited",
+        };
+        if s.throttled_seconds > 0.0 {
+            println!(
+                "CPU credits run out ({mode} mode): instances held to the {} % baseline for {} \
+                 of instance time",
+                credits.rates.baseline_pct,
+                format_duration(Duration::from_secs_f64(s.throttled_seconds.round()))
+            );
+        } else if s.surplus_credits > 0.0 {
+            println!(
+                "CPU credits run out ({mode} mode): {:.1} surplus credits charged",
+                s.surplus_credits
+            );
+        } else {
+            println!("CPU credits last ({mode} mode)");
+        }
+    }
+    println!();
     let mut rows = vec![
         vec![
             "max CPU per instance".into(),
@@ -308,12 +323,29 @@ fn print_summary(loaded: &Loaded, result: &SimResult) {
             String::new(),
         ],
     ];
+    if loaded.config.credits.is_some() {
+        rows.push(vec![
+            "throttled (instance-seconds)".into(),
+            format!("{:.0}", s.throttled_seconds),
+            "s".into(),
+        ]);
+        rows.push(vec![
+            "surplus credits charged".into(),
+            format!("{:.1}", s.surplus_credits),
+            String::new(),
+        ]);
+    }
     if let (Some(cost), Some((instance, catalog))) = (s.cost, &loaded.instance) {
         rows.push(vec![
             format!(
-                "cost ({} at {}/h)",
+                "cost ({} at {}/h{})",
                 instance.name,
-                usd(instance.usd_per_hour)
+                usd(instance.usd_per_hour),
+                if s.surplus_credits > 0.0 {
+                    " + credits"
+                } else {
+                    ""
+                }
             ),
             usd(cost),
             String::new(),

@@ -1,13 +1,12 @@
 //! `scalelab sweep`: a grid of policy parameters simulated in parallel, ranked by an objective
 //! under a constraint; prints the top rows and writes the full table as CSV.
 
-use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{ArgGroup, Args};
-use scalelab_scaling::{Objective, Summary, Sweep, SweepRow, parse_range, sweep};
+use scalelab_scaling::{Objective, Sweep, parse_range, sweep, sweep_csv};
 
 use crate::commands::sim::{Scenario, name_value};
 use scalelab_metrics::output::write_atomic;
@@ -77,7 +76,7 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
         &loaded.config,
         &spec,
     )?;
-    write_atomic(&args.out, table_csv(&spec, &rows).as_bytes())
+    write_atomic(&args.out, sweep_csv(&spec, &rows).as_bytes())
         .with_context(|| format!("cannot write {}", args.out.display()))?;
 
     let ranked = rows.iter().filter(|r| r.rank.is_some()).count();
@@ -103,6 +102,10 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
     let mut headers = vec!["rank"];
     headers.extend(&columns);
     headers.extend(["max_cpu", "mean_cpu", "unserved", "inst_h", "events"]);
+    let credits = loaded.config.credits.is_some();
+    if credits {
+        headers.push("throttled_s");
+    }
     if loaded.config.usd_per_hour.is_some() {
         headers.push("cost");
     }
@@ -121,6 +124,9 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
                 format!("{:.2}", s.instance_hours),
                 s.scaling_events.to_string(),
             ]);
+            if credits {
+                cells.push(format!("{:.0}", s.throttled_seconds));
+            }
             cells.extend(s.cost.map(usd));
             cells
         })
@@ -132,41 +138,4 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
     }
     println!("\nfull table: {}", args.out.display());
     Ok(ExitCode::SUCCESS)
-}
-
-/// Every row, ranked rows first: rank, parameters, whether the constraint holds, every figure, error.
-fn table_csv(spec: &Sweep, rows: &[SweepRow]) -> String {
-    let mut csv = String::from("rank,");
-    for column in spec.columns() {
-        let _ = write!(csv, "{column},");
-    }
-    csv += "meets_constraint,";
-    for figure in Summary::NAMES {
-        let _ = write!(csv, "{figure},");
-    }
-    csv += "error\n";
-    for row in rows {
-        let _ = write!(
-            csv,
-            "{},",
-            row.rank.map_or(String::new(), |r| r.to_string())
-        );
-        for value in &row.values {
-            let _ = write!(csv, "{value},");
-        }
-        let _ = write!(csv, "{},", row.meets_constraint);
-        for figure in Summary::NAMES {
-            let value = row
-                .summary
-                .and_then(|s| s.figures().into_iter().find(|(name, _)| *name == figure))
-                .map_or(String::new(), |(_, v)| format!("{v:.4}"));
-            let _ = write!(csv, "{value},");
-        }
-        let _ = writeln!(
-            csv,
-            "\"{}\"",
-            row.error.as_deref().unwrap_or("").replace('"', "'")
-        );
-    }
-    csv
 }

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::chart::{Line, Panel};
-use crate::results::ClusterRow;
+use scalelab_metrics::ClusterRow;
 
 const GROUP_COLORS: [&str; 6] = [
     "#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2",
@@ -19,7 +19,7 @@ pub fn cluster_panels(rows: &[ClusterRow]) -> Vec<Panel> {
     if by_group.is_empty() {
         return Vec::new();
     }
-    let lines = |column: &str, suffix: &str, dashed: bool| -> Vec<Line> {
+    let lines = |value: fn(&ClusterRow) -> Option<f64>, suffix: &str, dashed: bool| -> Vec<Line> {
         by_group
             .iter()
             .enumerate()
@@ -29,13 +29,13 @@ pub fn cluster_panels(rows: &[ClusterRow]) -> Vec<Panel> {
                 dashed,
                 points: rows
                     .iter()
-                    .filter_map(|row| row.values.get(column).map(|v| (row.second as f64, *v)))
+                    .filter_map(|row| value(row).map(|v| (row.second as f64, v)))
                     .collect(),
             })
             .collect()
     };
-    let mut replicas = lines("in_service", " in service", false);
-    replicas.extend(lines("desired", " desired", true));
+    let mut replicas = lines(|r| Some(f64::from(r.in_service)), " in service", false);
+    replicas.extend(lines(|r| Some(f64::from(r.desired)), " desired", true));
     vec![
         Panel {
             title: "Replicas".into(),
@@ -47,19 +47,19 @@ pub fn cluster_panels(rows: &[ClusterRow]) -> Vec<Panel> {
             title: "CPU per replica".into(),
             unit: "% of vcpus".into(),
             note: "Average CPU utilisation of a group's replicas: CPU seconds used / (elapsed × vcpus). Replicas share the host's cores.".into(),
-            lines: lines("cpu_avg_pct", "", false),
+            lines: lines(|r| r.cpu_avg_pct, "", false),
         },
         Panel {
             title: "Memory per replica".into(),
             unit: "MiB".into(),
             note: "Average resident memory of a group's replicas (process groups).".into(),
-            lines: lines("memory_avg_mib", "", false),
+            lines: lines(|r| r.memory_avg_mib, "", false),
         },
         Panel {
             title: "Load balancer requests per second".into(),
             unit: "requests/s".into(),
             note: "Requests the load balancer completed for each group in each second.".into(),
-            lines: lines("requests", "", false),
+            lines: lines(|r| Some(r.requests as f64), "", false),
         },
     ]
 }
@@ -71,21 +71,17 @@ mod tests {
     fn row(
         second: u64,
         group: &str,
-        in_service: f64,
-        desired: f64,
+        in_service: u32,
+        desired: u32,
         cpu: Option<f64>,
     ) -> ClusterRow {
-        let mut values = BTreeMap::from([
-            ("in_service".to_owned(), in_service),
-            ("desired".to_owned(), desired),
-        ]);
-        if let Some(cpu) = cpu {
-            values.insert("cpu_avg_pct".to_owned(), cpu);
-        }
         ClusterRow {
             second,
             group: group.into(),
-            values,
+            in_service,
+            desired,
+            cpu_avg_pct: cpu,
+            ..ClusterRow::default()
         }
     }
 
@@ -93,9 +89,9 @@ mod tests {
     fn a_line_per_group_and_no_panels_without_a_cluster() {
         assert!(cluster_panels(&[]).is_empty());
         let rows = [
-            row(0, "api", 1.0, 1.0, None),
-            row(0, "web", 2.0, 2.0, Some(10.0)),
-            row(1, "api", 1.0, 3.0, Some(90.0)),
+            row(0, "api", 1, 1, None),
+            row(0, "web", 2, 2, Some(10.0)),
+            row(1, "api", 1, 3, Some(90.0)),
         ];
         let panels = cluster_panels(&rows);
         let replicas = &panels[0];
