@@ -18,8 +18,8 @@ read -r low high </proc/sys/net/ipv4/ip_local_port_range
   echo "vus.sh: $VUS connections to one address need more than the $((high - low + 1)) ephemeral ports (net.ipv4.ip_local_port_range $low-$high)" >&2
   exit 1
 }
-ulimit -n $((VUS + 512)) 2>/dev/null || {
-  echo "vus.sh: cannot raise the open-file limit to $((VUS + 512)) (hard limit $(ulimit -Hn))" >&2
+ulimit -n $((VUS + 1024)) 2>/dev/null || {
+  echo "vus.sh: cannot raise the open-file limit to $((VUS + 1024)) (hard limit $(ulimit -Hn))" >&2
   exit 1
 }
 command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }

@@ -3,12 +3,7 @@
 //! kernel timer, within the thread's 50 µs timer slack) releases it on time without spinning.
 //! Elsewhere, or if the timerfd cannot be made, tokio's timer stands in.
 
-use std::time::{Duration, Instant};
-
-/// Waits shorter than this are not worth a kernel timer, whose own slack is 50 µs: the task yields
-/// to the runtime (other VUs run meanwhile) until the time comes. Dense schedules (more than
-/// 20,000 arrivals per second on a thread) so cost no system call per arrival.
-const YIELD_BELOW: Duration = Duration::from_micros(50);
+use std::time::Instant;
 
 /// Waits for arrival times, one at a time.
 pub struct ReleaseTimer {
@@ -37,12 +32,6 @@ impl ReleaseTimer {
         else {
             return;
         };
-        if wait < YIELD_BELOW {
-            while Instant::now() < due {
-                tokio::task::yield_now().await;
-            }
-            return;
-        }
         #[cfg(target_os = "linux")]
         if let Some(fd) = &self.fd
             && linux::wait(fd, wait).await.is_ok()
@@ -118,7 +107,7 @@ mod tests {
         let mut timer = ReleaseTimer::new();
         #[cfg(target_os = "linux")]
         assert!(timer.fd.is_some(), "Linux has timerfd");
-        for micros in [0, 10, 49, 50, 300, 999, 1000, 1500, 2500] {
+        for micros in [0, 50, 300, 999, 1000, 1500, 2500] {
             let due = Instant::now() + Duration::from_micros(micros);
             timer.until(due).await;
             assert!(Instant::now() >= due, "{micros} µs");
