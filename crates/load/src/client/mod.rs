@@ -4,7 +4,7 @@
 //! path of [`h1`]; TLS and HTTP/2 go through hyper.
 
 mod errors;
-pub mod h1;
+mod h1;
 mod meter;
 mod request;
 mod tls;
