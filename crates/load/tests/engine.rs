@@ -4,7 +4,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{get, plan, run, run_with, scenario};
+use common::{get, plan, run, scenario};
 use scalelab_load::engine::{Interruption, RunOptions};
 use scalelab_load::plan::{Check, Executor, Threshold};
 use scalelab_shape::Stage;
@@ -201,7 +201,7 @@ async fn thresholds_pass_fail_and_abort() {
         vec![scenario(
             Executor::ConstantVus {
                 vus: 2,
-                duration: secs(3.0),
+                duration: secs(30.0),
             },
             vec![get("slow", "/timeout?ms=50", vec![])],
         )],
@@ -221,18 +221,44 @@ async fn thresholds_pass_fail_and_abort() {
             delay_abort_eval: Duration::ZERO,
         },
     ];
-    let started = std::time::Instant::now();
     let (outcome, _) = run(&plan, &target.url()).await;
     assert!(
         matches!(outcome.interrupted, Some(Interruption::Threshold(ref t)) if t.contains("avg<10")),
         "{:?}",
         outcome.interrupted
     );
-    assert!(started.elapsed() < secs(2.9), "aborted early");
+    // Every request takes 50 ms, so the first completed second fails avg<10 and stops the 30 s run.
+    let stop = outcome.summary.stopped_early.as_ref().expect("recorded");
+    assert_eq!(
+        stop.reason,
+        "threshold http_req_duration{name:slow} avg<10 failed (abortOnFail)"
+    );
+    assert!(stop.at_seconds >= 1.0 && stop.at_seconds < 30.0, "{stop:?}");
+    assert!(outcome.summary.duration_seconds < 30.0);
     let results = &outcome.summary.thresholds;
     assert!(results[0].passed && !results[1].passed);
     assert!(results[1].observed.unwrap() >= 50.0);
     assert!(!outcome.summary.thresholds_passed());
+}
+
+/// Cancels the run once `after` requests have completed.
+struct StopAfter {
+    after: u64,
+    stop: tokio_util::sync::CancellationToken,
+    intervals: Vec<scalelab_metrics::Interval>,
+}
+
+impl scalelab_load::engine::Observer for StopAfter {
+    fn on_interval(
+        &mut self,
+        interval: &scalelab_metrics::Interval,
+        progress: &scalelab_load::engine::Progress<'_>,
+    ) {
+        self.intervals.push(interval.clone());
+        if progress.total.requests() >= self.after {
+            self.stop.cancel();
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -253,18 +279,32 @@ async fn stop_ends_the_run_early_with_complete_results() {
         stop_grace: secs(1.0),
         ..RunOptions::default()
     };
-    let stop = options.stop.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(secs(1.2)).await;
-        stop.cancel();
-    });
-    let started = std::time::Instant::now();
-    let (outcome, intervals) = run_with(&plan, &target.url(), options).await;
-    assert!(started.elapsed() < secs(4.0));
+    let mut observer = StopAfter {
+        after: 20,
+        stop: options.stop.clone(),
+        intervals: Vec::new(),
+    };
+    let compiled = std::sync::Arc::new(
+        scalelab_load::engine::CompiledPlan::new(&plan, &target.url()).unwrap(),
+    );
+    let outcome = scalelab_load::engine::run(compiled, options, &mut observer)
+        .await
+        .unwrap();
     assert_eq!(outcome.interrupted, Some(Interruption::Stopped));
-    assert!(outcome.summary.totals.requests >= 20);
+    let summary = &outcome.summary;
+    assert!(summary.totals.requests >= 20);
+    assert!(
+        summary.duration_seconds < 30.0,
+        "stopped before the plan's end"
+    );
+    let stop = summary.stopped_early.as_ref().expect("recorded");
+    assert_eq!(stop.reason, "stopped");
+    assert!(stop.at_seconds <= summary.duration_seconds);
+    // 100 ms requests end well within the 1 s grace: none is interrupted, every one counted once.
+    assert_eq!(summary.totals.interrupted_iterations, 0);
+    assert_eq!(summary.totals.requests, summary.totals.iterations);
     assert_eq!(
-        intervals.iter().map(|i| i.requests()).sum::<u64>(),
-        outcome.summary.totals.requests
+        observer.intervals.iter().map(|i| i.requests()).sum::<u64>(),
+        summary.totals.requests
     );
 }

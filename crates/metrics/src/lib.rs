@@ -15,4 +15,6 @@ pub mod threshold;
 pub use histogram::{LatencyHistogram, Stats};
 pub use interval::{Endpoint, EndpointId, Gauges, Interval, ScenarioActivity, Series, SeriesKey};
 pub use sample::{ErrorKind, Outcome, Phases, Sample};
-pub use summary::{CheckSummary, EndpointSummary, SCHEMA_VERSION, Summary, SummaryInput, Totals};
+pub use summary::{
+    CheckSummary, EarlyStop, EndpointSummary, SCHEMA_VERSION, Summary, SummaryInput, Totals,
+};

@@ -8,7 +8,7 @@ use crate::threshold::ThresholdResult;
 use crate::{Endpoint, Interval, LatencyHistogram, Stats};
 
 /// Version of the `summary.json` schema; bumped on any incompatible change (2: a threshold's
-/// `observed` is `null` when its metric had no samples; `interrupted_iterations`).
+/// `observed` is `null` when its metric had no samples; `interrupted_iterations`; `stopped_early`).
 pub const SCHEMA_VERSION: u32 = 2;
 
 /// The results of one run, as `summary.json` stores them. Latencies are in milliseconds.
@@ -22,6 +22,10 @@ pub struct Summary {
     pub started_at: String,
     /// Seconds from the start to the end of the run.
     pub duration_seconds: f64,
+    /// Why and when the run ended before its plan did (`abortOnFail`, a signal); `None` when it ran
+    /// to its end.
+    #[serde(default)]
+    pub stopped_early: Option<EarlyStop>,
     /// True when arrival-rate scenarios ran: latency is then measured from the intended send time,
     /// and `service_time` (from the actual send) is shown beside it.
     pub open_model: bool,
@@ -32,6 +36,16 @@ pub struct Summary {
     pub errors_by_kind: BTreeMap<String, u64>,
     pub checks: Vec<CheckSummary>,
     pub thresholds: Vec<ThresholdResult>,
+}
+
+/// Why and when a run was stopped before the end of its plan.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EarlyStop {
+    /// `threshold http_req_duration p(95)<300 failed (abortOnFail)`, `SIGTERM`, `SIGINT (Ctrl-C)`, …
+    pub reason: String,
+    /// Seconds from the start of the run to the stop.
+    pub at_seconds: f64,
 }
 
 /// One endpoint with one outcome.
@@ -110,6 +124,7 @@ pub struct SummaryInput<'a> {
     pub requests_per_second: &'a [(u64, u64)],
     pub max_vus: u64,
     pub thresholds: Vec<ThresholdResult>,
+    pub stopped_early: Option<EarlyStop>,
 }
 
 impl Summary {
@@ -183,6 +198,7 @@ impl Summary {
             tool: format!("scalelab {}", env!("CARGO_PKG_VERSION")),
             started_at: input.started_at,
             duration_seconds: input.duration_seconds,
+            stopped_early: input.stopped_early,
             open_model: input.open_model,
             totals: Totals {
                 requests,

@@ -70,6 +70,7 @@ fn files_are_complete_and_readable() {
         requests_per_second: &per_second,
         max_vus: 4,
         thresholds: Vec::new(),
+        stopped_early: None,
     });
     writer.finish(&summary).unwrap();
 

@@ -17,8 +17,16 @@ pub fn summary_table(summary: &Summary) -> String {
     let _ = writeln!(out, "\n  {:.1} s, {model}", summary.duration_seconds);
     let _ = writeln!(
         out,
-        "  percentiles as k6 computes them: linear interpolation between the two nearest ranks\n"
+        "  percentiles as k6 computes them: linear interpolation between the two nearest ranks"
     );
+    if let Some(stop) = &summary.stopped_early {
+        let _ = writeln!(
+            out,
+            "  stopped early at {:.1} s: {} (the figures cover the run until then)",
+            stop.at_seconds, stop.reason
+        );
+    }
+    let _ = writeln!(out);
     latency_block(&mut out, summary, "latency (ms)", |e| &e.latency);
     if summary.open_model
         && summary

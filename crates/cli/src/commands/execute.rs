@@ -64,6 +64,15 @@ pub async fn execute_with(
     for warning in &plan.warnings {
         eprintln!("warning: {warning}");
     }
+    // Outputs are checked before any load is sent, so a run never ends unable to write them.
+    if let Some(dir) = &args.out {
+        crate::files::check_writable_dir(dir)
+            .with_context(|| format!("--out {}", dir.display()))?;
+    }
+    if let Some(path) = &args.junit {
+        crate::files::check_writable_file(path)
+            .with_context(|| format!("--junit {}", path.display()))?;
+    }
     let embedded = match &plan.target {
         Some(_) => None,
         None => Some(
@@ -95,10 +104,15 @@ pub async fn execute_with(
         options.threads = threads.max(1);
     }
     let stop = options.stop.clone();
-    let signals = tokio::spawn(async move {
-        crate::signals::interrupted().await;
-        eprintln!("stopping: letting requests in flight finish, then writing results");
-        stop.cancel();
+    let received = Arc::new(std::sync::OnceLock::new());
+    let signals = tokio::spawn({
+        let received = received.clone();
+        async move {
+            let name = crate::signals::interrupted().await;
+            let _ = received.set(name);
+            eprintln!("{name}: stopping: letting requests in flight finish, then writing results");
+            stop.cancel();
+        }
     });
     let writer = match &args.out {
         Some(dir) => Some(
@@ -112,9 +126,12 @@ pub async fn execute_with(
         None => None,
     };
     let mut observer = Console::new(writer, &compiled, args.quiet, exporter);
-    let outcome = engine::run(compiled, options, &mut observer)
+    let mut outcome = engine::run(compiled, options, &mut observer)
         .await
         .context("running the plan")?;
+    if let Some(name) = received.get() {
+        outcome.record_stop_reason(name);
+    }
     observer.finish();
     signals.abort();
     if let Some(service) = embedded {
