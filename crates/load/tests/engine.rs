@@ -308,3 +308,129 @@ async fn stop_ends_the_run_early_with_complete_results() {
         summary.totals.requests
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_weight_0_flow_is_never_picked() {
+    let target = target().await;
+    let mut plan = plan(
+        vec![scenario(
+            Executor::SharedIterations {
+                vus: 2,
+                iterations: 40,
+                max_duration: secs(30.0),
+            },
+            vec![
+                get("never", "/ping", vec![]),
+                get("always", "/ping", vec![]),
+            ],
+        )],
+        secs(5.0),
+    );
+    plan.scenarios[0].iteration.flows[0].weight = 0;
+    let (outcome, _) = run(&plan, &target.url()).await;
+    let names: Vec<(&str, u64)> = outcome
+        .summary
+        .endpoints
+        .iter()
+        .map(|e| (e.name.as_str(), e.latency.count))
+        .collect();
+    assert_eq!(names, [("always", 40)]);
+    plan.scenarios[0].iteration.flows[1].weight = 0;
+    let error = scalelab_load::engine::CompiledPlan::new(&plan, &target.url()).unwrap_err();
+    assert!(error.to_string().contains("has weight 0"), "{error}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn arrival_schedules_run_to_their_end_rate_0_and_pauses_included() {
+    let target = target().await;
+    // ramping-arrival-rate 0 -> 10/s over 1 s (5 arrivals), 10 -> 0 over 1 s (5 more): 10 arrivals,
+    // the last one before 2 s; the run still lasts the whole 2 s of its schedule.
+    let ramp = plan(
+        vec![scenario(
+            Executor::RampingArrivalRate {
+                start_rate: 0.0,
+                time_unit: secs(1.0),
+                stages: vec![
+                    Stage {
+                        duration: secs(1.0),
+                        target: 10.0,
+                    },
+                    Stage {
+                        duration: secs(1.0),
+                        target: 0.0,
+                    },
+                ],
+                pre_allocated_vus: 4,
+                max_vus: 10,
+            },
+            vec![get("ping", "/ping", vec![])],
+        )],
+        secs(5.0),
+    );
+    let (outcome, _) = run(&ramp, &target.url()).await;
+    let t = &outcome.summary.totals;
+    assert_eq!(t.requests + t.dropped_iterations, 10, "{t:?}");
+    assert_eq!(t.requests, t.iterations);
+    assert!(
+        outcome.summary.duration_seconds >= 2.0,
+        "{}",
+        outcome.summary.duration_seconds
+    );
+    // Artillery: 10/s for 1 s, then a 1 s pause: 10 users, and a 2 s run.
+    let phases = plan(
+        vec![scenario(
+            Executor::Phases {
+                phases: vec![
+                    scalelab_shape::Phase::Rate {
+                        duration: secs(1.0),
+                        rate: 10.0,
+                        ramp_to: None,
+                    },
+                    scalelab_shape::Phase::Pause {
+                        duration: secs(1.0),
+                    },
+                ],
+                max_vus: None,
+            },
+            vec![get("ping", "/ping", vec![])],
+        )],
+        secs(5.0),
+    );
+    let (outcome, _) = run(&phases, &target.url()).await;
+    assert_eq!(outcome.summary.totals.requests, 10);
+    assert_eq!(outcome.summary.totals.dropped_iterations, 0);
+    assert!(
+        outcome.summary.duration_seconds >= 2.0,
+        "{}",
+        outcome.summary.duration_seconds
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_vus_of_an_arrival_rate_run_is_the_peak_of_busy_vus() {
+    let target = target().await;
+    // 20/s, each request 300 ms: over the 2 loader threads (10/s each, one every 100 ms), an arrival
+    // finds the previous ones of its thread still busy for 300 ms, so each thread has at least 3
+    // busy at once: at least 6 in all, at most the 20 allowed. None is busy at a second's end for
+    // long, so the old end-of-second sample could read far less.
+    let plan = plan(
+        vec![scenario(
+            Executor::ConstantArrivalRate {
+                rate: 20.0,
+                time_unit: secs(1.0),
+                duration: secs(2.0),
+                pre_allocated_vus: 2,
+                max_vus: 20,
+            },
+            vec![get("wait", "/timeout?ms=300", vec![])],
+        )],
+        secs(5.0),
+    );
+    let (outcome, _) = run(&plan, &target.url()).await;
+    let t = &outcome.summary.totals;
+    assert!((6..=20).contains(&t.max_vus), "{t:?}");
+    assert!(
+        t.vus_allocated >= t.max_vus && t.vus_allocated <= 20,
+        "{t:?}"
+    );
+}

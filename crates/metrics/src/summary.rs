@@ -96,8 +96,12 @@ pub struct Totals {
     /// failed with the error `interrupted` (k6's "interrupted iterations").
     #[serde(default)]
     pub interrupted_iterations: u64,
-    /// Most virtual users running at the end of any second.
+    /// The most virtual users running at any instant (busy ones, in the open model).
     pub max_vus: u64,
+    /// The most virtual users allocated at once: running, or idle in an arrival-rate pool (k6's
+    /// `vus_max`).
+    #[serde(default)]
+    pub vus_allocated: u64,
     pub checks_passed: u64,
     pub checks_failed: u64,
 }
@@ -123,6 +127,7 @@ pub struct SummaryInput<'a> {
     /// (second, requests) of every second.
     pub requests_per_second: &'a [(u64, u64)],
     pub max_vus: u64,
+    pub vus_allocated: u64,
     pub thresholds: Vec<ThresholdResult>,
     pub stopped_early: Option<EarlyStop>,
 }
@@ -220,6 +225,7 @@ impl Summary {
                 dropped_iterations: total.dropped_iterations,
                 interrupted_iterations: total.interrupted_iterations,
                 max_vus: input.max_vus,
+                vus_allocated: input.vus_allocated,
                 checks_passed: checks.iter().map(|c| c.passed).sum(),
                 checks_failed: checks.iter().map(|c| c.failed).sum(),
             },

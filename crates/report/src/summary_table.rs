@@ -102,7 +102,15 @@ pub fn summary_table(summary: &Summary) -> String {
             stats_line(&t.iteration_duration),
         );
     }
-    line(&mut out, "max vus", count(t.max_vus));
+    line(
+        &mut out,
+        "max vus",
+        format!(
+            "{} running at the peak, {} allocated",
+            count(t.max_vus),
+            count(t.vus_allocated)
+        ),
+    );
     if !summary.checks.is_empty() {
         line(
             &mut out,

@@ -19,6 +19,8 @@ pub enum CompileError {
     Threshold(#[from] scalelab_metrics::threshold::ThresholdError),
     #[error("scenario '{0}' has no requests")]
     NoRequests(String),
+    #[error("every flow of scenario '{0}' has weight 0, so none would ever run")]
+    ZeroWeights(String),
     #[error("the plan has no scenarios")]
     NoScenarios,
 }
@@ -128,7 +130,8 @@ impl CompiledPlan {
                         }
                     });
                 }
-                flows.push((flow.weight.max(1) as u64, CompiledFlow { steps }));
+                // Weight 0: never picked, as in Artillery.
+                flows.push((u64::from(flow.weight), CompiledFlow { steps }));
             }
             if !flows.iter().any(|(_, f)| {
                 f.steps
@@ -136,6 +139,9 @@ impl CompiledPlan {
                     .any(|s| matches!(s, CompiledStep::Request(_)))
             }) {
                 return Err(CompileError::NoRequests(scenario.name.clone()));
+            }
+            if flows.iter().all(|(weight, _)| *weight == 0) {
+                return Err(CompileError::ZeroWeights(scenario.name.clone()));
             }
             let cumulative_weights = flows
                 .iter()

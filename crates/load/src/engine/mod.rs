@@ -111,7 +111,7 @@ pub async fn run(
     let mut collector = Collector::new(threads);
     let mut total = Interval::new(0);
     let mut per_second = Vec::new();
-    let mut max_vus = 0;
+    let (mut max_vus, mut vus_allocated) = (0, 0);
     let mut interrupted = None;
     let mut stopped_at = None;
     loop {
@@ -126,7 +126,8 @@ pub async fn run(
         for interval in collector.accept(report) {
             total.merge(&interval);
             per_second.push((interval.second, interval.requests()));
-            max_vus = max_vus.max(interval.gauges.vus);
+            max_vus = max_vus.max(interval.gauges.vus_peak);
+            vus_allocated = vus_allocated.max(interval.gauges.vus_allocated);
             let elapsed = start.elapsed();
             observer.on_interval(
                 &interval,
@@ -180,6 +181,7 @@ pub async fn run(
         total: &total,
         requests_per_second: &per_second,
         max_vus,
+        vus_allocated: vus_allocated.max(max_vus),
         thresholds,
         stopped_early,
     });

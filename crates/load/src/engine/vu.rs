@@ -8,6 +8,7 @@ use rand::{Rng, SeedableRng};
 use scalelab_metrics::{ErrorKind, Outcome, Phases, Sample};
 
 use super::compile::{CompiledRequest, CompiledScenario, CompiledStep};
+use super::recorder::Allocated;
 use super::thread::ThreadContext;
 use crate::client::{Exchange, HttpClient};
 use crate::plan::{Check, Think};
@@ -17,6 +18,7 @@ pub struct Vu {
     client: HttpClient,
     body: Vec<u8>,
     rng: SmallRng,
+    _allocated: Allocated,
 }
 
 impl Vu {
@@ -25,6 +27,7 @@ impl Vu {
             client: HttpClient::new(ctx.plan.client.clone()),
             body: Vec::new(),
             rng: SmallRng::seed_from_u64(ctx.seed ^ id.wrapping_mul(0x9E37_79B9_7F4A_7C15)),
+            _allocated: ctx.recorder.allocate_vu(),
         }
     }
 

@@ -71,6 +71,11 @@ pub async fn run(
             idle.borrow_mut().push(vu);
         });
     }
+    // The run lasts as long as its schedule: a trailing pause or a rate falling to 0 is waited out.
+    tokio::select! {
+        _ = tokio::time::sleep_until(end.into()) => {}
+        _ = ctx.stop.cancelled() => {}
+    }
     end
 }
 

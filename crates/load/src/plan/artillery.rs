@@ -19,8 +19,10 @@ const METHODS: &[&str] = &["get", "post", "put", "patch", "delete", "head", "opt
 /// Artillery's default response timeout.
 const TIMEOUT: Duration = Duration::from_secs(10);
 
-/// An Artillery script, with the environment chosen by `-e` merged over `config`.
-pub(super) fn load(root: &Node, ctx: &mut Ctx, environment: Option<&str>) -> Result<Plan> {
+/// An Artillery script, with the environment chosen by `-e` merged over `config`, and the target
+/// replaced by `--target` when given.
+pub(super) fn load(root: &Node, ctx: &mut Ctx, options: &super::LoadOptions) -> Result<Plan> {
+    let environment = options.environment.as_deref();
     let mut top = root.map(ctx, "the Artillery script")?;
     let config = top.require(ctx, "config")?;
     let scenarios = top.require(ctx, "scenarios")?;
@@ -53,6 +55,7 @@ pub(super) fn load(root: &Node, ctx: &mut Ctx, environment: Option<&str>) -> Res
         Some(node) => Some(node.str(ctx, "'target' in 'config'")?.to_string()),
         None => None,
     };
+    let target = options.target.clone().or(target);
     let environments = cfg.entry(ctx, "environments");
     let Some(phases_node) = cfg.get(ctx, "phases") else {
         return Err(match environments.filter(|_| environment.is_none()) {
