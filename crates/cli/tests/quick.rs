@@ -206,3 +206,53 @@ fn quick_refuses_a_bad_header() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("'no-colon' is not 'Name: value'"));
 }
+
+#[test]
+fn quick_refuses_values_no_run_could_honour() {
+    for (args, expected) in [
+        (
+            vec!["ftp://127.0.0.1/x"],
+            "'ftp://127.0.0.1/x' for '<URL>': must start with http:// or https://",
+        ),
+        (
+            vec!["http://127.0.0.1:99999/"],
+            "port '99999' is not from 1 to 65535",
+        ),
+        (
+            vec!["http://127.0.0.1:9/", "-c", "0"],
+            "'0' for '--connections <CONNECTIONS>'",
+        ),
+        (
+            vec!["http://127.0.0.1:9/", "-q", "NaN"],
+            "'NaN' for '--rate <RATE>'",
+        ),
+        (
+            vec!["http://127.0.0.1:9/", "-q", "1e8"],
+            "at most 1000000 per second",
+        ),
+        (
+            vec!["http://127.0.0.1:9/", "-t", "0s"],
+            "'0s' for '--timeout <TIMEOUT>': must be above 0",
+        ),
+        (
+            vec!["http://127.0.0.1:9/", "-z", "0s"],
+            "'0s' for '--duration <DURATION>'",
+        ),
+        (
+            vec!["http://127.0.0.1:9/", "--threads", "0"],
+            "'0' for '--threads <THREADS>'",
+        ),
+    ] {
+        let output = scalelab().arg("quick").args(&args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        if args[0].starts_with("ftp") {
+            assert_eq!(
+                stderr.matches("ftp://").count(),
+                1,
+                "the URL once: {stderr}"
+            );
+        }
+    }
+}

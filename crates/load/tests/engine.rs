@@ -434,3 +434,28 @@ async fn max_vus_of_an_arrival_rate_run_is_the_peak_of_busy_vus() {
         "{t:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_loop_runs_its_steps_count_times() {
+    let target = target().await;
+    let mut plan = plan(
+        vec![scenario(
+            Executor::PerVuIterations {
+                vus: 1,
+                iterations: 2,
+                max_duration: secs(30.0),
+            },
+            vec![get("ping", "/ping", vec![])],
+        )],
+        secs(5.0),
+    );
+    let flow = &mut plan.scenarios[0].iteration.flows[0];
+    flow.steps = vec![scalelab_load::plan::Step::Loop {
+        count: 3,
+        steps: std::mem::take(&mut flow.steps),
+    }];
+    // 2 iterations of a 3-times loop of one request.
+    let (outcome, _) = run(&plan, &target.url()).await;
+    assert_eq!(outcome.summary.totals.requests, 6);
+    assert_eq!(outcome.summary.totals.iterations, 2);
+}

@@ -34,7 +34,7 @@ pub struct ExecArgs {
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Loader threads [default: one per core].
-    #[arg(long)]
+    #[arg(long, value_parser = crate::args::threads)]
     pub threads: Option<usize>,
     /// Show only the final summary.
     #[arg(long)]
@@ -101,7 +101,7 @@ pub async fn execute_with(
     };
     let mut options = RunOptions::default();
     if let Some(threads) = args.threads {
-        options.threads = threads.max(1);
+        options.threads = threads;
     }
     let stop = options.stop.clone();
     let received = Arc::new(std::sync::OnceLock::new());

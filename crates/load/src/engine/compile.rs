@@ -61,6 +61,11 @@ pub struct CompiledFlow {
 pub enum CompiledStep {
     Request(Box<CompiledRequest>),
     Think(Think),
+    /// `steps`, `count` times over.
+    Loop {
+        count: u64,
+        steps: Vec<CompiledStep>,
+    },
 }
 
 /// A request with its checks, each with the id results count it under.
@@ -94,50 +99,23 @@ impl CompiledPlan {
         for scenario in &plan.scenarios {
             let mut flows = Vec::new();
             for flow in &scenario.iteration.flows {
-                let mut steps = Vec::new();
-                for step in &flow.steps {
-                    steps.push(match step {
-                        plan::Step::Think(think) => CompiledStep::Think(*think),
-                        plan::Step::Request(request) => {
-                            let endpoint = Endpoint {
-                                scenario: scenario.name.clone(),
-                                name: request.name.clone(),
-                                method: request.method.to_ascii_uppercase(),
-                                tags: request.tags.clone(),
-                            };
-                            let id = index_of(&mut endpoints, endpoint);
-                            let prepared = PreparedRequest::new(
-                                request,
-                                base,
-                                &plan.defaults,
-                                EndpointId(id as u32),
-                            )?;
-                            let checks: Vec<(usize, Check)> = request
-                                .checks
-                                .iter()
-                                .map(|check| {
-                                    (index_of(&mut check_names, check.label()), check.clone())
-                                })
-                                .collect();
-                            let needs_body = checks
-                                .iter()
-                                .any(|(_, c)| matches!(c, Check::BodyContains(_)));
-                            CompiledStep::Request(Box::new(CompiledRequest {
-                                prepared,
-                                checks,
-                                needs_body,
-                            }))
-                        }
-                    });
-                }
+                let steps = compile_steps(
+                    &flow.steps,
+                    &scenario.name,
+                    base,
+                    plan,
+                    &mut endpoints,
+                    &mut check_names,
+                )?;
                 // Weight 0: never picked, as in Artillery.
                 flows.push((u64::from(flow.weight), CompiledFlow { steps }));
             }
-            if !flows.iter().any(|(_, f)| {
-                f.steps
-                    .iter()
-                    .any(|s| matches!(s, CompiledStep::Request(_)))
-            }) {
+            if scenario
+                .iteration
+                .flows
+                .iter()
+                .all(|flow| plan::Step::requests(&flow.steps) == 0)
+            {
                 return Err(CompileError::NoRequests(scenario.name.clone()));
             }
             if flows.iter().all(|(weight, _)| *weight == 0) {
@@ -197,6 +175,52 @@ impl CompiledPlan {
             .max()
             .unwrap_or_default()
     }
+}
+
+/// Resolves a flow's steps (loops stay loops), adding their endpoints and checks to the tables.
+fn compile_steps(
+    steps: &[plan::Step],
+    scenario: &str,
+    base: &str,
+    plan: &Plan,
+    endpoints: &mut Vec<Endpoint>,
+    check_names: &mut Vec<String>,
+) -> Result<Vec<CompiledStep>, CompileError> {
+    let mut compiled = Vec::new();
+    for step in steps {
+        compiled.push(match step {
+            plan::Step::Think(think) => CompiledStep::Think(*think),
+            plan::Step::Loop { count, steps } => CompiledStep::Loop {
+                count: *count,
+                steps: compile_steps(steps, scenario, base, plan, endpoints, check_names)?,
+            },
+            plan::Step::Request(request) => {
+                let endpoint = Endpoint {
+                    scenario: scenario.to_owned(),
+                    name: request.name.clone(),
+                    method: request.method.to_ascii_uppercase(),
+                    tags: request.tags.clone(),
+                };
+                let id = index_of(endpoints, endpoint);
+                let prepared =
+                    PreparedRequest::new(request, base, &plan.defaults, EndpointId(id as u32))?;
+                let checks: Vec<(usize, Check)> = request
+                    .checks
+                    .iter()
+                    .map(|check| (index_of(check_names, check.label()), check.clone()))
+                    .collect();
+                let needs_body = checks
+                    .iter()
+                    .any(|(_, c)| matches!(c, Check::BodyContains(_)));
+                CompiledStep::Request(Box::new(CompiledRequest {
+                    prepared,
+                    checks,
+                    needs_body,
+                }))
+            }
+        });
+    }
+    Ok(compiled)
 }
 
 fn index_of<T: PartialEq>(table: &mut Vec<T>, item: T) -> usize {

@@ -7,6 +7,7 @@ use std::time::Duration;
 use scalelab_shape::Phase;
 
 use super::error::did_you_mean;
+use super::model::limits::{MAX_LOOP_COUNT, MAX_RATE, MAX_SCENARIOS, MAX_VUS};
 use super::model::{
     Body, Check, Defaults, Executor, Flow, Iteration, Plan, Request, Scenario, Step, Think,
     Threshold,
@@ -197,7 +198,12 @@ pub(super) fn phases(node: &Node, ctx: &mut Ctx, what: &str) -> Result<(Vec<Phas
         let here = obj.what.clone();
         if let Some(cap) = obj.get(ctx, "maxVusers") {
             caps.push((
-                cap.u64(ctx, &format!("'maxVusers' in {here}"))?,
+                cap.u64_at_most(
+                    ctx,
+                    &format!("'maxVusers' in {here}"),
+                    MAX_VUS,
+                    super::options::VUS_WHY,
+                )?,
                 cap.clone(),
             ));
         }
@@ -216,7 +222,12 @@ pub(super) fn phases(node: &Node, ctx: &mut Ctx, what: &str) -> Result<(Vec<Phas
         let phase = match (rate, ramp_to, count) {
             (None, None, Some(count)) => Phase::Count {
                 duration,
-                count: count.u64(ctx, &format!("'arrivalCount' in {here}"))?,
+                count: count.u64_at_most(
+                    ctx,
+                    &format!("'arrivalCount' in {here}"),
+                    (MAX_RATE * duration.as_secs_f64()) as u64,
+                    super::options::RATE_WHY,
+                )?,
             },
             (Some(_), _, Some(count)) | (_, Some(_), Some(count)) => {
                 return Err(ctx.error(
@@ -232,9 +243,23 @@ pub(super) fn phases(node: &Node, ctx: &mut Ctx, what: &str) -> Result<(Vec<Phas
             }
             (rate, ramp_to, None) => Phase::Rate {
                 duration,
-                rate: rate.map_or(Ok(0.0), |n| n.f64(ctx, &format!("'arrivalRate' in {here}")))?,
+                rate: rate.map_or(Ok(0.0), |n| {
+                    n.f64_at_most(
+                        ctx,
+                        &format!("'arrivalRate' in {here}"),
+                        MAX_RATE,
+                        super::options::RATE_WHY,
+                    )
+                })?,
                 ramp_to: ramp_to
-                    .map(|n| n.f64(ctx, &format!("'rampTo' in {here}")))
+                    .map(|n| {
+                        n.f64_at_most(
+                            ctx,
+                            &format!("'rampTo' in {here}"),
+                            MAX_RATE,
+                            super::options::RATE_WHY,
+                        )
+                    })
                     .transpose()?,
             },
         };
@@ -362,6 +387,15 @@ fn flows(node: &Node, ctx: &mut Ctx, target: Option<&str>) -> Result<Vec<Flow>> 
     if items.is_empty() {
         return Err(ctx.error(node.pos, "'scenarios' is empty"));
     }
+    if items.len() > MAX_SCENARIOS {
+        return Err(ctx.error(
+            node.pos,
+            format!(
+                "'scenarios' has {} scenarios, above {MAX_SCENARIOS}: one scalelab process runs at most {MAX_SCENARIOS}",
+                items.len()
+            ),
+        ));
+    }
     let mut flows = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let mut obj = item.map(ctx, &format!("scenario {}", i + 1))?;
@@ -428,8 +462,7 @@ fn steps(node: &Node, ctx: &mut Ctx, target: Option<&str>, what: &str) -> Result
                 node.duration(ctx, &format!("'think' in {here}"))?,
             )));
         } else if let Some(node) = obj.get(ctx, "loop") {
-            let inner = steps_of_loop(node, &mut obj, ctx, target, &here)?;
-            steps.extend(inner);
+            steps.push(loop_step(node, &mut obj, ctx, target, &here)?);
         } else if let Some(node) = obj.get(ctx, "function") {
             ctx.warn(
                 node.pos,
@@ -446,14 +479,15 @@ fn steps(node: &Node, ctx: &mut Ctx, target: Option<&str>, what: &str) -> Result
     Ok(steps)
 }
 
-/// A `loop` with `count`, unrolled; without a count Artillery loops forever, scalelab runs it once.
-fn steps_of_loop(
+/// A `loop` with `count` (run `count` times, not unrolled); without a count Artillery loops
+/// forever, scalelab runs it once.
+fn loop_step(
     node: &Node,
     obj: &mut Obj,
     ctx: &mut Ctx,
     target: Option<&str>,
     what: &str,
-) -> Result<Vec<Step>> {
+) -> Result<Step> {
     let inner = steps(node, ctx, target, &format!("the loop of {what}"))?;
     obj.ignore(
         ctx,
@@ -461,13 +495,21 @@ fn steps_of_loop(
         "scalelab does not loop over data; the loop body runs once per 'count'",
     );
     let count = match obj.get(ctx, "count") {
-        Some(count) => count.u64(ctx, &format!("'count' in {what}"))?,
+        Some(count) => count.u64_at_most(
+            ctx,
+            &format!("'count' in {what}"),
+            MAX_LOOP_COUNT,
+            "a loop repeats at most 1000000 times",
+        )?,
         None => {
             ctx.warn(node.pos, format!("the loop in {what} has no 'count' (Artillery repeats it until the run ends); scalelab runs it once"));
             1
         }
     };
-    Ok((0..count).flat_map(|_| inner.clone()).collect())
+    Ok(Step::Loop {
+        count,
+        steps: inner,
+    })
 }
 
 fn request(
@@ -643,19 +685,23 @@ fn expect(node: &Node, ctx: &mut Ctx, what: &str) -> Result<Vec<Check>> {
 }
 
 /// How long a started user may take to finish (Artillery waits for every one): the longest flow's
-/// think time plus one timeout per request.
+/// think time plus one timeout per request, loops counted, at most a year.
 fn drain_time(flows: &[Flow], timeout: Duration) -> Duration {
-    flows
+    fn seconds(steps: &[Step], timeout: f64) -> f64 {
+        steps
+            .iter()
+            .map(|step| match step {
+                Step::Request(_) => timeout,
+                Step::Think(Think::Fixed(d)) | Step::Think(Think::Uniform { max: d, .. }) => {
+                    d.as_secs_f64()
+                }
+                Step::Loop { count, steps } => *count as f64 * seconds(steps, timeout),
+            })
+            .sum()
+    }
+    let longest = flows
         .iter()
-        .map(|flow| {
-            flow.steps
-                .iter()
-                .map(|step| match step {
-                    Step::Request(_) => timeout,
-                    Step::Think(Think::Fixed(d)) | Step::Think(Think::Uniform { max: d, .. }) => *d,
-                })
-                .sum()
-        })
-        .max()
-        .unwrap_or(timeout)
+        .map(|flow| seconds(&flow.steps, timeout.as_secs_f64()))
+        .fold(0.0, f64::max);
+    Duration::from_secs_f64(longest.min(super::model::limits::MAX_DURATION.as_secs_f64()))
 }

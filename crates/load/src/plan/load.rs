@@ -149,7 +149,7 @@ mod tests {
             .iter()
             .filter_map(|step| match step {
                 Step::Request(request) => Some(request.url.as_str()),
-                Step::Think(_) => None,
+                Step::Think(_) | Step::Loop { .. } => None,
             })
             .collect();
         assert_eq!(urls, ["http://127.0.0.1:9000/users/1", "/relative"]);

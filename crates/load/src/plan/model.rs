@@ -5,6 +5,27 @@ use std::time::Duration;
 
 use scalelab_shape::{Phase, Stage};
 
+/// What one scalelab process can do, and so the most a plan may ask for: every configured quantity
+/// is checked against these when the plan is loaded, with the field and its position.
+pub mod limits {
+    use std::time::Duration;
+
+    /// Virtual users of one scenario (each holds a connection, a file descriptor and buffers).
+    pub const MAX_VUS: u64 = 100_000;
+    /// Arrivals per second of one scenario (beyond this the release timer and the VUs starve and
+    /// the schedule cannot be kept).
+    pub const MAX_RATE: f64 = 1_000_000.0;
+    /// Scenarios of one plan (each runs its own tasks on every loader thread).
+    pub const MAX_SCENARIOS: usize = 1_000;
+    /// Steps of one flow, loops counted as written (a loop is run, never unrolled, but its count is
+    /// bounded like everything else).
+    pub const MAX_LOOP_COUNT: u64 = 1_000_000;
+    /// Any duration: a stage, a scenario, a think time, a timeout.
+    pub const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
+    /// Loader threads.
+    pub const MAX_THREADS: usize = 1_024;
+}
+
 /// One run: where to aim, what every request shares, pass/fail criteria, and the scenarios.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
@@ -151,6 +172,25 @@ pub enum Step {
     Request(Request),
     /// Artillery `think`, k6 `sleep` between calls.
     Think(Think),
+    /// Artillery `loop` with a `count`: `steps` run `count` times over (run, never unrolled).
+    Loop {
+        count: u64,
+        steps: Vec<Step>,
+    },
+}
+
+impl Step {
+    /// Requests these steps send, loops counted (saturating).
+    pub fn requests(steps: &[Step]) -> u64 {
+        steps
+            .iter()
+            .map(|step| match step {
+                Step::Request(_) => 1,
+                Step::Think(_) => 0,
+                Step::Loop { count, steps } => count.saturating_mul(Step::requests(steps)),
+            })
+            .fold(0, u64::saturating_add)
+    }
 }
 
 /// A pause: fixed, or uniform between `min` and `max` (`sleep(Math.random()*5)` is `{min: 0s, max: 5s}`).

@@ -27,13 +27,7 @@ impl Plan {
             } else {
                 flows
                     .iter()
-                    .map(|f| {
-                        f64::from(f.weight)
-                            * f.steps
-                                .iter()
-                                .filter(|s| matches!(s, Step::Request(_)))
-                                .count() as f64
-                    })
+                    .map(|f| f64::from(f.weight) * Step::requests(&f.steps) as f64)
                     .sum::<f64>()
                     / total_weight
             };
