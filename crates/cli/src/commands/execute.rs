@@ -125,6 +125,19 @@ pub async fn execute_with(
         Some(addr) => Some(serve_metrics(addr, &compiled, extra).await?),
         None => None,
     };
+    if !args.quiet {
+        let mut banner = compiled.banner();
+        if let Some(dir) = &args.out {
+            banner += &format!(
+                "     output: {} (summary.json, timeseries.csv, latency.hlog, report.html)\n",
+                dir.display()
+            );
+        }
+        if let Some(path) = &args.junit {
+            banner += &format!("      junit: {}\n", path.display());
+        }
+        eprintln!("\n  target: {base}\n{banner}");
+    }
     let mut observer = Console::new(writer, &compiled, args.quiet, exporter);
     let mut outcome = engine::run(compiled, options, &mut observer)
         .await
@@ -313,14 +326,20 @@ impl Observer for Console {
                     return;
                 }
                 *last = Some(Instant::now());
+                let rates: Vec<f64> = progress
+                    .plan
+                    .scenarios
+                    .iter()
+                    .filter_map(|s| s.target_rate(progress.elapsed))
+                    .collect();
                 eprintln!(
                     "{}",
                     scalelab_report::progress_line(
                         interval,
                         progress.elapsed,
                         *planned,
-                        progress.total.requests(),
-                        progress.total.failures()
+                        (!rates.is_empty()).then(|| rates.iter().sum()),
+                        (progress.total.requests(), progress.total.failures())
                     )
                 );
             }

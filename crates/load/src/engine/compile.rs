@@ -167,6 +167,43 @@ impl CompiledPlan {
         self.scenarios.iter().any(|s| s.executor.is_open_model())
     }
 
+    /// The longest the run may take: the latest scenario end plus its graceful stop.
+    pub fn max_duration(&self) -> Duration {
+        self.scenarios
+            .iter()
+            .map(|s| s.start_time + s.executor.duration() + s.graceful_stop)
+            .max()
+            .unwrap_or_default()
+    }
+
+    /// What will run, before it runs, as k6 shows it: one line for the plan, one per scenario.
+    pub fn banner(&self) -> String {
+        let mut text = format!(
+            "  scenarios: {} scenario{}, {} max duration (incl. graceful stop):\n",
+            self.scenarios.len(),
+            if self.scenarios.len() == 1 { "" } else { "s" },
+            scalelab_shape::format_duration(self.max_duration())
+        );
+        for scenario in &self.scenarios {
+            let start = if scenario.start_time.is_zero() {
+                String::new()
+            } else {
+                format!(
+                    ", startTime: {}",
+                    scalelab_shape::format_duration(scenario.start_time)
+                )
+            };
+            text += &format!(
+                "           * {}: {} [{}] (gracefulStop: {}{start})\n",
+                scenario.name,
+                scenario.executor.describe(),
+                scenario.executor.kind(),
+                scalelab_shape::format_duration(scenario.graceful_stop)
+            );
+        }
+        text
+    }
+
     /// When the last scenario ends (before graceful stops).
     pub fn duration(&self) -> Duration {
         self.scenarios

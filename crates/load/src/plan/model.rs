@@ -300,6 +300,93 @@ impl Executor {
         }
     }
 
+    /// What it does, in k6's words: `10 looping VUs for 1m0s`, `20.00 iterations/s for 30s
+    /// (maxVUs: 5-50)`.
+    pub fn describe(&self) -> String {
+        let d = |d: &Duration| scalelab_shape::format_duration(*d);
+        let peak =
+            |start: f64, stages: &[Stage]| stages.iter().map(|s| s.target).fold(start, f64::max);
+        match self {
+            Executor::ConstantVus { vus, duration } => {
+                format!("{vus} looping VUs for {}", d(duration))
+            }
+            Executor::RampingVus {
+                start_vus,
+                stages,
+                graceful_ramp_down,
+            } => format!(
+                "up to {} looping VUs for {} over {} stages (gracefulRampDown: {})",
+                peak(*start_vus as f64, stages),
+                d(&self.duration()),
+                stages.len(),
+                d(graceful_ramp_down)
+            ),
+            Executor::ConstantArrivalRate {
+                rate,
+                time_unit,
+                duration,
+                pre_allocated_vus,
+                max_vus,
+            } => format!(
+                "{:.2} iterations/s for {} (maxVUs: {pre_allocated_vus}-{max_vus})",
+                rate / time_unit.as_secs_f64(),
+                d(duration)
+            ),
+            Executor::RampingArrivalRate {
+                start_rate,
+                time_unit,
+                stages,
+                pre_allocated_vus,
+                max_vus,
+            } => format!(
+                "up to {:.2} iterations/s for {} over {} stages (maxVUs: {pre_allocated_vus}-{max_vus})",
+                peak(*start_rate, stages) / time_unit.as_secs_f64(),
+                d(&self.duration()),
+                stages.len()
+            ),
+            Executor::PerVuIterations {
+                vus,
+                iterations,
+                max_duration,
+            } => format!(
+                "{iterations} iterations for each of {vus} VUs (maxDuration: {})",
+                d(max_duration)
+            ),
+            Executor::SharedIterations {
+                vus,
+                iterations,
+                max_duration,
+            } => format!(
+                "{iterations} iterations shared among {vus} VUs (maxDuration: {})",
+                d(max_duration)
+            ),
+            Executor::Phases { phases, max_vus } => {
+                let peak = self.arrival_rate().map_or(0.0, |shape| {
+                    shape.points().iter().map(|p| p.1).fold(0.0, f64::max)
+                });
+                let cap = max_vus.map_or(String::new(), |m| format!(", maxVusers: {m}"));
+                format!(
+                    "Artillery phases: {} phases, up to {peak:.2} new users/s for {}{cap}",
+                    phases.len(),
+                    d(&self.duration())
+                )
+            }
+        }
+    }
+
+    /// k6's name of the executor (`phases` for Artillery phases).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Executor::ConstantVus { .. } => "constant-vus",
+            Executor::RampingVus { .. } => "ramping-vus",
+            Executor::ConstantArrivalRate { .. } => "constant-arrival-rate",
+            Executor::RampingArrivalRate { .. } => "ramping-arrival-rate",
+            Executor::PerVuIterations { .. } => "per-vu-iterations",
+            Executor::SharedIterations { .. } => "shared-iterations",
+            Executor::Phases { .. } => "phases",
+        }
+    }
+
     /// Whether it paces arrivals (open model) rather than looping virtual users (closed model).
     pub fn is_open_model(&self) -> bool {
         matches!(
