@@ -94,14 +94,17 @@ async fn constant_arrival_rate_is_paced_and_drops_when_vus_run_out() {
         outcome.summary.totals.requests + outcome.summary.totals.dropped_iterations,
         80
     );
-    // With 4x the VUs the rate needs, (nearly) every arrival is sent; a starved machine may drop a few.
+    // Each thread may grow to 4 VUs, and its first 4 arrivals always find one: at least 8 are sent
+    // however slow the machine (with 4x the VUs the rate needs, usually all 80).
     assert!(
-        outcome.summary.totals.dropped_iterations <= 8,
+        outcome.summary.totals.requests >= 8,
         "{:?}",
         outcome.summary.totals
     );
     assert!(outcome.summary.open_model);
-    // 1 VU per thread at most, 200 ms requests: each thread sends at most ~5/s of its 20/s.
+    // 1 VU per thread at most, each request held 200 ms by the server: over 2 s a thread sends at
+    // most 2 / 0.2 + 1 = 11 of its 40 arrivals, so at least 80 - 22 = 58 are dropped, and more on a
+    // slower machine.
     let starved = plan(
         vec![scenario(
             Executor::ConstantArrivalRate {
@@ -118,7 +121,7 @@ async fn constant_arrival_rate_is_paced_and_drops_when_vus_run_out() {
     let (outcome, _) = run(&starved, &target.url()).await;
     let t = &outcome.summary.totals;
     assert_eq!(t.requests + t.dropped_iterations, 80, "{t:?}");
-    assert!(t.dropped_iterations >= 50, "{t:?}");
+    assert!(t.dropped_iterations >= 58, "{t:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -150,11 +153,16 @@ async fn ramping_vus_follow_the_stages() {
     );
     let (outcome, intervals) = run(&plan, &target.url()).await;
     assert_eq!(outcome.summary.totals.max_vus, 6);
+    // Second 1 is the plateau at 6: its peak is 6, read within the second, not at its edge (where
+    // the ramp down starts).
     assert_eq!(
-        intervals[1].gauges.vus,
+        intervals[1].gauges.vus_peak,
         6,
         "{:?}",
-        intervals.iter().map(|i| i.gauges.vus).collect::<Vec<_>>()
+        intervals
+            .iter()
+            .map(|i| i.gauges.vus_peak)
+            .collect::<Vec<_>>()
     );
     assert!(intervals.last().unwrap().gauges.vus == 0);
 }
