@@ -188,3 +188,17 @@ fn artillery_loops_are_kept_as_loops_not_unrolled() {
     assert_eq!((*count, inner.len()), (1_000_000, 2));
     assert_eq!(scalelab_load::plan::Step::requests(steps), 1_000_000);
 }
+
+#[test]
+fn a_timeline_that_cannot_be_built_is_refused_at_load() {
+    let message = error(
+        "config:\n  phases: [{duration: 0, arrivalCount: 5}]\nscenarios: [{flow: [{get: {url: /}}]}]\n",
+        "p.yaml",
+    );
+    assert!(
+        message.starts_with(
+            "p.yaml:2:11: 'phases' in config.phases: arrivalCount needs a duration above 0"
+        ),
+        "{message}"
+    );
+}

@@ -268,7 +268,7 @@ impl Console {
                 plan.scenarios
                     .iter()
                     .map(|scenario| {
-                        let length = (scenario.start_time + scenario.executor.duration()).as_secs();
+                        let length = (scenario.start_time + scenario.duration()).as_secs();
                         let bar = bars.add(ProgressBar::new(length.max(1)));
                         bar.set_style(style.clone());
                         bar.set_prefix(scenario.name.clone());

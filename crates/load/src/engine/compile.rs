@@ -8,6 +8,7 @@ use scalelab_metrics::threshold::Threshold;
 use scalelab_metrics::{Endpoint, EndpointId};
 
 use crate::client::{ClientSettings, PreparedRequest, client_config};
+use crate::executor::Schedule;
 use crate::plan::{self, Check, Executor, Plan, Think};
 
 /// Why a plan cannot run.
@@ -21,6 +22,8 @@ pub enum CompileError {
     NoRequests(String),
     #[error("every flow of scenario '{0}' has weight 0, so none would ever run")]
     ZeroWeights(String),
+    #[error("scenario '{0}': {1}")]
+    Shape(String, scalelab_shape::ShapeError),
     #[error("the plan has no scenarios")]
     NoScenarios,
 }
@@ -42,6 +45,8 @@ pub struct CompiledScenario {
     pub index: usize,
     pub name: String,
     pub executor: Executor,
+    /// The executor with its timeline, built once.
+    pub(crate) schedule: Schedule,
     pub start_time: Duration,
     pub graceful_stop: Duration,
     pub flows: Vec<CompiledFlow>,
@@ -78,10 +83,15 @@ pub struct CompiledRequest {
 }
 
 impl CompiledScenario {
+    /// How long the scenario starts iterations for, from its start time (its timeline's length).
+    pub fn duration(&self) -> Duration {
+        self.schedule.duration()
+    }
+
     /// The arrivals per second an open-model scenario's schedule asks for `elapsed` into the run
     /// (`None` for closed-model executors).
     pub fn target_rate(&self, elapsed: Duration) -> Option<f64> {
-        let shape = self.executor.arrival_rate()?;
+        let shape = self.schedule.arrival_rate()?;
         let started = elapsed.checked_sub(self.start_time);
         Some(started.map_or(0.0, |t| shape.value(t.as_secs_f64())))
     }
@@ -132,6 +142,8 @@ impl CompiledPlan {
                 index: scenarios.len(),
                 name: scenario.name.clone(),
                 executor: scenario.executor.clone(),
+                schedule: Schedule::new(&scenario.executor)
+                    .map_err(|e| CompileError::Shape(scenario.name.clone(), e))?,
                 start_time: scenario.start_time,
                 graceful_stop: scenario.graceful_stop,
                 flows: flows.into_iter().map(|(_, f)| f).collect(),
@@ -171,7 +183,7 @@ impl CompiledPlan {
     pub fn max_duration(&self) -> Duration {
         self.scenarios
             .iter()
-            .map(|s| s.start_time + s.executor.duration() + s.graceful_stop)
+            .map(|s| s.start_time + s.duration() + s.graceful_stop)
             .max()
             .unwrap_or_default()
     }
@@ -208,7 +220,7 @@ impl CompiledPlan {
     pub fn duration(&self) -> Duration {
         self.scenarios
             .iter()
-            .map(|s| s.start_time + s.executor.duration())
+            .map(|s| s.start_time + s.duration())
             .max()
             .unwrap_or_default()
     }

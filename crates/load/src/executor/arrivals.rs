@@ -12,6 +12,7 @@ use super::{TaskGroup, VuGauge};
 use crate::engine::{ThreadContext, Vu};
 
 /// How an arrival executor finds virtual users.
+#[derive(Debug, Clone, Copy)]
 pub struct Pool {
     /// VUs made before the start (k6 `preAllocatedVUs`).
     pub pre_allocated: u64,
@@ -27,7 +28,7 @@ pub async fn run(
     index: usize,
     group: &TaskGroup,
     shape: &Shape,
-    pool: Pool,
+    pool: &Pool,
 ) -> Instant {
     let start = Instant::now();
     let end = start + shape.duration();

@@ -225,7 +225,12 @@ pub(super) fn phases(node: &Node, ctx: &mut Ctx, what: &str) -> Result<(Vec<Phas
                 count: count.u64_at_most(
                     ctx,
                     &format!("'arrivalCount' in {here}"),
-                    (MAX_RATE * duration.as_secs_f64()) as u64,
+                    // Over 0 s there is no rate: the timeline's check below says so.
+                    if duration.is_zero() {
+                        u64::MAX
+                    } else {
+                        (MAX_RATE * duration.as_secs_f64()) as u64
+                    },
                     super::options::RATE_WHY,
                 )?,
             },
@@ -266,6 +271,9 @@ pub(super) fn phases(node: &Node, ctx: &mut Ctx, what: &str) -> Result<(Vec<Phas
         obj.finish(ctx)?;
         phases.push(phase);
     }
+    // The timeline is built here once to be validated (an arrivalCount over 0 s has no rate).
+    scalelab_shape::Shape::from_phases(&phases)
+        .map_err(|e| ctx.error(node.pos, format!("'phases' in {what}: {e}")))?;
     let max_vus = caps.iter().map(|(cap, _)| *cap).max();
     if let Some((_, node)) = caps.iter().find(|(cap, _)| Some(*cap) != max_vus) {
         ctx.warn(

@@ -276,28 +276,33 @@ impl Executor {
         }
     }
 
-    /// The arrivals per second an open-model executor schedules over its duration (`None` for the
-    /// closed-model executors).
-    pub fn arrival_rate(&self) -> Option<scalelab_shape::Shape> {
+    /// The executor's timeline, the one [`scalelab_shape::Shape`] every part of scalelab reads:
+    /// virtual users over time for `ramping-vus`, arrivals per second for the open model; `None`
+    /// for the executors without one (constant VUs, iteration counts). Plan loading builds it once
+    /// to validate it, so a loaded plan's executor always has a valid shape.
+    pub fn shape(&self) -> Result<Option<scalelab_shape::Shape>, scalelab_shape::ShapeError> {
         use scalelab_shape::Shape;
-        match self {
+        Ok(Some(match self {
+            Executor::RampingVus {
+                start_vus, stages, ..
+            } => Shape::from_stages(*start_vus as f64, stages)?,
             Executor::ConstantArrivalRate {
                 rate,
                 time_unit,
                 duration,
                 ..
-            } => Some(Shape::constant(rate / time_unit.as_secs_f64(), *duration)),
+            } => Shape::constant(rate / time_unit.as_secs_f64(), *duration),
             Executor::RampingArrivalRate {
                 start_rate,
                 time_unit,
                 stages,
                 ..
-            } => Shape::from_stages(*start_rate, stages)
-                .ok()
-                .map(|shape| shape.scaled(1.0 / time_unit.as_secs_f64())),
-            Executor::Phases { phases, .. } => Shape::from_phases(phases).ok(),
-            _ => None,
-        }
+            } => Shape::from_stages(*start_rate, stages)?.scaled(1.0 / time_unit.as_secs_f64()),
+            Executor::Phases { phases, .. } => Shape::from_phases(phases)?,
+            Executor::ConstantVus { .. }
+            | Executor::PerVuIterations { .. }
+            | Executor::SharedIterations { .. } => return Ok(None),
+        }))
     }
 
     /// What it does, in k6's words: `10 looping VUs for 1m0s`, `20.00 iterations/s for 30s
@@ -361,7 +366,7 @@ impl Executor {
                 d(max_duration)
             ),
             Executor::Phases { phases, max_vus } => {
-                let peak = self.arrival_rate().map_or(0.0, |shape| {
+                let peak = self.shape().ok().flatten().map_or(0.0, |shape| {
                     shape.points().iter().map(|p| p.1).fold(0.0, f64::max)
                 });
                 let cap = max_vus.map_or(String::new(), |m| format!(", maxVusers: {m}"));

@@ -228,6 +228,11 @@ fn scenario(name: &str, node: &Node, ctx: &mut Ctx, fallback: &IterationParts) -
         }
     };
     let executor = executor(kind, &mut obj, ctx)?;
+    // The timeline is built here once to be validated; running the plan builds it from the same
+    // function.
+    executor
+        .shape()
+        .map_err(|e| ctx.error(obj.pos, format!("{what}: {e}")))?;
     let start_time = opt_duration(&mut obj, ctx, "startTime", Duration::ZERO)?;
     let graceful_stop = opt_duration(&mut obj, ctx, "gracefulStop", GRACEFUL)?;
     k6::scenario_options(&mut obj, ctx);
