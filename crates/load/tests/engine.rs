@@ -467,3 +467,102 @@ async fn a_loop_runs_its_steps_count_times() {
     assert_eq!(outcome.summary.totals.requests, 6);
     assert_eq!(outcome.summary.totals.iterations, 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn think_time_counts_in_the_iteration() {
+    let target = target().await;
+    let mut plan = plan(
+        vec![scenario(
+            Executor::PerVuIterations {
+                vus: 1,
+                iterations: 3,
+                max_duration: secs(30.0),
+            },
+            vec![get("ping", "/ping", vec![])],
+        )],
+        secs(5.0),
+    );
+    let flow = &mut plan.scenarios[0].iteration.flows[0];
+    flow.steps.push(scalelab_load::plan::Step::Think(
+        scalelab_load::plan::Think::Fixed(secs(0.2)),
+    ));
+    plan.scenarios[0].iteration.think = Some(scalelab_load::plan::Think::Uniform {
+        min: secs(0.1),
+        max: secs(0.15),
+    });
+    let (outcome, _) = run(&plan, &target.url()).await;
+    let t = &outcome.summary.totals;
+    assert_eq!((t.requests, t.iterations), (3, 3));
+    // Each iteration: a request, a 200 ms think step, then 100–150 ms of think after it.
+    assert!(
+        t.iteration_duration.min >= 299.0,
+        "{:?}",
+        t.iteration_duration
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_time_delays_a_scenario() {
+    let target = target().await;
+    let once = |name: &str| {
+        let mut s = scenario(
+            Executor::PerVuIterations {
+                vus: 1,
+                iterations: 1,
+                max_duration: secs(30.0),
+            },
+            vec![get(name, "/ping", vec![])],
+        );
+        s.name = name.into();
+        s
+    };
+    let mut late = once("late");
+    late.start_time = secs(1.5);
+    let plan = plan(vec![once("early"), late], secs(5.0));
+    let (outcome, intervals) = run(&plan, &target.url()).await;
+    assert_eq!(outcome.summary.totals.requests, 2);
+    // The run's endpoints table is [early, late]: the late one completed no sooner than 1.5 s in.
+    let second_of = |endpoint: u32| {
+        intervals
+            .iter()
+            .find(|i| i.series.iter().any(|(k, _)| k.endpoint.0 == endpoint))
+            .map(|i| i.second)
+            .unwrap()
+    };
+    assert_eq!(second_of(0), 0);
+    assert!(second_of(1) >= 1);
+    assert!(outcome.summary.duration_seconds >= 1.5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graceful_stop_lets_an_iteration_finish_or_interrupts_it() {
+    let target = target().await;
+    // One VU for 1 s; its first request takes 2.5 s, past the scenario's end.
+    let slow = |graceful: f64| {
+        let mut s = scenario(
+            Executor::ConstantVus {
+                vus: 1,
+                duration: secs(1.0),
+            },
+            vec![get("slow", "/timeout?ms=2500", vec![])],
+        );
+        s.graceful_stop = secs(graceful);
+        plan(vec![s], secs(10.0))
+    };
+    // gracefulStop 5 s: it finishes, with its status.
+    let (outcome, _) = run(&slow(5.0), &target.url()).await;
+    let t = &outcome.summary.totals;
+    assert_eq!(
+        (t.requests, t.iterations, t.interrupted_iterations),
+        (1, 1, 0)
+    );
+    assert_eq!(outcome.summary.endpoints[0].outcome, "200");
+    // gracefulStop 0.5 s: at 1.5 s it is interrupted, and counted as such.
+    let (outcome, _) = run(&slow(0.5), &target.url()).await;
+    let t = &outcome.summary.totals;
+    assert_eq!(
+        (t.requests, t.iterations, t.interrupted_iterations),
+        (1, 0, 1)
+    );
+    assert_eq!(outcome.summary.endpoints[0].outcome, "interrupted");
+}
