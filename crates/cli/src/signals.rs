@@ -1,17 +1,25 @@
-//! Ctrl-C and SIGTERM as one future, so every command stops cleanly on either.
+//! Ctrl-C, SIGTERM and SIGHUP as one future, so every command stops cleanly on any of them.
 
-/// Resolves when the process receives SIGINT (Ctrl-C) or SIGTERM.
-pub async fn interrupted() {
-    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-        Ok(term) => term,
-        Err(error) => {
-            tracing::warn!(%error, "cannot listen for SIGTERM; Ctrl-C still works");
+use tokio::signal::unix::{SignalKind, signal};
+
+/// Resolves when the process receives SIGINT (Ctrl-C), SIGTERM or SIGHUP (a closed terminal), with
+/// the signal's name.
+pub async fn interrupted() -> &'static str {
+    let (term, hangup) = match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+    ) {
+        (Ok(term), Ok(hangup)) => (term, hangup),
+        (Err(error), _) | (_, Err(error)) => {
+            tracing::warn!(%error, "cannot listen for SIGTERM and SIGHUP; Ctrl-C still works");
             let _ = tokio::signal::ctrl_c().await;
-            return;
+            return "SIGINT (Ctrl-C)";
         }
     };
+    let (mut term, mut hangup) = (term, hangup);
     tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => "SIGINT (Ctrl-C)",
+        _ = term.recv() => "SIGTERM",
+        _ = hangup.recv() => "SIGHUP",
     }
 }

@@ -72,8 +72,24 @@ async fn quick_writes_results_and_prints_the_summary() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigterm_stops_the_run_and_still_writes_every_file() {
+/// Requests the stress service has answered on `path`, from its own Prometheus metrics.
+async fn answered(target: &str, path: &str) -> u64 {
+    let text = reqwest::get(format!("{target}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .filter(|line| line.starts_with("http_requests_total{") && line.contains(path))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum::<f64>() as u64
+}
+
+/// Starts a 60 s `quick` run, waits until the service has answered 20 of its requests, sends
+/// `signal`, and checks that the run stopped with every file written, none left half-written, and
+/// the stop recorded in summary.json.
+async fn stopped_by(signal: Signal, name: &str) {
     let target = scalelab_stress::start(TargetConfig::loopback())
         .await
         .unwrap();
@@ -86,14 +102,18 @@ async fn sigterm_stops_the_run_and_still_writes_every_file() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while answered(&target.url(), "/timeout").await < 20 {
+        assert!(Instant::now() < deadline, "the run sent nothing in 30 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    kill(Pid::from_raw(child.id() as i32), signal).unwrap();
     let deadline = Instant::now() + Duration::from_secs(15);
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
             break status;
         }
-        assert!(Instant::now() < deadline, "did not stop after SIGTERM");
+        assert!(Instant::now() < deadline, "did not stop after {name}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert_eq!(
@@ -106,8 +126,75 @@ async fn sigterm_stops_the_run_and_still_writes_every_file() {
         summary["totals"]["requests"].as_u64().unwrap() >= 20,
         "{summary}"
     );
-    assert!(summary["duration_seconds"].as_f64().unwrap() < 10.0);
-    assert!(out.path().join("timeseries.csv").exists() && out.path().join("latency.hlog").exists());
+    assert_eq!(summary["stopped_early"]["reason"], name, "{summary}");
+    let at = summary["stopped_early"]["at_seconds"].as_f64().unwrap();
+    assert!(at > 0.0 && at <= summary["duration_seconds"].as_f64().unwrap());
+    assert!(summary["duration_seconds"].as_f64().unwrap() < 60.0);
+    let mut files: Vec<String> = std::fs::read_dir(out.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            "latency.hlog",
+            "report.html",
+            "summary.json",
+            "timeseries.csv"
+        ],
+        "every file, and no *.tmp left"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_the_run_and_still_writes_every_file() {
+    stopped_by(Signal::SIGTERM, "SIGTERM").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_is_treated_like_sigterm() {
+    stopped_by(Signal::SIGHUP, "SIGHUP").await;
+}
+
+#[test]
+fn unwritable_outputs_are_refused_before_the_run_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "").unwrap();
+    // Nothing listens on port 9: were the run to start, it would last 60 s.
+    let quick = |extra: &[&std::ffi::OsStr]| {
+        let started = Instant::now();
+        let output = scalelab()
+            .args(["quick", "http://127.0.0.1:9/", "-z", "60s", "--quiet"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(
+            started.elapsed() < Duration::from_secs(50),
+            "the run started"
+        );
+        assert_eq!(output.status.code(), Some(1));
+        assert!(output.stdout.is_empty(), "no summary: nothing ran");
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    let stderr = quick(&["--out".as_ref(), file.as_os_str()]);
+    assert!(
+        stderr.contains(&format!(
+            "--out {}: {} is a file, not a directory",
+            file.display(),
+            file.display()
+        )),
+        "{stderr}"
+    );
+    let stderr = quick(&["--junit".as_ref(), dir.path().as_os_str()]);
+    assert!(stderr.contains("is a directory, not a file"), "{stderr}");
+    let under_a_file = file.join("junit.xml");
+    let stderr = quick(&["--junit".as_ref(), under_a_file.as_os_str()]);
+    assert!(
+        stderr.contains(&format!("{} is a file, not a directory", file.display())),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -118,4 +205,54 @@ fn quick_refuses_a_bad_header() {
         .unwrap();
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("'no-colon' is not 'Name: value'"));
+}
+
+#[test]
+fn quick_refuses_values_no_run_could_honour() {
+    for (args, expected) in [
+        (
+            vec!["ftp://127.0.0.1/x"],
+            "'ftp://127.0.0.1/x' for '<URL>': must start with http:// or https://",
+        ),
+        (
+            vec!["http://127.0.0.1:99999/"],
+            "port '99999' is not from 1 to 65535",
+        ),
+        (
+            vec!["http://127.0.0.1:9/", "-c", "0"],
+            "'0' for '--connections <CONNECTIONS>'",
+        ),
+        (
+            vec!["http://127.0.0.1:9/", "-q", "NaN"],
+            "'NaN' for '--rate <RATE>'",
+        ),
+        (
+            vec!["http://127.0.0.1:9/", "-q", "1e8"],
+            "at most 1000000 per second",
+        ),
+        (
+            vec!["http://127.0.0.1:9/", "-t", "0s"],
+            "'0s' for '--timeout <TIMEOUT>': must be above 0",
+        ),
+        (
+            vec!["http://127.0.0.1:9/", "-z", "0s"],
+            "'0s' for '--duration <DURATION>'",
+        ),
+        (
+            vec!["http://127.0.0.1:9/", "--threads", "0"],
+            "'0' for '--threads <THREADS>'",
+        ),
+    ] {
+        let output = scalelab().arg("quick").args(&args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        if args[0].starts_with("ftp") {
+            assert_eq!(
+                stderr.matches("ftp://").count(),
+                1,
+                "the URL once: {stderr}"
+            );
+        }
+    }
 }

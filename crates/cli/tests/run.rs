@@ -177,3 +177,46 @@ fn quick_against_a_dead_server_reports_the_interrupted_requests() {
     );
     assert!(stdout.contains("interrupted 2"), "{stdout}");
 }
+
+#[test]
+fn off_a_terminal_the_banner_and_status_are_plain_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = write(
+        dir.path(),
+        "open.yaml",
+        "scenarios:\n  open:\n    executor: constant-arrival-rate\n    rate: 10\n    duration: 3s\n    preAllocatedVUs: 2\n    gracefulStop: 1s\n    requests: [{path: /ping}]\nthresholds:\n  http_req_duration: [{threshold: \"max<0.001\", abortOnFail: true}]\n",
+    );
+    let out = dir.path().join("out");
+    let output = scalelab()
+        .arg("run")
+        .arg(&plan)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(99), "{stderr}");
+    assert!(
+        stderr.contains("scenarios: 1 scenario, 4s max duration (incl. graceful stop):")
+            && stderr.contains(
+                "* open: 10.00 iterations/s for 3s (maxVUs: 2-2) [constant-arrival-rate] (gracefulStop: 1s)"
+            )
+            && stderr.contains(&format!("output: {}", out.display())),
+        "{stderr}"
+    );
+    // The status line shows the open model's target rate.
+    assert!(stderr.contains("rate 10.0/s →"), "{stderr}");
+    // No colour codes off a terminal, warnings included.
+    assert!(
+        stderr.contains("WARN") && !stderr.contains('\u{1b}'),
+        "{stderr}"
+    );
+    // abortOnFail is recorded where it lasts, with the second it happened.
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(
+        summary["stopped_early"]["reason"],
+        "threshold http_req_duration max<0.001 failed (abortOnFail)"
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("stopped early at "));
+}

@@ -4,7 +4,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{get, plan, run, run_with, scenario};
+use common::{get, plan, run, scenario};
 use scalelab_load::engine::{Interruption, RunOptions};
 use scalelab_load::plan::{Check, Executor, Threshold};
 use scalelab_shape::Stage;
@@ -98,9 +98,10 @@ async fn constant_arrival_rate_is_paced_and_drops_when_vus_run_out() {
         outcome.summary.totals.requests + outcome.summary.totals.dropped_iterations,
         80
     );
-    // With 4x the VUs the rate needs, (nearly) every arrival is sent; a starved machine may drop a few.
+    // Each thread may grow to 4 VUs, and its first 4 arrivals always find one: at least 8 are sent
+    // however slow the machine (with 4x the VUs the rate needs, usually all 80).
     assert!(
-        outcome.summary.totals.dropped_iterations <= 8,
+        outcome.summary.totals.requests >= 8,
         "{:?}",
         outcome.summary.totals
     );
@@ -109,7 +110,9 @@ async fn constant_arrival_rate_is_paced_and_drops_when_vus_run_out() {
     let delay = outcome.summary.totals.send_delay.expect("open model");
     assert_eq!(delay.count, outcome.summary.totals.requests);
     assert!(delay.min >= 0.0 && delay.max >= delay.p99);
-    // 1 VU per thread at most, 200 ms requests: each thread sends at most ~5/s of its 20/s.
+    // 1 VU per thread at most, each request held 200 ms by the server: over 2 s a thread sends at
+    // most 2 / 0.2 + 1 = 11 of its 40 arrivals, so at least 80 - 22 = 58 are dropped, and more on a
+    // slower machine.
     let starved = plan(
         vec![scenario(
             Executor::ConstantArrivalRate {
@@ -126,7 +129,7 @@ async fn constant_arrival_rate_is_paced_and_drops_when_vus_run_out() {
     let (outcome, _) = run(&starved, &target.url()).await;
     let t = &outcome.summary.totals;
     assert_eq!(t.requests + t.dropped_iterations, 80, "{t:?}");
-    assert!(t.dropped_iterations >= 50, "{t:?}");
+    assert!(t.dropped_iterations >= 58, "{t:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -158,11 +161,16 @@ async fn ramping_vus_follow_the_stages() {
     );
     let (outcome, intervals) = run(&plan, &target.url()).await;
     assert_eq!(outcome.summary.totals.max_vus, 6);
+    // Second 1 is the plateau at 6: its peak is 6, read within the second, not at its edge (where
+    // the ramp down starts).
     assert_eq!(
-        intervals[1].gauges.vus,
+        intervals[1].gauges.vus_peak,
         6,
         "{:?}",
-        intervals.iter().map(|i| i.gauges.vus).collect::<Vec<_>>()
+        intervals
+            .iter()
+            .map(|i| i.gauges.vus_peak)
+            .collect::<Vec<_>>()
     );
     assert!(intervals.last().unwrap().gauges.vus == 0);
 }
@@ -209,7 +217,7 @@ async fn thresholds_pass_fail_and_abort() {
         vec![scenario(
             Executor::ConstantVus {
                 vus: 2,
-                duration: secs(3.0),
+                duration: secs(30.0),
             },
             vec![get("slow", "/timeout?ms=50", vec![])],
         )],
@@ -229,18 +237,44 @@ async fn thresholds_pass_fail_and_abort() {
             delay_abort_eval: Duration::ZERO,
         },
     ];
-    let started = std::time::Instant::now();
     let (outcome, _) = run(&plan, &target.url()).await;
     assert!(
         matches!(outcome.interrupted, Some(Interruption::Threshold(ref t)) if t.contains("avg<10")),
         "{:?}",
         outcome.interrupted
     );
-    assert!(started.elapsed() < secs(2.9), "aborted early");
+    // Every request takes 50 ms, so the first completed second fails avg<10 and stops the 30 s run.
+    let stop = outcome.summary.stopped_early.as_ref().expect("recorded");
+    assert_eq!(
+        stop.reason,
+        "threshold http_req_duration{name:slow} avg<10 failed (abortOnFail)"
+    );
+    assert!(stop.at_seconds >= 1.0 && stop.at_seconds < 30.0, "{stop:?}");
+    assert!(outcome.summary.duration_seconds < 30.0);
     let results = &outcome.summary.thresholds;
     assert!(results[0].passed && !results[1].passed);
     assert!(results[1].observed.unwrap() >= 50.0);
     assert!(!outcome.summary.thresholds_passed());
+}
+
+/// Cancels the run once `after` requests have completed.
+struct StopAfter {
+    after: u64,
+    stop: tokio_util::sync::CancellationToken,
+    intervals: Vec<scalelab_metrics::Interval>,
+}
+
+impl scalelab_load::engine::Observer for StopAfter {
+    fn on_interval(
+        &mut self,
+        interval: &scalelab_metrics::Interval,
+        progress: &scalelab_load::engine::Progress<'_>,
+    ) {
+        self.intervals.push(interval.clone());
+        if progress.total.requests() >= self.after {
+            self.stop.cancel();
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -261,18 +295,282 @@ async fn stop_ends_the_run_early_with_complete_results() {
         stop_grace: secs(1.0),
         ..RunOptions::default()
     };
-    let stop = options.stop.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(secs(1.2)).await;
-        stop.cancel();
-    });
-    let started = std::time::Instant::now();
-    let (outcome, intervals) = run_with(&plan, &target.url(), options).await;
-    assert!(started.elapsed() < secs(4.0));
-    assert_eq!(outcome.interrupted, Some(Interruption::Stopped));
-    assert!(outcome.summary.totals.requests >= 20);
-    assert_eq!(
-        intervals.iter().map(|i| i.requests()).sum::<u64>(),
-        outcome.summary.totals.requests
+    let mut observer = StopAfter {
+        after: 20,
+        stop: options.stop.clone(),
+        intervals: Vec::new(),
+    };
+    let compiled = std::sync::Arc::new(
+        scalelab_load::engine::CompiledPlan::new(&plan, &target.url()).unwrap(),
     );
+    let outcome = scalelab_load::engine::run(compiled, options, &mut observer)
+        .await
+        .unwrap();
+    assert_eq!(outcome.interrupted, Some(Interruption::Stopped));
+    let summary = &outcome.summary;
+    assert!(summary.totals.requests >= 20);
+    assert!(
+        summary.duration_seconds < 30.0,
+        "stopped before the plan's end"
+    );
+    let stop = summary.stopped_early.as_ref().expect("recorded");
+    assert_eq!(stop.reason, "stopped");
+    assert!(stop.at_seconds <= summary.duration_seconds);
+    // 100 ms requests end well within the 1 s grace: none is interrupted, every one counted once.
+    assert_eq!(summary.totals.interrupted_iterations, 0);
+    assert_eq!(summary.totals.requests, summary.totals.iterations);
+    assert_eq!(
+        observer.intervals.iter().map(|i| i.requests()).sum::<u64>(),
+        summary.totals.requests
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_weight_0_flow_is_never_picked() {
+    let target = target().await;
+    let mut plan = plan(
+        vec![scenario(
+            Executor::SharedIterations {
+                vus: 2,
+                iterations: 40,
+                max_duration: secs(30.0),
+            },
+            vec![
+                get("never", "/ping", vec![]),
+                get("always", "/ping", vec![]),
+            ],
+        )],
+        secs(5.0),
+    );
+    plan.scenarios[0].iteration.flows[0].weight = 0;
+    let (outcome, _) = run(&plan, &target.url()).await;
+    let names: Vec<(&str, u64)> = outcome
+        .summary
+        .endpoints
+        .iter()
+        .map(|e| (e.name.as_str(), e.latency.count))
+        .collect();
+    assert_eq!(names, [("always", 40)]);
+    plan.scenarios[0].iteration.flows[1].weight = 0;
+    let error = scalelab_load::engine::CompiledPlan::new(&plan, &target.url()).unwrap_err();
+    assert!(error.to_string().contains("has weight 0"), "{error}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn arrival_schedules_run_to_their_end_rate_0_and_pauses_included() {
+    let target = target().await;
+    // ramping-arrival-rate 0 -> 10/s over 1 s (5 arrivals), 10 -> 0 over 1 s (5 more): 10 arrivals,
+    // the last one before 2 s; the run still lasts the whole 2 s of its schedule.
+    let ramp = plan(
+        vec![scenario(
+            Executor::RampingArrivalRate {
+                start_rate: 0.0,
+                time_unit: secs(1.0),
+                stages: vec![
+                    Stage {
+                        duration: secs(1.0),
+                        target: 10.0,
+                    },
+                    Stage {
+                        duration: secs(1.0),
+                        target: 0.0,
+                    },
+                ],
+                pre_allocated_vus: 4,
+                max_vus: 10,
+            },
+            vec![get("ping", "/ping", vec![])],
+        )],
+        secs(5.0),
+    );
+    let (outcome, _) = run(&ramp, &target.url()).await;
+    let t = &outcome.summary.totals;
+    assert_eq!(t.requests + t.dropped_iterations, 10, "{t:?}");
+    assert_eq!(t.requests, t.iterations);
+    assert!(
+        outcome.summary.duration_seconds >= 2.0,
+        "{}",
+        outcome.summary.duration_seconds
+    );
+    // Artillery: 10/s for 1 s, then a 1 s pause: 10 users, and a 2 s run.
+    let phases = plan(
+        vec![scenario(
+            Executor::Phases {
+                phases: vec![
+                    scalelab_shape::Phase::Rate {
+                        duration: secs(1.0),
+                        rate: 10.0,
+                        ramp_to: None,
+                    },
+                    scalelab_shape::Phase::Pause {
+                        duration: secs(1.0),
+                    },
+                ],
+                max_vus: None,
+            },
+            vec![get("ping", "/ping", vec![])],
+        )],
+        secs(5.0),
+    );
+    let (outcome, _) = run(&phases, &target.url()).await;
+    assert_eq!(outcome.summary.totals.requests, 10);
+    assert_eq!(outcome.summary.totals.dropped_iterations, 0);
+    assert!(
+        outcome.summary.duration_seconds >= 2.0,
+        "{}",
+        outcome.summary.duration_seconds
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_vus_of_an_arrival_rate_run_is_the_peak_of_busy_vus() {
+    let target = target().await;
+    // 20/s, each request 300 ms: over the 2 loader threads (10/s each, one every 100 ms), an arrival
+    // finds the previous ones of its thread still busy for 300 ms, so each thread has at least 3
+    // busy at once: at least 6 in all, at most the 20 allowed. None is busy at a second's end for
+    // long, so the old end-of-second sample could read far less.
+    let plan = plan(
+        vec![scenario(
+            Executor::ConstantArrivalRate {
+                rate: 20.0,
+                time_unit: secs(1.0),
+                duration: secs(2.0),
+                pre_allocated_vus: 2,
+                max_vus: 20,
+            },
+            vec![get("wait", "/timeout?ms=300", vec![])],
+        )],
+        secs(5.0),
+    );
+    let (outcome, _) = run(&plan, &target.url()).await;
+    let t = &outcome.summary.totals;
+    assert!((6..=20).contains(&t.max_vus), "{t:?}");
+    assert!(
+        t.vus_allocated >= t.max_vus && t.vus_allocated <= 20,
+        "{t:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_loop_runs_its_steps_count_times() {
+    let target = target().await;
+    let mut plan = plan(
+        vec![scenario(
+            Executor::PerVuIterations {
+                vus: 1,
+                iterations: 2,
+                max_duration: secs(30.0),
+            },
+            vec![get("ping", "/ping", vec![])],
+        )],
+        secs(5.0),
+    );
+    let flow = &mut plan.scenarios[0].iteration.flows[0];
+    flow.steps = vec![scalelab_load::plan::Step::Loop {
+        count: 3,
+        steps: std::mem::take(&mut flow.steps),
+    }];
+    // 2 iterations of a 3-times loop of one request.
+    let (outcome, _) = run(&plan, &target.url()).await;
+    assert_eq!(outcome.summary.totals.requests, 6);
+    assert_eq!(outcome.summary.totals.iterations, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn think_time_counts_in_the_iteration() {
+    let target = target().await;
+    let mut plan = plan(
+        vec![scenario(
+            Executor::PerVuIterations {
+                vus: 1,
+                iterations: 3,
+                max_duration: secs(30.0),
+            },
+            vec![get("ping", "/ping", vec![])],
+        )],
+        secs(5.0),
+    );
+    let flow = &mut plan.scenarios[0].iteration.flows[0];
+    flow.steps.push(scalelab_load::plan::Step::Think(
+        scalelab_load::plan::Think::Fixed(secs(0.2)),
+    ));
+    plan.scenarios[0].iteration.think = Some(scalelab_load::plan::Think::Uniform {
+        min: secs(0.1),
+        max: secs(0.15),
+    });
+    let (outcome, _) = run(&plan, &target.url()).await;
+    let t = &outcome.summary.totals;
+    assert_eq!((t.requests, t.iterations), (3, 3));
+    // Each iteration: a request, a 200 ms think step, then 100–150 ms of think after it.
+    assert!(
+        t.iteration_duration.min >= 299.0,
+        "{:?}",
+        t.iteration_duration
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_time_delays_a_scenario() {
+    let target = target().await;
+    let once = |name: &str| {
+        let mut s = scenario(
+            Executor::PerVuIterations {
+                vus: 1,
+                iterations: 1,
+                max_duration: secs(30.0),
+            },
+            vec![get(name, "/ping", vec![])],
+        );
+        s.name = name.into();
+        s
+    };
+    let mut late = once("late");
+    late.start_time = secs(1.5);
+    let plan = plan(vec![once("early"), late], secs(5.0));
+    let (outcome, intervals) = run(&plan, &target.url()).await;
+    assert_eq!(outcome.summary.totals.requests, 2);
+    // The run's endpoints table is [early, late]: the late one completed no sooner than 1.5 s in.
+    let second_of = |endpoint: u32| {
+        intervals
+            .iter()
+            .find(|i| i.series.iter().any(|(k, _)| k.endpoint.0 == endpoint))
+            .map(|i| i.second)
+            .unwrap()
+    };
+    assert_eq!(second_of(0), 0);
+    assert!(second_of(1) >= 1);
+    assert!(outcome.summary.duration_seconds >= 1.5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graceful_stop_lets_an_iteration_finish_or_interrupts_it() {
+    let target = target().await;
+    // One VU for 1 s; its first request takes 2.5 s, past the scenario's end.
+    let slow = |graceful: f64| {
+        let mut s = scenario(
+            Executor::ConstantVus {
+                vus: 1,
+                duration: secs(1.0),
+            },
+            vec![get("slow", "/timeout?ms=2500", vec![])],
+        );
+        s.graceful_stop = secs(graceful);
+        plan(vec![s], secs(10.0))
+    };
+    // gracefulStop 5 s: it finishes, with its status.
+    let (outcome, _) = run(&slow(5.0), &target.url()).await;
+    let t = &outcome.summary.totals;
+    assert_eq!(
+        (t.requests, t.iterations, t.interrupted_iterations),
+        (1, 1, 0)
+    );
+    assert_eq!(outcome.summary.endpoints[0].outcome, "200");
+    // gracefulStop 0.5 s: at 1.5 s it is interrupted, and counted as such.
+    let (outcome, _) = run(&slow(0.5), &target.url()).await;
+    let t = &outcome.summary.totals;
+    assert_eq!(
+        (t.requests, t.iterations, t.interrupted_iterations),
+        (1, 0, 1)
+    );
+    assert_eq!(outcome.summary.endpoints[0].outcome, "interrupted");
 }

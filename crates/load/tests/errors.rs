@@ -113,3 +113,92 @@ fn a_scenario_needs_something_to_run() {
         "p.yaml:3:5: scenario 's' has nothing to run: give it 'requests' or 'flow', or give the plan top-level ones"
     );
 }
+
+#[test]
+fn quantities_beyond_one_process_are_refused_with_field_and_position() {
+    let cases = [
+        (
+            "vus: 1e12\nduration: 10s\nrequests: [{path: /}]\n",
+            "p.yaml:1:6: 'vus' is 1000000000000, above 100000: one scalelab process runs at most 100000 virtual users",
+        ),
+        (
+            "requests: [{path: /}]\nscenarios:\n  s:\n    executor: constant-arrival-rate\n    rate: 20000000\n    duration: 1s\n    preAllocatedVUs: 1\n",
+            "p.yaml:5:11: 'rate' in scenario 's' (constant-arrival-rate) is 20000000, above 1000000: one scalelab process schedules at most 1000000 arrivals per second",
+        ),
+        (
+            // 600,000 per 100 ms is 6,000,000 per second.
+            "requests: [{path: /}]\nscenarios:\n  s:\n    executor: ramping-arrival-rate\n    timeUnit: 100ms\n    preAllocatedVUs: 1\n    stages: [{duration: 1s, target: 600000}]\n",
+            "p.yaml:7:37: 'target' in stage 1 of scenario 's' (ramping-arrival-rate) is 600000, above 100000",
+        ),
+        (
+            "requests: [{path: /}]\nscenarios:\n  s:\n    executor: constant-arrival-rate\n    rate: 1\n    duration: 1s\n    preAllocatedVUs: 1\n    maxVUs: 200000\n",
+            "p.yaml:8:13: 'maxVUs' in scenario 's' (constant-arrival-rate) is 200000, above 100000",
+        ),
+        (
+            "vus: 1\nduration: 1e300\nrequests: [{path: /}]\n",
+            "p.yaml:2:11: 'duration' is longer than a year",
+        ),
+        (
+            "config:\n  phases: [{duration: 1, arrivalRate: 2000000}]\nscenarios: [{flow: [{get: {url: /}}]}]\n",
+            "p.yaml:2:39: 'arrivalRate' in phase 1 of config.phases is 2000000, above 1000000",
+        ),
+        (
+            "config:\n  phases: [{duration: 1, arrivalRate: 1}]\nscenarios: [{flow: [{loop: [{get: {url: /}}], count: 1e9}]}]\n",
+            "p.yaml:3:54: 'count' in step 1 of scenario 'scenario 1' is 1000000000, above 1000000",
+        ),
+    ];
+    for (text, expected) in cases {
+        let message = error(text, "p.yaml");
+        assert!(
+            message.starts_with(expected),
+            "{message}\nexpected: {expected}"
+        );
+    }
+    let many: String = (0..1001)
+        .map(|i| format!("  s{i}: {{executor: constant-vus, vus: 1, duration: 1s}}\n"))
+        .collect();
+    let message = error(
+        &format!("requests: [{{path: /}}]\nscenarios:\n{many}"),
+        "p.yaml",
+    );
+    assert!(
+        message.contains("'scenarios' has 1001 scenarios, above 1000"),
+        "{message}"
+    );
+}
+
+#[test]
+fn artillery_loops_are_kept_as_loops_not_unrolled() {
+    let plan = load_str(
+        "config:\n  phases: [{duration: 1, arrivalRate: 1}]\nscenarios: [{flow: [{loop: [{get: {url: /a}}, {think: 1}], count: 1000000}]}]\n",
+        "p.yaml",
+        &LoadOptions::default(),
+    )
+    .unwrap();
+    let steps = &plan.scenarios[0].iteration.flows[0].steps;
+    let [
+        scalelab_load::plan::Step::Loop {
+            count,
+            steps: inner,
+        },
+    ] = &steps[..]
+    else {
+        panic!("{steps:?}")
+    };
+    assert_eq!((*count, inner.len()), (1_000_000, 2));
+    assert_eq!(scalelab_load::plan::Step::requests(steps), 1_000_000);
+}
+
+#[test]
+fn a_timeline_that_cannot_be_built_is_refused_at_load() {
+    let message = error(
+        "config:\n  phases: [{duration: 0, arrivalCount: 5}]\nscenarios: [{flow: [{get: {url: /}}]}]\n",
+        "p.yaml",
+    );
+    assert!(
+        message.starts_with(
+            "p.yaml:2:11: 'phases' in config.phases: arrivalCount needs a duration above 0"
+        ),
+        "{message}"
+    );
+}

@@ -361,6 +361,7 @@ fn artillery_misplaced_environments_are_ignored_as_artillery_does() {
     ));
     let local = LoadOptions {
         environment: Some("local".into()),
+        ..LoadOptions::default()
     };
     let message = load_file(&path("artillery-03.yaml"), &local)
         .unwrap_err()
@@ -388,12 +389,14 @@ fn artillery_environments_are_chosen_with_e() {
     );
     let stepped = LoadOptions {
         environment: Some("stepped".into()),
+        ..LoadOptions::default()
     };
     let plan = load_file(&path("artillery-04.yaml"), &stepped).unwrap();
     assert_eq!(phases(&plan).len(), 10);
     assert_eq!(plan.scenarios[0].iteration.flows.len(), 6);
     let typo = LoadOptions {
         environment: Some("stres".into()),
+        ..LoadOptions::default()
     };
     let message = load_file(&path("artillery-04.yaml"), &typo)
         .unwrap_err()

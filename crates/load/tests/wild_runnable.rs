@@ -23,7 +23,13 @@ fn every_loadable_wild_plan_compiles() {
         let environment = path
             .ends_with("artillery-04.yaml")
             .then(|| "stepped".to_owned());
-        let Ok(plan) = load_file(&path, &LoadOptions { environment }) else {
+        let Ok(plan) = load_file(
+            &path,
+            &LoadOptions {
+                environment,
+                ..LoadOptions::default()
+            },
+        ) else {
             continue;
         };
         let base = plan

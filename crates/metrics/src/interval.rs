@@ -79,10 +79,18 @@ impl Series {
 /// across seconds a summary takes their maximum.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Gauges {
-    /// Virtual users running at the end of the second.
+    /// Virtual users running (busy, in the open model) at the end of the second.
     pub vus: u64,
     /// Requests sent and not yet answered at the end of the second.
     pub in_flight: u64,
+    /// The most virtual users running at any instant of the second (per loader thread; across
+    /// threads the peaks add up, which bounds the run's instantaneous peak from above).
+    #[serde(default)]
+    pub vus_peak: u64,
+    /// The most virtual users allocated at once in the second — busy or idle in an arrival-rate
+    /// pool (k6's `vus_max`).
+    #[serde(default)]
+    pub vus_allocated: u64,
 }
 
 /// What one scenario did in a second: VUs running at its end, iterations completed, dropped and
@@ -211,6 +219,8 @@ impl Interval {
         }
         self.gauges.vus += other.gauges.vus;
         self.gauges.in_flight += other.gauges.in_flight;
+        self.gauges.vus_peak += other.gauges.vus_peak;
+        self.gauges.vus_allocated += other.gauges.vus_allocated;
         for (index, theirs) in other.scenarios.iter().enumerate() {
             let mine = self.scenario_mut(index);
             mine.vus += theirs.vus;
@@ -277,10 +287,14 @@ mod tests {
         a.gauges = Gauges {
             vus: 3,
             in_flight: 1,
+            vus_peak: 5,
+            vus_allocated: 6,
         };
         b.gauges = Gauges {
             vus: 4,
             in_flight: 2,
+            vus_peak: 4,
+            vus_allocated: 4,
         };
         a.merge(&b);
         assert_eq!(a.series, all.series);
@@ -291,7 +305,9 @@ mod tests {
             a.gauges,
             Gauges {
                 vus: 7,
-                in_flight: 3
+                in_flight: 3,
+                vus_peak: 9,
+                vus_allocated: 10,
             }
         );
     }

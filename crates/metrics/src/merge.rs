@@ -58,6 +58,9 @@ pub fn merge_shards(dirs: &[PathBuf], allow_partial: bool) -> Result<Merged, Mer
     let mut seconds: BTreeMap<u64, Interval> = BTreeMap::new();
     let mut duration_seconds: f64 = 0.0;
     let mut open_model = false;
+    // VUs allocated add up across shards; a shard stopped early stops the whole test's verdict.
+    let mut vus_allocated = 0;
+    let mut stopped_early = None;
     for dir in dirs {
         let summary = read_summary(dir)?;
         let shard = summary
@@ -93,6 +96,8 @@ pub fn merge_shards(dirs: &[PathBuf], allow_partial: bool) -> Result<Merged, Mer
         }
         duration_seconds = duration_seconds.max(summary.duration_seconds);
         open_model |= summary.open_model;
+        vus_allocated += summary.totals.vus_allocated;
+        stopped_early = stopped_early.or_else(|| summary.stopped_early.clone());
         for interval in &log.intervals {
             seconds
                 .entry(interval.second)
@@ -140,7 +145,9 @@ pub fn merge_shards(dirs: &[PathBuf], allow_partial: bool) -> Result<Merged, Mer
         total: &total,
         requests_per_second: &per_second,
         max_vus: intervals.iter().map(|i| i.gauges.vus).max().unwrap_or(0),
+        vus_allocated,
         thresholds,
+        stopped_early,
     });
     summary.merged = Some(MergeRecord {
         count: shard.count,

@@ -8,7 +8,7 @@ use crate::threshold::ThresholdResult;
 use crate::{Endpoint, Interval, LatencyHistogram, Stats};
 
 /// Version of the `summary.json` schema; bumped on any incompatible change (2: a threshold's
-/// `observed` is `null` when its metric had no samples; `interrupted_iterations`).
+/// `observed` is `null` when its metric had no samples; `interrupted_iterations`; `stopped_early`).
 pub const SCHEMA_VERSION: u32 = 2;
 
 /// The results of one run, as `summary.json` stores them. Latencies are in milliseconds.
@@ -22,6 +22,10 @@ pub struct Summary {
     pub started_at: String,
     /// Seconds from the start to the end of the run.
     pub duration_seconds: f64,
+    /// Why and when the run ended before its plan did (`abortOnFail`, a signal); `None` when it ran
+    /// to its end.
+    #[serde(default)]
+    pub stopped_early: Option<EarlyStop>,
     /// True when arrival-rate scenarios ran: latency is then measured from the intended send time,
     /// and `service_time` (from the actual send) is shown beside it.
     pub open_model: bool,
@@ -66,6 +70,16 @@ pub struct MergeRecord {
     /// Shard indexes absent from the merge (only with `--allow-partial`): their load is not in
     /// these results.
     pub missing: Vec<u64>,
+}
+
+/// Why and when a run was stopped before the end of its plan.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EarlyStop {
+    /// `threshold http_req_duration p(95)<300 failed (abortOnFail)`, `SIGTERM`, `SIGINT (Ctrl-C)`, …
+    pub reason: String,
+    /// Seconds from the start of the run to the stop.
+    pub at_seconds: f64,
 }
 
 /// One endpoint with one outcome.
@@ -120,8 +134,12 @@ pub struct Totals {
     /// failed with the error `interrupted` (k6's "interrupted iterations").
     #[serde(default)]
     pub interrupted_iterations: u64,
-    /// Most virtual users running at the end of any second.
+    /// The most virtual users running at any instant (busy ones, in the open model).
     pub max_vus: u64,
+    /// The most virtual users allocated at once: running, or idle in an arrival-rate pool (k6's
+    /// `vus_max`).
+    #[serde(default)]
+    pub vus_allocated: u64,
     pub checks_passed: u64,
     pub checks_failed: u64,
 }
@@ -147,7 +165,9 @@ pub struct SummaryInput<'a> {
     /// (second, requests) of every second.
     pub requests_per_second: &'a [(u64, u64)],
     pub max_vus: u64,
+    pub vus_allocated: u64,
     pub thresholds: Vec<ThresholdResult>,
+    pub stopped_early: Option<EarlyStop>,
 }
 
 impl Summary {
@@ -221,6 +241,7 @@ impl Summary {
             tool: format!("scalelab {}", env!("CARGO_PKG_VERSION")),
             started_at: input.started_at,
             duration_seconds: input.duration_seconds,
+            stopped_early: input.stopped_early,
             open_model: input.open_model,
             totals: Totals {
                 requests,
@@ -243,6 +264,7 @@ impl Summary {
                 send_delay: (total.send_delay.count() > 0).then(|| total.send_delay.stats()),
                 interrupted_iterations: total.interrupted_iterations,
                 max_vus: input.max_vus,
+                vus_allocated: input.vus_allocated,
                 checks_passed: checks.iter().map(|c| c.passed).sum(),
                 checks_failed: checks.iter().map(|c| c.failed).sum(),
             },
@@ -285,7 +307,9 @@ mod tests {
             total,
             requests_per_second: &[],
             max_vus: 0,
+            vus_allocated: 0,
             thresholds: Vec::new(),
+            stopped_early: None,
         })
     }
 

@@ -105,7 +105,9 @@ fn summary_of(total: &Interval, checks: &[String], duration: f64) -> Summary {
         total,
         requests_per_second: &[],
         max_vus: 2,
+        vus_allocated: 2,
         thresholds,
+        stopped_early: None,
     })
 }
 

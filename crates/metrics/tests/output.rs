@@ -69,7 +69,9 @@ fn files_are_complete_and_readable() {
         total: &total,
         requests_per_second: &per_second,
         max_vus: 4,
+        vus_allocated: 4,
         thresholds: Vec::new(),
+        stopped_early: None,
     });
     writer.finish(&summary).unwrap();
 

@@ -13,6 +13,12 @@ pub fn count(n: u64) -> String {
     out
 }
 
+/// A number with one decimal and thousands separators: `19,991.3`.
+pub fn decimal(value: f64) -> String {
+    let tenths = (value.max(0.0) * 10.0).round() as u64;
+    format!("{}.{}", count(tenths / 10), tenths % 10)
+}
+
 /// Milliseconds with precision that suits their size: `0.412`, `12.4`, `1,234`.
 pub fn millis(ms: f64) -> String {
     if ms < 10.0 {
@@ -74,6 +80,8 @@ mod tests {
         assert_eq!(count(999), "999");
         assert_eq!(count(1000), "1,000");
         assert_eq!(count(1234567), "1,234,567");
+        assert_eq!(decimal(19_991.34), "19,991.3");
+        assert_eq!(decimal(0.96), "1.0");
         assert_eq!(millis(0.4123), "0.412");
         assert_eq!(millis(12.44), "12.4");
         assert_eq!(millis(1234.4), "1,234");

@@ -1,4 +1,5 @@
-//! One status line per completed second: elapsed of total, VUs, requests per second, p95, errors.
+//! One status line per completed second: elapsed of total, VUs (or the open model's target and
+//! achieved rate), requests per second, p95, errors.
 
 use std::time::Duration;
 
@@ -6,27 +7,43 @@ use scalelab_metrics::{Interval, LatencyHistogram};
 
 use crate::format::{count, millis};
 
-/// The status line for the second `interval` just completed, `elapsed` of `total` into the run.
+/// The status line for the second `interval` just completed, `elapsed` of `total` (the plan's
+/// length, graceful stops excluded) into the run. `target_rate` is the arrivals per second the
+/// open-model scenarios' schedules ask for now; `so_far` the requests and failures of the run.
 pub fn progress_line(
     interval: &Interval,
     elapsed: Duration,
     total: Duration,
-    requests_so_far: u64,
-    failures_so_far: u64,
+    target_rate: Option<f64>,
+    so_far: (u64, u64),
 ) -> String {
     let mut latency = LatencyHistogram::default();
     for (_, series) in &interval.series {
         latency.merge(&series.latency);
     }
+    let stage = if elapsed > total {
+        " graceful stop"
+    } else {
+        ""
+    };
+    // The most VUs running in the second: in the open model they are busy only briefly, so the
+    // count at the second's end would mostly read 0.
+    let vus = interval.gauges.vus_peak.max(interval.gauges.vus);
     let mut line = format!(
-        "[{:>4.0}s/{:.0}s] vus {:>4}  rps {:>7}  p95 {:>8} ms  requests {}  errors {}",
+        "[{:>4.0}s/{:.0}s{stage}] vus {:>4}",
         elapsed.as_secs_f64(),
         total.as_secs_f64(),
-        interval.gauges.vus,
+        count(vus)
+    );
+    if let Some(rate) = target_rate {
+        line += &format!("  rate {rate:.1}/s → {} it/s", count(interval.iterations));
+    }
+    line += &format!(
+        "  rps {:>7}  p95 {:>8} ms  requests {}  errors {}",
         count(interval.requests()),
         millis(latency.percentile(95.0)),
-        count(requests_so_far),
-        count(failures_so_far),
+        count(so_far.0),
+        count(so_far.1),
     );
     if interval.dropped_iterations > 0 {
         line += &format!("  dropped {}", count(interval.dropped_iterations));
@@ -55,14 +72,16 @@ mod tests {
                 phases: Phases::default(),
             });
         }
-        interval.gauges.vus = 7;
+        interval.gauges.vus = 0;
+        interval.gauges.vus_peak = 7;
         interval.dropped_iterations = 3;
+        interval.iterations = 20;
         let line = progress_line(
             &interval,
             Duration::from_secs(5),
             Duration::from_secs(20),
-            1500,
-            2,
+            None,
+            (1500, 2),
         );
         // k6's p(95) of 1..=20 ms: rank 0.95 × 19 = 18.05, so 19 + 0.05 = 19.05 ms.
         assert!(
@@ -72,6 +91,19 @@ mod tests {
         assert!(
             line.ends_with("requests 1,500  errors 2  dropped 3"),
             "{line}"
+        );
+        let open = progress_line(
+            &interval,
+            Duration::from_secs(23),
+            Duration::from_secs(20),
+            Some(25.0),
+            (1500, 2),
+        );
+        assert!(
+            open.starts_with(
+                "[  23s/20s graceful stop] vus    7  rate 25.0/s → 20 it/s  rps      20"
+            ),
+            "{open}"
         );
     }
 }

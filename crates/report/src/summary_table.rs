@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use scalelab_metrics::{Stats, Summary};
 
-use crate::format::{bytes, count, millis};
+use crate::format::{bytes, count, decimal, millis};
 
 /// The summary as text for a terminal (no colour, no control characters).
 pub fn summary_table(summary: &Summary) -> String {
@@ -17,8 +17,16 @@ pub fn summary_table(summary: &Summary) -> String {
     let _ = writeln!(out, "\n  {:.1} s, {model}", summary.duration_seconds);
     let _ = writeln!(
         out,
-        "  percentiles as k6 computes them: linear interpolation between the two nearest ranks\n"
+        "  percentiles as k6 computes them: linear interpolation between the two nearest ranks"
     );
+    if let Some(stop) = &summary.stopped_early {
+        let _ = writeln!(
+            out,
+            "  stopped early at {:.1} s: {} (the figures cover the run until then)",
+            stop.at_seconds, stop.reason
+        );
+    }
+    let _ = writeln!(out);
     latency_block(&mut out, summary, "latency (ms)", |e| &e.latency);
     if summary.open_model
         && summary
@@ -39,14 +47,14 @@ pub fn summary_table(summary: &Summary) -> String {
     let line = |out: &mut String, label: &str, value: String| {
         let _ = writeln!(out, "  {label:.<20} {value}");
     };
-    // Plain digits here (no separators), so scripts can read "N requests/s" and, on the last line
-    // that has it, "N requests".
     line(
         &mut out,
         "throughput",
         format!(
-            "{:.1} requests/s avg, peak {} in second {}",
-            t.rps_avg, t.rps_peak, t.peak_second
+            "{} requests/s avg, peak {} in second {}",
+            decimal(t.rps_avg),
+            count(t.rps_peak),
+            t.peak_second
         ),
     );
     line(
@@ -54,7 +62,7 @@ pub fn summary_table(summary: &Summary) -> String {
         "requests",
         format!(
             "{} requests, {} failed ({:.2} %)",
-            t.requests,
+            count(t.requests),
             count(t.failures),
             t.failure_rate * 100.0
         ),
@@ -97,7 +105,15 @@ pub fn summary_table(summary: &Summary) -> String {
             stats_line(&t.iteration_duration),
         );
     }
-    line(&mut out, "max vus", count(t.max_vus));
+    line(
+        &mut out,
+        "max vus",
+        format!(
+            "{} running at the peak, {} allocated",
+            count(t.max_vus),
+            count(t.vus_allocated)
+        ),
+    );
     if !summary.checks.is_empty() {
         line(
             &mut out,
@@ -147,6 +163,17 @@ fn stats_line(s: &Stats) -> String {
     )
 }
 
+/// The endpoint as a person reads it: `GET /users/1001` (the method is not repeated when the
+/// name already starts with it, as default names do).
+fn endpoint_label(endpoint: &scalelab_metrics::EndpointSummary) -> String {
+    let prefix = format!("{} ", endpoint.method);
+    if endpoint.name.starts_with(&prefix) {
+        endpoint.name.clone()
+    } else {
+        format!("{prefix}{}", endpoint.name)
+    }
+}
+
 fn latency_block(
     out: &mut String,
     summary: &Summary,
@@ -156,22 +183,54 @@ fn latency_block(
     let width = summary
         .endpoints
         .iter()
-        .map(|e| e.method.len() + 1 + e.name.len())
+        .map(|e| endpoint_label(e).chars().count())
         .chain([8])
         .max()
         .unwrap_or(8);
+    // A scenario column when several scenarios ran, so their rows can be told apart.
+    let first = summary.endpoints.first().map(|e| e.scenario.as_str());
+    let scenarios = summary
+        .endpoints
+        .iter()
+        .any(|e| Some(e.scenario.as_str()) != first);
+    let scenario_width = summary
+        .endpoints
+        .iter()
+        .map(|e| e.scenario.chars().count())
+        .chain([8])
+        .max()
+        .unwrap_or(8);
+    let scenario_cell = |text: &str| {
+        if scenarios {
+            format!("{text:<scenario_width$} ")
+        } else {
+            String::new()
+        }
+    };
     let _ = writeln!(out, "  {title}");
     let _ = writeln!(
         out,
-        "  {:<width$} {:>18} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
-        "endpoint", "status", "count", "min", "avg", "stddev", "p50", "p90", "p95", "p99", "max"
+        "  {}{:<width$} {:>18} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        scenario_cell("scenario"),
+        "endpoint",
+        "status",
+        "count",
+        "min",
+        "avg",
+        "stddev",
+        "p50",
+        "p90",
+        "p95",
+        "p99",
+        "max"
     );
     for endpoint in &summary.endpoints {
         let s = stats(endpoint);
         let _ = writeln!(
             out,
-            "  {:<width$} {:>18} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
-            format!("{} {}", endpoint.method, endpoint.name),
+            "  {}{:<width$} {:>18} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
+            scenario_cell(&endpoint.scenario),
+            endpoint_label(endpoint),
             endpoint.outcome,
             count(s.count),
             millis(s.min),
@@ -182,6 +241,83 @@ fn latency_block(
             millis(s.p95),
             millis(s.p99),
             millis(s.max),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use scalelab_metrics::{Endpoint, EndpointId, Interval, Outcome, Phases, Sample, SummaryInput};
+
+    use super::*;
+
+    fn summary(scenarios: &[&str]) -> Summary {
+        let endpoints: Vec<Endpoint> = scenarios
+            .iter()
+            .map(|scenario| Endpoint {
+                scenario: (*scenario).into(),
+                name: "GET /users/1001".into(),
+                method: "GET".into(),
+                tags: vec![],
+            })
+            .collect();
+        let mut total = Interval::new(0);
+        for id in 0..endpoints.len() {
+            for _ in 0..1500 {
+                total.record(&Sample {
+                    endpoint: EndpointId(id as u32),
+                    outcome: Outcome::Status(200),
+                    intended: Duration::ZERO,
+                    sent: Duration::ZERO,
+                    first_byte: None,
+                    done: Duration::from_millis(2),
+                    bytes_sent: 0,
+                    bytes_received: 0,
+                    phases: Phases::default(),
+                });
+            }
+        }
+        Summary::build(SummaryInput {
+            started_at: String::new(),
+            duration_seconds: 1.0,
+            open_model: false,
+            endpoints: &endpoints,
+            check_names: &[],
+            total: &total,
+            requests_per_second: &[(0, total.requests())],
+            max_vus: 1,
+            vus_allocated: 1,
+            thresholds: vec![],
+            stopped_early: None,
+        })
+    }
+
+    #[test]
+    fn the_method_is_shown_once_and_scenarios_get_a_column() {
+        let one = summary_table(&summary(&["a"]));
+        assert!(
+            one.contains("  GET /users/1001 ") && !one.contains("GET GET"),
+            "{one}"
+        );
+        assert!(!one.contains("scenario"), "{one}");
+        let three = summary_table(&summary(&["browse", "buy", "search"]));
+        let rows: Vec<&str> = three
+            .lines()
+            .filter(|l| l.contains("GET /users/1001"))
+            .collect();
+        assert_eq!(rows.len(), 3, "{three}");
+        assert!(
+            rows[0].trim_start().starts_with("browse")
+                && rows[2].trim_start().starts_with("search")
+        );
+        assert!(three.contains("  scenario endpoint"), "{three}");
+        // One thousands style everywhere.
+        assert!(
+            three.contains("4,500.0 requests/s avg, peak 4,500")
+                && three.contains("4,500 requests, 0 failed"),
+            "{three}"
         );
     }
 }

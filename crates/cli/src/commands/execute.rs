@@ -37,7 +37,7 @@ pub struct ExecArgs {
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Loader threads [default: one per core].
-    #[arg(long)]
+    #[arg(long, value_parser = crate::args::threads)]
     pub threads: Option<usize>,
     /// Show only the final summary.
     #[arg(long)]
@@ -81,6 +81,15 @@ pub async fn execute_with(
     for warning in &plan.warnings {
         eprintln!("warning: {warning}");
     }
+    // Outputs are checked before any load is sent, so a run never ends unable to write them.
+    if let Some(dir) = &args.out {
+        crate::files::check_writable_dir(dir)
+            .with_context(|| format!("--out {}", dir.display()))?;
+    }
+    if let Some(path) = &args.junit {
+        crate::files::check_writable_file(path)
+            .with_context(|| format!("--junit {}", path.display()))?;
+    }
     let embedded = match &plan.target {
         Some(_) => None,
         None => Some(
@@ -109,7 +118,7 @@ pub async fn execute_with(
     };
     let mut options = RunOptions::default();
     if let Some(threads) = args.threads {
-        options.threads = threads.max(1);
+        options.threads = threads;
     }
     let started = args.start_at.unwrap_or_else(SystemTime::now);
     options.start_at = Some(started);
@@ -123,10 +132,15 @@ pub async fn execute_with(
         );
     }
     let stop = options.stop.clone();
-    let signals = tokio::spawn(async move {
-        crate::signals::interrupted().await;
-        eprintln!("stopping: letting requests in flight finish, then writing results");
-        stop.cancel();
+    let received = Arc::new(std::sync::OnceLock::new());
+    let signals = tokio::spawn({
+        let received = received.clone();
+        async move {
+            let name = crate::signals::interrupted().await;
+            let _ = received.set(name);
+            eprintln!("{name}: stopping: letting requests in flight finish, then writing results");
+            stop.cancel();
+        }
     });
     let writer = match &args.out {
         Some(dir) => {
@@ -145,6 +159,19 @@ pub async fn execute_with(
         Some(addr) => Some(serve_metrics(addr, &compiled, extra).await?),
         None => None,
     };
+    if !args.quiet {
+        let mut banner = compiled.banner();
+        if let Some(dir) = &args.out {
+            banner += &format!(
+                "     output: {} (summary.json, timeseries.csv, latency.hlog, report.html)\n",
+                dir.display()
+            );
+        }
+        if let Some(path) = &args.junit {
+            banner += &format!("      junit: {}\n", path.display());
+        }
+        eprintln!("\n  target: {base}\n{banner}");
+    }
     let mut observer = Console::new(writer, &compiled, args.quiet, exporter);
     let mut outcome = engine::run(compiled, options, &mut observer)
         .await
@@ -155,6 +182,9 @@ pub async fn execute_with(
         plan_sha256: part.plan_sha256.clone(),
         start_at: format_start_at(started),
     });
+    if let Some(name) = received.get() {
+        outcome.record_stop_reason(name);
+    }
     observer.finish();
     signals.abort();
     if let Some(service) = embedded {
@@ -279,7 +309,7 @@ impl Console {
                 plan.scenarios
                     .iter()
                     .map(|scenario| {
-                        let length = (scenario.start_time + scenario.executor.duration()).as_secs();
+                        let length = (scenario.start_time + scenario.duration()).as_secs();
                         let bar = bars.add(ProgressBar::new(length.max(1)));
                         bar.set_style(style.clone());
                         bar.set_prefix(scenario.name.clone());
@@ -337,14 +367,20 @@ impl Observer for Console {
                     return;
                 }
                 *last = Some(Instant::now());
+                let rates: Vec<f64> = progress
+                    .plan
+                    .scenarios
+                    .iter()
+                    .filter_map(|s| s.target_rate(progress.elapsed))
+                    .collect();
                 eprintln!(
                     "{}",
                     scalelab_report::progress_line(
                         interval,
                         progress.elapsed,
                         *planned,
-                        progress.total.requests(),
-                        progress.total.failures()
+                        (!rates.is_empty()).then(|| rates.iter().sum()),
+                        (progress.total.requests(), progress.total.failures())
                     )
                 );
             }

@@ -13,19 +13,20 @@ use super::execute::{ExecArgs, execute};
 #[derive(Args)]
 pub struct QuickArgs {
     /// The URL to load.
+    #[arg(value_parser = crate::args::http_url)]
     url: String,
     /// Concurrent virtual users (connections).
-    #[arg(short = 'c', long, default_value_t = 50)]
+    #[arg(short = 'c', long, default_value_t = 50, value_parser = crate::args::vus)]
     connections: u64,
     /// How long to run.
-    #[arg(short = 'z', long, value_parser = scalelab_config::parse_duration, default_value = "10s")]
+    #[arg(short = 'z', long, value_parser = crate::args::positive_duration, default_value = "10s")]
     duration: Duration,
     /// Send this many requests in total instead of running for a duration.
     #[arg(short = 'n', long, conflicts_with = "rate")]
     requests: Option<u64>,
     /// Requests per second (open model: latency counts from each scheduled send time; a request that
     /// finds all connections busy is dropped and counted).
-    #[arg(short = 'q', long)]
+    #[arg(short = 'q', long, value_parser = crate::args::rate)]
     rate: Option<f64>,
     /// HTTP method.
     #[arg(short = 'm', long, default_value = "GET")]
@@ -37,7 +38,7 @@ pub struct QuickArgs {
     #[arg(short = 'd', long)]
     body: Option<String>,
     /// Per-request timeout.
-    #[arg(short = 't', long, value_parser = scalelab_config::parse_duration, default_value = "60s")]
+    #[arg(short = 't', long, value_parser = crate::args::positive_duration, default_value = "60s")]
     timeout: Duration,
     /// Speak HTTP/2 only (ALPN h2 over TLS, prior knowledge on plain HTTP).
     #[arg(long)]

@@ -37,17 +37,15 @@ pub struct RunArgs {
 pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let options = LoadOptions {
         environment: args.environment.clone(),
+        target: args.target.clone(),
     };
-    let mut plan = match load_file(&args.plan, &options) {
+    let plan = match load_file(&args.plan, &options) {
         Ok(plan) => plan,
         Err(error) => {
             eprintln!("error: {error}");
             return Ok(ExitCode::from(exit::INVALID_CONFIG));
         }
     };
-    if let Some(target) = args.target {
-        plan.target = Some(target);
-    }
     let start_at = match &args.start_at {
         Some(text) => Some(parse_start_at(text, SystemTime::now())?),
         None => None,

@@ -8,6 +8,7 @@ use scalelab_metrics::threshold::Threshold;
 use scalelab_metrics::{Endpoint, EndpointId};
 
 use crate::client::{ClientSettings, PreparedRequest, client_config};
+use crate::executor::Schedule;
 use crate::plan::{self, Check, Executor, Plan, Think};
 
 /// Why a plan cannot run.
@@ -19,6 +20,10 @@ pub enum CompileError {
     Threshold(#[from] scalelab_metrics::threshold::ThresholdError),
     #[error("scenario '{0}' has no requests")]
     NoRequests(String),
+    #[error("every flow of scenario '{0}' has weight 0, so none would ever run")]
+    ZeroWeights(String),
+    #[error("scenario '{0}': {1}")]
+    Shape(String, scalelab_shape::ShapeError),
     #[error("the plan has no scenarios")]
     NoScenarios,
 }
@@ -40,6 +45,8 @@ pub struct CompiledScenario {
     pub index: usize,
     pub name: String,
     pub executor: Executor,
+    /// The executor with its timeline, built once.
+    pub(crate) schedule: Schedule,
     pub start_time: Duration,
     pub graceful_stop: Duration,
     pub flows: Vec<CompiledFlow>,
@@ -59,6 +66,11 @@ pub struct CompiledFlow {
 pub enum CompiledStep {
     Request(Box<CompiledRequest>),
     Think(Think),
+    /// `steps`, `count` times over.
+    Loop {
+        count: u64,
+        steps: Vec<CompiledStep>,
+    },
 }
 
 /// A request with its checks, each with the id results count it under.
@@ -73,10 +85,15 @@ pub struct CompiledRequest {
 }
 
 impl CompiledScenario {
+    /// How long the scenario starts iterations for, from its start time (its timeline's length).
+    pub fn duration(&self) -> Duration {
+        self.schedule.duration()
+    }
+
     /// The arrivals per second an open-model scenario's schedule asks for `elapsed` into the run
     /// (`None` for closed-model executors).
     pub fn target_rate(&self, elapsed: Duration) -> Option<f64> {
-        let shape = self.executor.arrival_rate()?;
+        let shape = self.schedule.arrival_rate()?;
         let started = elapsed.checked_sub(self.start_time);
         Some(started.map_or(0.0, |t| shape.value(t.as_secs_f64())))
     }
@@ -94,54 +111,27 @@ impl CompiledPlan {
         for scenario in &plan.scenarios {
             let mut flows = Vec::new();
             for flow in &scenario.iteration.flows {
-                let mut steps = Vec::new();
-                for step in &flow.steps {
-                    steps.push(match step {
-                        plan::Step::Think(think) => CompiledStep::Think(*think),
-                        plan::Step::Request(request) => {
-                            let endpoint = Endpoint {
-                                scenario: scenario.name.clone(),
-                                name: request.name.clone(),
-                                method: request.method.to_ascii_uppercase(),
-                                tags: request.tags.clone(),
-                            };
-                            let id = index_of(&mut endpoints, endpoint);
-                            let prepared = PreparedRequest::new(
-                                request,
-                                base,
-                                &plan.defaults,
-                                EndpointId(id as u32),
-                            )?;
-                            let checks: Vec<(usize, Check)> = request
-                                .checks
-                                .iter()
-                                .map(|check| {
-                                    (index_of(&mut check_names, check.label()), check.clone())
-                                })
-                                .collect();
-                            let needs_body = checks
-                                .iter()
-                                .any(|(_, c)| matches!(c, Check::BodyContains(_)));
-                            let needs_headers = checks
-                                .iter()
-                                .any(|(_, c)| matches!(c, Check::Header { .. }));
-                            CompiledStep::Request(Box::new(CompiledRequest {
-                                prepared,
-                                checks,
-                                needs_body,
-                                needs_headers,
-                            }))
-                        }
-                    });
-                }
-                flows.push((flow.weight.max(1) as u64, CompiledFlow { steps }));
+                let steps = compile_steps(
+                    &flow.steps,
+                    &scenario.name,
+                    base,
+                    plan,
+                    &mut endpoints,
+                    &mut check_names,
+                )?;
+                // Weight 0: never picked, as in Artillery.
+                flows.push((u64::from(flow.weight), CompiledFlow { steps }));
             }
-            if !flows.iter().any(|(_, f)| {
-                f.steps
-                    .iter()
-                    .any(|s| matches!(s, CompiledStep::Request(_)))
-            }) {
+            if scenario
+                .iteration
+                .flows
+                .iter()
+                .all(|flow| plan::Step::requests(&flow.steps) == 0)
+            {
                 return Err(CompileError::NoRequests(scenario.name.clone()));
+            }
+            if flows.iter().all(|(weight, _)| *weight == 0) {
+                return Err(CompileError::ZeroWeights(scenario.name.clone()));
             }
             let cumulative_weights = flows
                 .iter()
@@ -154,6 +144,8 @@ impl CompiledPlan {
                 index: scenarios.len(),
                 name: scenario.name.clone(),
                 executor: scenario.executor.clone(),
+                schedule: Schedule::new(&scenario.executor)
+                    .map_err(|e| CompileError::Shape(scenario.name.clone(), e))?,
                 start_time: scenario.start_time,
                 graceful_stop: scenario.graceful_stop,
                 flows: flows.into_iter().map(|(_, f)| f).collect(),
@@ -189,14 +181,101 @@ impl CompiledPlan {
         self.scenarios.iter().any(|s| s.executor.is_open_model())
     }
 
+    /// The longest the run may take: the latest scenario end plus its graceful stop.
+    pub fn max_duration(&self) -> Duration {
+        self.scenarios
+            .iter()
+            .map(|s| s.start_time + s.duration() + s.graceful_stop)
+            .max()
+            .unwrap_or_default()
+    }
+
+    /// What will run, before it runs, as k6 shows it: one line for the plan, one per scenario.
+    pub fn banner(&self) -> String {
+        let mut text = format!(
+            "  scenarios: {} scenario{}, {} max duration (incl. graceful stop):\n",
+            self.scenarios.len(),
+            if self.scenarios.len() == 1 { "" } else { "s" },
+            scalelab_config::format_duration(self.max_duration())
+        );
+        for scenario in &self.scenarios {
+            let start = if scenario.start_time.is_zero() {
+                String::new()
+            } else {
+                format!(
+                    ", startTime: {}",
+                    scalelab_config::format_duration(scenario.start_time)
+                )
+            };
+            text += &format!(
+                "           * {}: {} [{}] (gracefulStop: {}{start})\n",
+                scenario.name,
+                scenario.executor.describe(),
+                scenario.executor.kind(),
+                scalelab_config::format_duration(scenario.graceful_stop)
+            );
+        }
+        text
+    }
+
     /// When the last scenario ends (before graceful stops).
     pub fn duration(&self) -> Duration {
         self.scenarios
             .iter()
-            .map(|s| s.start_time + s.executor.duration())
+            .map(|s| s.start_time + s.duration())
             .max()
             .unwrap_or_default()
     }
+}
+
+/// Resolves a flow's steps (loops stay loops), adding their endpoints and checks to the tables.
+fn compile_steps(
+    steps: &[plan::Step],
+    scenario: &str,
+    base: &str,
+    plan: &Plan,
+    endpoints: &mut Vec<Endpoint>,
+    check_names: &mut Vec<String>,
+) -> Result<Vec<CompiledStep>, CompileError> {
+    let mut compiled = Vec::new();
+    for step in steps {
+        compiled.push(match step {
+            plan::Step::Think(think) => CompiledStep::Think(*think),
+            plan::Step::Loop { count, steps } => CompiledStep::Loop {
+                count: *count,
+                steps: compile_steps(steps, scenario, base, plan, endpoints, check_names)?,
+            },
+            plan::Step::Request(request) => {
+                let endpoint = Endpoint {
+                    scenario: scenario.to_owned(),
+                    name: request.name.clone(),
+                    method: request.method.to_ascii_uppercase(),
+                    tags: request.tags.clone(),
+                };
+                let id = index_of(endpoints, endpoint);
+                let prepared =
+                    PreparedRequest::new(request, base, &plan.defaults, EndpointId(id as u32))?;
+                let checks: Vec<(usize, Check)> = request
+                    .checks
+                    .iter()
+                    .map(|check| (index_of(check_names, check.label()), check.clone()))
+                    .collect();
+                let needs_body = checks
+                    .iter()
+                    .any(|(_, c)| matches!(c, Check::BodyContains(_)));
+                let needs_headers = checks
+                    .iter()
+                    .any(|(_, c)| matches!(c, Check::Header { .. }));
+                CompiledStep::Request(Box::new(CompiledRequest {
+                    prepared,
+                    checks,
+                    needs_body,
+                    needs_headers,
+                }))
+            }
+        });
+    }
+    Ok(compiled)
 }
 
 fn index_of<T: PartialEq>(table: &mut Vec<T>, item: T) -> usize {

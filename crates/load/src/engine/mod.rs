@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use scalelab_metrics::threshold::RunView;
-use scalelab_metrics::{Interval, Summary, SummaryInput};
+use scalelab_metrics::{EarlyStop, Interval, Summary, SummaryInput};
 use scalelab_shape::Shard;
 use tokio_util::sync::CancellationToken;
 
@@ -70,7 +70,8 @@ pub struct Progress<'a> {
 /// Why a run ended before its plan did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Interruption {
-    /// The stop token was cancelled (Ctrl-C, SIGTERM).
+    /// The stop token was cancelled (Ctrl-C, SIGTERM); the caller knows why (see
+    /// [`RunOutcome::record_stop_reason`]).
     Stopped,
     /// A threshold with `abortOnFail` failed.
     Threshold(String),
@@ -81,6 +82,17 @@ pub enum Interruption {
 pub struct RunOutcome {
     pub summary: Summary,
     pub interrupted: Option<Interruption>,
+}
+
+impl RunOutcome {
+    /// Names what cancelled the stop token (`SIGTERM`) in the summary's `stopped_early`.
+    pub fn record_stop_reason(&mut self, reason: &str) {
+        if self.interrupted == Some(Interruption::Stopped)
+            && let Some(stop) = &mut self.summary.stopped_early
+        {
+            stop.reason = reason.to_owned();
+        }
+    }
 }
 
 /// Runs `plan` to its end (or until stopped), feeding every completed second to `observer`.
@@ -116,13 +128,23 @@ pub async fn run(
     let mut collector = Collector::new(threads);
     let mut total = Interval::new(0);
     let mut per_second = Vec::new();
-    let mut max_vus = 0;
+    let (mut max_vus, mut vus_allocated) = (0, 0);
     let mut interrupted = None;
-    while let Some(report) = inbox.recv().await {
+    let mut stopped_at = None;
+    loop {
+        let report = tokio::select! {
+            report = inbox.recv() => report,
+            _ = options.stop.cancelled(), if stopped_at.is_none() => {
+                stopped_at = Some(start.elapsed());
+                continue;
+            }
+        };
+        let Some(report) = report else { break };
         for interval in collector.accept(report) {
             total.merge(&interval);
             per_second.push((interval.second, interval.requests()));
-            max_vus = max_vus.max(interval.gauges.vus);
+            max_vus = max_vus.max(interval.gauges.vus_peak);
+            vus_allocated = vus_allocated.max(interval.gauges.vus_allocated);
             let elapsed = start.elapsed();
             observer.on_interval(
                 &interval,
@@ -137,6 +159,7 @@ pub async fn run(
             {
                 tracing::warn!("threshold {failed} failed: aborting the run (abortOnFail)");
                 interrupted = Some(Interruption::Threshold(failed));
+                stopped_at.get_or_insert(elapsed);
                 options.stop.cancel();
             }
         }
@@ -147,6 +170,13 @@ pub async fn run(
     if interrupted.is_none() && options.stop.is_cancelled() {
         interrupted = Some(Interruption::Stopped);
     }
+    let stopped_early = interrupted.as_ref().map(|why| EarlyStop {
+        reason: match why {
+            Interruption::Stopped => "stopped".to_owned(),
+            Interruption::Threshold(failed) => format!("threshold {failed} failed (abortOnFail)"),
+        },
+        at_seconds: stopped_at.unwrap_or_else(|| start.elapsed()).as_secs_f64(),
+    });
     let duration = start.elapsed();
     let view = RunView {
         endpoints: &plan.endpoints,
@@ -168,7 +198,9 @@ pub async fn run(
         total: &total,
         requests_per_second: &per_second,
         max_vus,
+        vus_allocated: vus_allocated.max(max_vus),
         thresholds,
+        stopped_early,
     });
     Ok(RunOutcome {
         summary,

@@ -2,6 +2,7 @@
 //! per second: no lock and no allocation per request.
 
 use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use scalelab_metrics::{Interval, Sample};
@@ -27,6 +28,13 @@ pub struct Recorder {
     reports: UnboundedSender<Report>,
     /// Virtual users running on this thread, per scenario.
     vus: Vec<Cell<u64>>,
+    /// Virtual users running on this thread, and the most of them at once in the current second.
+    running: Cell<u64>,
+    running_peak: Cell<u64>,
+    /// Virtual users allocated on this thread (running or idle in a pool), and the most at once in
+    /// the current second.
+    allocated: Rc<Cell<u64>>,
+    allocated_peak: Cell<u64>,
     /// Requests sent and not yet answered on this thread.
     pub in_flight: Cell<u64>,
     /// Set by [`Recorder::finish`]: nothing is recorded after it.
@@ -46,6 +54,10 @@ impl Recorder {
             current: RefCell::new(Interval::new(0)),
             reports,
             vus: (0..scenarios).map(|_| Cell::new(0)).collect(),
+            running: Cell::new(0),
+            running_peak: Cell::new(0),
+            allocated: Rc::new(Cell::new(0)),
+            allocated_peak: Cell::new(0),
             in_flight: Cell::new(0),
             finished: Cell::new(false),
         }
@@ -99,12 +111,25 @@ impl Recorder {
 
     /// A VU of `scenario` started (+1) or ended (-1).
     pub fn count_vu(&self, scenario: usize, started: bool) {
-        let vus = &self.vus[scenario];
-        vus.set(if started {
-            vus.get() + 1
-        } else {
-            vus.get() - 1
-        });
+        let step = |cell: &Cell<u64>| {
+            cell.set(if started {
+                cell.get() + 1
+            } else {
+                cell.get() - 1
+            })
+        };
+        step(&self.vus[scenario]);
+        step(&self.running);
+        self.running_peak
+            .set(self.running_peak.get().max(self.running.get()));
+    }
+
+    /// Counts a virtual user as allocated for as long as the returned guard lives.
+    pub fn allocate_vu(&self) -> Allocated {
+        self.allocated.set(self.allocated.get() + 1);
+        self.allocated_peak
+            .set(self.allocated_peak.get().max(self.allocated.get()));
+        Allocated(self.allocated.clone())
     }
 
     /// Hands over every completed second up to now (called by the thread's once-a-second ticker).
@@ -131,6 +156,8 @@ impl Recorder {
             current.scenario_mut(scenario).vus = vus.get();
         }
         current.gauges.in_flight = self.in_flight.get();
+        current.gauges.vus_peak = self.running_peak.replace(self.running.get());
+        current.gauges.vus_allocated = self.allocated_peak.replace(self.allocated.get());
         let finished = std::mem::replace(current, Interval::new(next));
         let _ = self.reports.send(Report::Interval {
             thread: self.thread,
@@ -147,5 +174,14 @@ impl Recorder {
         let _ = self.reports.send(Report::Finished {
             thread: self.thread,
         });
+    }
+}
+
+/// A virtual user counted as allocated; dropping it frees the count.
+pub struct Allocated(Rc<Cell<u64>>);
+
+impl Drop for Allocated {
+    fn drop(&mut self) {
+        self.0.set(self.0.get() - 1);
     }
 }

@@ -8,6 +8,7 @@ use rand::{Rng, SeedableRng};
 use scalelab_metrics::{ErrorKind, Outcome, Phases, Sample};
 
 use super::compile::{CompiledRequest, CompiledScenario, CompiledStep};
+use super::recorder::Allocated;
 use super::thread::ThreadContext;
 use crate::client::{Exchange, HttpClient};
 use crate::plan::{Check, Think};
@@ -17,6 +18,7 @@ pub struct Vu {
     client: HttpClient,
     body: Vec<u8>,
     rng: SmallRng,
+    _allocated: Allocated,
 }
 
 impl Vu {
@@ -25,6 +27,7 @@ impl Vu {
             client: HttpClient::new(ctx.plan.client.clone()),
             body: Vec::new(),
             rng: SmallRng::seed_from_u64(ctx.seed ^ id.wrapping_mul(0x9E37_79B9_7F4A_7C15)),
+            _allocated: ctx.recorder.allocate_vu(),
         }
     }
 
@@ -51,12 +54,29 @@ impl Vu {
         );
         let flow = &scenario.flows[scenario.cumulative_weights.partition_point(|&w| w <= pick)];
         let mut intended = intended;
-        for step in &flow.steps {
+        // Loops run in place: a stack of (steps, next step, passes left after this one).
+        let mut stack: Vec<(&[CompiledStep], usize, u64)> = vec![(&flow.steps, 0, 0)];
+        while let Some((steps, next, passes_left)) = stack.last_mut() {
+            let steps: &[CompiledStep] = steps;
+            let Some(step) = steps.get(*next) else {
+                if *passes_left > 0 {
+                    *passes_left -= 1;
+                    *next = 0;
+                } else {
+                    stack.pop();
+                }
+                continue;
+            };
+            *next += 1;
             match step {
                 CompiledStep::Think(think) => tokio::time::sleep(self.think_time(think)).await,
                 CompiledStep::Request(request) => {
                     self.request(ctx, request, intended.take()).await;
                 }
+                CompiledStep::Loop { count, steps } if *count > 0 => {
+                    stack.push((steps, 0, count - 1));
+                }
+                CompiledStep::Loop { .. } => {}
             }
         }
         if let Some(think) = &scenario.think {

@@ -13,6 +13,7 @@ use super::{TaskGroup, VuGauge};
 use crate::engine::{ThreadContext, Vu};
 
 /// How an arrival executor finds virtual users.
+#[derive(Debug, Clone, Copy)]
 pub struct Pool {
     /// VUs made before the start (k6 `preAllocatedVUs`).
     pub pre_allocated: u64,
@@ -28,7 +29,7 @@ pub async fn run(
     index: usize,
     group: &TaskGroup,
     shape: &Shape,
-    pool: Pool,
+    pool: &Pool,
 ) -> Instant {
     let start = Instant::now();
     let end = start + shape.duration();
@@ -71,6 +72,11 @@ pub async fn run(
             }
             idle.borrow_mut().push(vu);
         });
+    }
+    // The run lasts as long as its schedule: a trailing pause or a rate falling to 0 is waited out.
+    tokio::select! {
+        _ = tokio::time::sleep_until(end.into()) => {}
+        _ = ctx.stop.cancelled() => {}
     }
     end
 }

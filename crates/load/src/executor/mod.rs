@@ -13,12 +13,147 @@ use std::future::Future;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use scalelab_shape::Shape;
+use scalelab_shape::{Shape, ShapeError};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::{ThreadContext, Vu};
 use crate::plan::Executor;
+
+/// How a scenario runs, its timeline built once, when the plan is compiled ([`Schedule::new`]):
+/// an executor cannot run without a valid shape, so none can silently become empty.
+#[derive(Debug, Clone)]
+pub enum Schedule {
+    ConstantVus {
+        vus: u64,
+        duration: Duration,
+    },
+    /// `ramping-vus`: the VUs over time.
+    RampingVus {
+        vus: Shape,
+        graceful_ramp_down: Duration,
+    },
+    /// The open model (`constant-arrival-rate`, `ramping-arrival-rate`, Artillery phases): the
+    /// arrivals per second over time, and where VUs come from.
+    Arrivals {
+        rate: Shape,
+        pool: arrivals::Pool,
+    },
+    PerVuIterations {
+        vus: u64,
+        iterations: u64,
+        max_duration: Duration,
+    },
+    SharedIterations {
+        vus: u64,
+        iterations: u64,
+        max_duration: Duration,
+    },
+}
+
+impl Schedule {
+    /// The schedule of `executor`, from the one shape [`Executor::shape`] builds.
+    pub fn new(executor: &Executor) -> Result<Self, ShapeError> {
+        let shape = executor.shape()?;
+        let pool = |pre_allocated: u64, max: Option<u64>, fresh: bool| arrivals::Pool {
+            pre_allocated,
+            max,
+            fresh,
+        };
+        Ok(match (executor, shape) {
+            (Executor::ConstantVus { vus, duration }, _) => Schedule::ConstantVus {
+                vus: *vus,
+                duration: *duration,
+            },
+            (
+                Executor::RampingVus {
+                    graceful_ramp_down, ..
+                },
+                Some(vus),
+            ) => Schedule::RampingVus {
+                vus,
+                graceful_ramp_down: *graceful_ramp_down,
+            },
+            (
+                Executor::ConstantArrivalRate {
+                    pre_allocated_vus,
+                    max_vus,
+                    ..
+                }
+                | Executor::RampingArrivalRate {
+                    pre_allocated_vus,
+                    max_vus,
+                    ..
+                },
+                Some(rate),
+            ) => Schedule::Arrivals {
+                rate,
+                pool: pool(
+                    *pre_allocated_vus,
+                    Some((*max_vus).max(*pre_allocated_vus)),
+                    false,
+                ),
+            },
+            (Executor::Phases { max_vus, .. }, Some(rate)) => Schedule::Arrivals {
+                rate,
+                pool: pool(0, *max_vus, true),
+            },
+            (
+                Executor::PerVuIterations {
+                    vus,
+                    iterations,
+                    max_duration,
+                },
+                _,
+            ) => Schedule::PerVuIterations {
+                vus: *vus,
+                iterations: *iterations,
+                max_duration: *max_duration,
+            },
+            (
+                Executor::SharedIterations {
+                    vus,
+                    iterations,
+                    max_duration,
+                },
+                _,
+            ) => Schedule::SharedIterations {
+                vus: *vus,
+                iterations: *iterations,
+                max_duration: *max_duration,
+            },
+            (
+                Executor::RampingVus { .. }
+                | Executor::ConstantArrivalRate { .. }
+                | Executor::RampingArrivalRate { .. }
+                | Executor::Phases { .. },
+                None,
+            ) => {
+                unreachable!("Executor::shape gives these executors a shape")
+            }
+        })
+    }
+
+    /// How long it starts iterations for (for iteration counts: the most they may take).
+    pub fn duration(&self) -> Duration {
+        match self {
+            Schedule::ConstantVus { duration, .. } => *duration,
+            Schedule::RampingVus { vus: shape, .. } | Schedule::Arrivals { rate: shape, .. } => {
+                shape.duration()
+            }
+            Schedule::PerVuIterations { max_duration, .. }
+            | Schedule::SharedIterations { max_duration, .. } => *max_duration,
+        }
+    }
+
+    /// The arrivals per second of the open model.
+    pub fn arrival_rate(&self) -> Option<&Shape> {
+        match self {
+            Schedule::Arrivals { rate, .. } => Some(rate),
+            _ => None,
+        }
+    }
+}
 
 /// Runs this thread's share of scenario `index`, from its start time to its end and graceful stop.
 pub async fn run(ctx: Rc<ThreadContext>, index: usize) {
@@ -28,50 +163,21 @@ pub async fn run(ctx: Rc<ThreadContext>, index: usize) {
         _ = ctx.stop.cancelled() => return,
     }
     let group = TaskGroup::new(&ctx.hard_stop);
-    let end = match &scenario.executor {
-        Executor::ConstantVus { vus, duration } => {
+    let end = match &scenario.schedule {
+        Schedule::ConstantVus { vus, duration } => {
             constant_vus::run(&ctx, index, &group, *vus, *duration)
         }
-        Executor::RampingVus {
-            start_vus,
-            stages,
+        Schedule::RampingVus {
+            vus,
             graceful_ramp_down,
-        } => {
-            let shape = Shape::from_stages(*start_vus as f64, stages)
-                .unwrap_or_else(|_| Shape::constant(0.0, Duration::ZERO));
-            ramping_vus::run(&ctx, index, &group, &shape, *graceful_ramp_down).await
-        }
-        Executor::ConstantArrivalRate {
-            pre_allocated_vus,
-            max_vus,
-            ..
-        }
-        | Executor::RampingArrivalRate {
-            pre_allocated_vus,
-            max_vus,
-            ..
-        } => {
-            let pool = arrivals::Pool {
-                pre_allocated: *pre_allocated_vus,
-                max: Some((*max_vus).max(*pre_allocated_vus)),
-                fresh: false,
-            };
-            arrivals::run(&ctx, index, &group, &arrival_rate(&scenario.executor), pool).await
-        }
-        Executor::Phases { max_vus, .. } => {
-            let pool = arrivals::Pool {
-                pre_allocated: 0,
-                max: *max_vus,
-                fresh: true,
-            };
-            arrivals::run(&ctx, index, &group, &arrival_rate(&scenario.executor), pool).await
-        }
-        Executor::PerVuIterations {
+        } => ramping_vus::run(&ctx, index, &group, vus, *graceful_ramp_down).await,
+        Schedule::Arrivals { rate, pool } => arrivals::run(&ctx, index, &group, rate, pool).await,
+        Schedule::PerVuIterations {
             vus,
             iterations,
             max_duration,
         } => iterations::per_vu(&ctx, index, &group, *vus, *iterations, *max_duration),
-        Executor::SharedIterations {
+        Schedule::SharedIterations {
             vus,
             iterations,
             max_duration,
@@ -81,14 +187,6 @@ pub async fn run(ctx: Rc<ThreadContext>, index: usize) {
         }
     };
     group.finish(end + scenario.graceful_stop).await;
-}
-
-/// The schedule of an open-model executor (empty if its stages or phases do not form a shape,
-/// which plan loading already rules out).
-fn arrival_rate(executor: &Executor) -> Shape {
-    executor
-        .arrival_rate()
-        .unwrap_or_else(|| Shape::constant(0.0, Duration::ZERO))
 }
 
 /// The tasks a scenario spawned on one thread: counted, so the scenario can wait for them, and

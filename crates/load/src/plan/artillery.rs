@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use scalelab_shape::Phase;
 
+use super::model::limits::{MAX_LOOP_COUNT, MAX_RATE, MAX_SCENARIOS, MAX_VUS};
 use super::model::{
     Body, Check, Defaults, Executor, Flow, Iteration, Plan, Request, Scenario, Step, Think,
     Threshold,
@@ -19,8 +20,10 @@ const METHODS: &[&str] = &["get", "post", "put", "patch", "delete", "head", "opt
 /// Artillery's default response timeout.
 const TIMEOUT: Duration = Duration::from_secs(10);
 
-/// An Artillery script, with the environment chosen by `-e` merged over `config`.
-pub(super) fn load(root: &Node, ctx: &mut Ctx, environment: Option<&str>) -> Result<Plan> {
+/// An Artillery script, with the environment chosen by `-e` merged over `config`, and the target
+/// replaced by `--target` when given.
+pub(super) fn load(root: &Node, ctx: &mut Ctx, options: &super::LoadOptions) -> Result<Plan> {
+    let environment = options.environment.as_deref();
     let mut top = root.map(ctx, "the Artillery script")?;
     let config = top.require(ctx, "config")?;
     let scenarios = top.require(ctx, "scenarios")?;
@@ -53,6 +56,7 @@ pub(super) fn load(root: &Node, ctx: &mut Ctx, environment: Option<&str>) -> Res
         Some(node) => Some(node.str(ctx, "'target' in 'config'")?.to_string()),
         None => None,
     };
+    let target = options.target.clone().or(target);
     let environments = cfg.entry(ctx, "environments");
     let Some(phases_node) = cfg.get(ctx, "phases") else {
         return Err(match environments.filter(|_| environment.is_none()) {
@@ -194,7 +198,12 @@ pub(super) fn phases(node: &Node, ctx: &mut Ctx, what: &str) -> Result<(Vec<Phas
         let here = obj.what.clone();
         if let Some(cap) = obj.get(ctx, "maxVusers") {
             caps.push((
-                cap.u64(ctx, &format!("'maxVusers' in {here}"))?,
+                cap.u64_at_most(
+                    ctx,
+                    &format!("'maxVusers' in {here}"),
+                    MAX_VUS,
+                    super::options::VUS_WHY,
+                )?,
                 cap.clone(),
             ));
         }
@@ -213,7 +222,17 @@ pub(super) fn phases(node: &Node, ctx: &mut Ctx, what: &str) -> Result<(Vec<Phas
         let phase = match (rate, ramp_to, count) {
             (None, None, Some(count)) => Phase::Count {
                 duration,
-                count: count.u64(ctx, &format!("'arrivalCount' in {here}"))?,
+                count: count.u64_at_most(
+                    ctx,
+                    &format!("'arrivalCount' in {here}"),
+                    // Over 0 s there is no rate: the timeline's check below says so.
+                    if duration.is_zero() {
+                        u64::MAX
+                    } else {
+                        (MAX_RATE * duration.as_secs_f64()) as u64
+                    },
+                    super::options::RATE_WHY,
+                )?,
             },
             (Some(_), _, Some(count)) | (_, Some(_), Some(count)) => {
                 return Err(ctx.error(
@@ -229,15 +248,32 @@ pub(super) fn phases(node: &Node, ctx: &mut Ctx, what: &str) -> Result<(Vec<Phas
             }
             (rate, ramp_to, None) => Phase::Rate {
                 duration,
-                rate: rate.map_or(Ok(0.0), |n| n.f64(ctx, &format!("'arrivalRate' in {here}")))?,
+                rate: rate.map_or(Ok(0.0), |n| {
+                    n.f64_at_most(
+                        ctx,
+                        &format!("'arrivalRate' in {here}"),
+                        MAX_RATE,
+                        super::options::RATE_WHY,
+                    )
+                })?,
                 ramp_to: ramp_to
-                    .map(|n| n.f64(ctx, &format!("'rampTo' in {here}")))
+                    .map(|n| {
+                        n.f64_at_most(
+                            ctx,
+                            &format!("'rampTo' in {here}"),
+                            MAX_RATE,
+                            super::options::RATE_WHY,
+                        )
+                    })
                     .transpose()?,
             },
         };
         obj.finish(ctx)?;
         phases.push(phase);
     }
+    // The timeline is built here once to be validated (an arrivalCount over 0 s has no rate).
+    scalelab_shape::Shape::from_phases(&phases)
+        .map_err(|e| ctx.error(node.pos, format!("'phases' in {what}: {e}")))?;
     let max_vus = caps.iter().map(|(cap, _)| *cap).max();
     if let Some((_, node)) = caps.iter().find(|(cap, _)| Some(*cap) != max_vus) {
         ctx.warn(
@@ -359,6 +395,15 @@ fn flows(node: &Node, ctx: &mut Ctx, target: Option<&str>) -> Result<Vec<Flow>> 
     if items.is_empty() {
         return Err(ctx.error(node.pos, "'scenarios' is empty"));
     }
+    if items.len() > MAX_SCENARIOS {
+        return Err(ctx.error(
+            node.pos,
+            format!(
+                "'scenarios' has {} scenarios, above {MAX_SCENARIOS}: one scalelab process runs at most {MAX_SCENARIOS}",
+                items.len()
+            ),
+        ));
+    }
     let mut flows = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let mut obj = item.map(ctx, &format!("scenario {}", i + 1))?;
@@ -425,8 +470,7 @@ fn steps(node: &Node, ctx: &mut Ctx, target: Option<&str>, what: &str) -> Result
                 node.duration(ctx, &format!("'think' in {here}"))?,
             )));
         } else if let Some(node) = obj.get(ctx, "loop") {
-            let inner = steps_of_loop(node, &mut obj, ctx, target, &here)?;
-            steps.extend(inner);
+            steps.push(loop_step(node, &mut obj, ctx, target, &here)?);
         } else if let Some(node) = obj.get(ctx, "function") {
             ctx.warn(
                 node.pos,
@@ -443,14 +487,15 @@ fn steps(node: &Node, ctx: &mut Ctx, target: Option<&str>, what: &str) -> Result
     Ok(steps)
 }
 
-/// A `loop` with `count`, unrolled; without a count Artillery loops forever, scalelab runs it once.
-fn steps_of_loop(
+/// A `loop` with `count` (run `count` times, not unrolled); without a count Artillery loops
+/// forever, scalelab runs it once.
+fn loop_step(
     node: &Node,
     obj: &mut Obj,
     ctx: &mut Ctx,
     target: Option<&str>,
     what: &str,
-) -> Result<Vec<Step>> {
+) -> Result<Step> {
     let inner = steps(node, ctx, target, &format!("the loop of {what}"))?;
     obj.ignore(
         ctx,
@@ -458,13 +503,21 @@ fn steps_of_loop(
         "scalelab does not loop over data; the loop body runs once per 'count'",
     );
     let count = match obj.get(ctx, "count") {
-        Some(count) => count.u64(ctx, &format!("'count' in {what}"))?,
+        Some(count) => count.u64_at_most(
+            ctx,
+            &format!("'count' in {what}"),
+            MAX_LOOP_COUNT,
+            "a loop repeats at most 1000000 times",
+        )?,
         None => {
             ctx.warn(node.pos, format!("the loop in {what} has no 'count' (Artillery repeats it until the run ends); scalelab runs it once"));
             1
         }
     };
-    Ok((0..count).flat_map(|_| inner.clone()).collect())
+    Ok(Step::Loop {
+        count,
+        steps: inner,
+    })
 }
 
 fn request(
@@ -640,19 +693,23 @@ fn expect(node: &Node, ctx: &mut Ctx, what: &str) -> Result<Vec<Check>> {
 }
 
 /// How long a started user may take to finish (Artillery waits for every one): the longest flow's
-/// think time plus one timeout per request.
+/// think time plus one timeout per request, loops counted, at most a year.
 fn drain_time(flows: &[Flow], timeout: Duration) -> Duration {
-    flows
+    fn seconds(steps: &[Step], timeout: f64) -> f64 {
+        steps
+            .iter()
+            .map(|step| match step {
+                Step::Request(_) => timeout,
+                Step::Think(Think::Fixed(d)) | Step::Think(Think::Uniform { max: d, .. }) => {
+                    d.as_secs_f64()
+                }
+                Step::Loop { count, steps } => *count as f64 * seconds(steps, timeout),
+            })
+            .sum()
+    }
+    let longest = flows
         .iter()
-        .map(|flow| {
-            flow.steps
-                .iter()
-                .map(|step| match step {
-                    Step::Request(_) => timeout,
-                    Step::Think(Think::Fixed(d)) | Step::Think(Think::Uniform { max: d, .. }) => *d,
-                })
-                .sum()
-        })
-        .max()
-        .unwrap_or(timeout)
+        .map(|flow| seconds(&flow.steps, timeout.as_secs_f64()))
+        .fold(0.0, f64::max);
+    Duration::from_secs_f64(longest.min(super::model::limits::MAX_DURATION.as_secs_f64()))
 }

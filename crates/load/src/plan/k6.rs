@@ -1,8 +1,6 @@
 //! What only k6 option files have: the `_requests`/`_sleep_s` annotations that stand for the script's
 //! default function, and the k6 options scalelab accepts but does not act on.
 
-use std::time::Duration;
-
 use super::model::{Defaults, Flow, Step, Think};
 use super::native::{self, IterationParts};
 use super::node::{Ctx, Obj, Result};
@@ -88,9 +86,7 @@ pub(super) fn scenario_options(obj: &mut Obj, ctx: &mut Ctx) {
 /// at the end of an iteration).
 pub(super) fn annotations(top: &mut Obj, ctx: &mut Ctx) -> Result<IterationParts> {
     let think = match top.get(ctx, "_sleep_s") {
-        Some(node) => Some(Think::Fixed(Duration::from_secs_f64(
-            node.f64(ctx, "'_sleep_s'")?,
-        ))),
+        Some(node) => Some(Think::Fixed(node.duration(ctx, "'_sleep_s'")?)),
         None => None,
     };
     let Some(node) = top.get(ctx, "_requests") else {

@@ -14,6 +14,9 @@ use super::{artillery, options};
 pub struct LoadOptions {
     /// The Artillery environment to merge over `config` (Artillery's `-e`).
     pub environment: Option<String>,
+    /// A base URL that replaces the plan's target, `{{ target }}` in Artillery URLs included
+    /// (`--target`).
+    pub target: Option<String>,
 }
 
 /// Loads the plan in `path` (native, k6 options or Artillery; YAML, or JSON when the name ends in
@@ -33,7 +36,7 @@ pub fn load_str(text: &str, origin: &str, options: &LoadOptions) -> Result<Plan,
     let dialect = detect(&root);
     let mut ctx = Ctx::new(origin, dialect);
     let mut plan = match dialect {
-        Dialect::Artillery => artillery::load(&root, &mut ctx, options.environment.as_deref())?,
+        Dialect::Artillery => artillery::load(&root, &mut ctx, options)?,
         Dialect::Native | Dialect::K6 => {
             if let Some(name) = &options.environment {
                 ctx.warn(
@@ -44,6 +47,9 @@ pub fn load_str(text: &str, origin: &str, options: &LoadOptions) -> Result<Plan,
             options::load(&root, &mut ctx)?
         }
     };
+    if let Some(target) = &options.target {
+        plan.target = Some(target.clone());
+    }
     plan.warnings = ctx.warnings;
     Ok(plan)
 }
@@ -121,5 +127,41 @@ fn detect(root: &Node) -> Dialect {
         Dialect::Native
     } else {
         Dialect::K6
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::Step;
+
+    #[test]
+    fn target_replaces_the_plans_own_and_artillery_target_templates() {
+        let script = "config:\n  target: http://plan-host:8080\n  phases: [{duration: 1, arrivalRate: 1}]\nscenarios:\n  - flow:\n      - get: {url: \"{{ target }}/users/1\"}\n      - get: {url: /relative}\n";
+        let options = LoadOptions {
+            target: Some("http://127.0.0.1:9000".into()),
+            ..LoadOptions::default()
+        };
+        let plan = load_str(script, "a.yaml", &options).unwrap();
+        assert_eq!(plan.target.as_deref(), Some("http://127.0.0.1:9000"));
+        let urls: Vec<&str> = plan.scenarios[0].iteration.flows[0]
+            .steps
+            .iter()
+            .filter_map(|step| match step {
+                Step::Request(request) => Some(request.url.as_str()),
+                Step::Think(_) | Step::Loop { .. } => None,
+            })
+            .collect();
+        assert_eq!(urls, ["http://127.0.0.1:9000/users/1", "/relative"]);
+        let own = load_str(script, "a.yaml", &LoadOptions::default()).unwrap();
+        assert_eq!(own.target.as_deref(), Some("http://plan-host:8080"));
+        // Native and k6 plans: the target is replaced too.
+        let native = load_str(
+            "target: http://plan-host\nvus: 1\nduration: 1s\nrequests: [{path: /}]\n",
+            "n.yaml",
+            &options,
+        )
+        .unwrap();
+        assert_eq!(native.target.as_deref(), Some("http://127.0.0.1:9000"));
     }
 }

@@ -5,6 +5,27 @@ use std::time::Duration;
 
 use scalelab_shape::{Phase, Stage};
 
+/// What one scalelab process can do, and so the most a plan may ask for: every configured quantity
+/// is checked against these when the plan is loaded, with the field and its position.
+pub mod limits {
+    use std::time::Duration;
+
+    /// Virtual users of one scenario (each holds a connection, a file descriptor and buffers).
+    pub const MAX_VUS: u64 = 100_000;
+    /// Arrivals per second of one scenario (beyond this the release timer and the VUs starve and
+    /// the schedule cannot be kept).
+    pub const MAX_RATE: f64 = 1_000_000.0;
+    /// Scenarios of one plan (each runs its own tasks on every loader thread).
+    pub const MAX_SCENARIOS: usize = 1_000;
+    /// Steps of one flow, loops counted as written (a loop is run, never unrolled, but its count is
+    /// bounded like everything else).
+    pub const MAX_LOOP_COUNT: u64 = 1_000_000;
+    /// Any duration: a stage, a scenario, a think time, a timeout.
+    pub const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
+    /// Loader threads.
+    pub const MAX_THREADS: usize = 1_024;
+}
+
 /// One run: where to aim, what every request shares, pass/fail criteria, and the scenarios.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
@@ -151,6 +172,25 @@ pub enum Step {
     Request(Request),
     /// Artillery `think`, k6 `sleep` between calls.
     Think(Think),
+    /// Artillery `loop` with a `count`: `steps` run `count` times over (run, never unrolled).
+    Loop {
+        count: u64,
+        steps: Vec<Step>,
+    },
+}
+
+impl Step {
+    /// Requests these steps send, loops counted (saturating).
+    pub fn requests(steps: &[Step]) -> u64 {
+        steps
+            .iter()
+            .map(|step| match step {
+                Step::Request(_) => 1,
+                Step::Think(_) => 0,
+                Step::Loop { count, steps } => count.saturating_mul(Step::requests(steps)),
+            })
+            .fold(0, u64::saturating_add)
+    }
 }
 
 /// A pause: fixed, or uniform between `min` and `max` (`sleep(Math.random()*5)` is `{min: 0s, max: 5s}`).
@@ -236,27 +276,127 @@ impl Executor {
         }
     }
 
-    /// The arrivals per second an open-model executor schedules over its duration (`None` for the
-    /// closed-model executors).
-    pub fn arrival_rate(&self) -> Option<scalelab_shape::Shape> {
+    /// The executor's timeline, the one [`scalelab_shape::Shape`] every part of scalelab reads:
+    /// virtual users over time for `ramping-vus`, arrivals per second for the open model; `None`
+    /// for the executors without one (constant VUs, iteration counts). Plan loading builds it once
+    /// to validate it, so a loaded plan's executor always has a valid shape.
+    pub fn shape(&self) -> Result<Option<scalelab_shape::Shape>, scalelab_shape::ShapeError> {
         use scalelab_shape::Shape;
-        match self {
+        Ok(Some(match self {
+            Executor::RampingVus {
+                start_vus, stages, ..
+            } => Shape::from_stages(*start_vus as f64, stages)?,
             Executor::ConstantArrivalRate {
                 rate,
                 time_unit,
                 duration,
                 ..
-            } => Some(Shape::constant(rate / time_unit.as_secs_f64(), *duration)),
+            } => Shape::constant(rate / time_unit.as_secs_f64(), *duration),
             Executor::RampingArrivalRate {
                 start_rate,
                 time_unit,
                 stages,
                 ..
-            } => Shape::from_stages(*start_rate, stages)
-                .ok()
-                .map(|shape| shape.scaled(1.0 / time_unit.as_secs_f64())),
-            Executor::Phases { phases, .. } => Shape::from_phases(phases).ok(),
-            _ => None,
+            } => Shape::from_stages(*start_rate, stages)?.scaled(1.0 / time_unit.as_secs_f64()),
+            Executor::Phases { phases, .. } => Shape::from_phases(phases)?,
+            Executor::ConstantVus { .. }
+            | Executor::PerVuIterations { .. }
+            | Executor::SharedIterations { .. } => return Ok(None),
+        }))
+    }
+
+    /// The arrivals per second of an open-model executor ([`Executor::shape`]); `None` in the
+    /// closed model.
+    pub fn arrival_rate(&self) -> Option<scalelab_shape::Shape> {
+        self.is_open_model()
+            .then(|| self.shape().ok().flatten())
+            .flatten()
+    }
+
+    /// What it does, in k6's words: `10 looping VUs for 1m0s`, `20.00 iterations/s for 30s
+    /// (maxVUs: 5-50)`.
+    pub fn describe(&self) -> String {
+        let d = |d: &Duration| scalelab_config::format_duration(*d);
+        let peak =
+            |start: f64, stages: &[Stage]| stages.iter().map(|s| s.target).fold(start, f64::max);
+        match self {
+            Executor::ConstantVus { vus, duration } => {
+                format!("{vus} looping VUs for {}", d(duration))
+            }
+            Executor::RampingVus {
+                start_vus,
+                stages,
+                graceful_ramp_down,
+            } => format!(
+                "up to {} looping VUs for {} over {} stages (gracefulRampDown: {})",
+                peak(*start_vus as f64, stages),
+                d(&self.duration()),
+                stages.len(),
+                d(graceful_ramp_down)
+            ),
+            Executor::ConstantArrivalRate {
+                rate,
+                time_unit,
+                duration,
+                pre_allocated_vus,
+                max_vus,
+            } => format!(
+                "{:.2} iterations/s for {} (maxVUs: {pre_allocated_vus}-{max_vus})",
+                rate / time_unit.as_secs_f64(),
+                d(duration)
+            ),
+            Executor::RampingArrivalRate {
+                start_rate,
+                time_unit,
+                stages,
+                pre_allocated_vus,
+                max_vus,
+            } => format!(
+                "up to {:.2} iterations/s for {} over {} stages (maxVUs: {pre_allocated_vus}-{max_vus})",
+                peak(*start_rate, stages) / time_unit.as_secs_f64(),
+                d(&self.duration()),
+                stages.len()
+            ),
+            Executor::PerVuIterations {
+                vus,
+                iterations,
+                max_duration,
+            } => format!(
+                "{iterations} iterations for each of {vus} VUs (maxDuration: {})",
+                d(max_duration)
+            ),
+            Executor::SharedIterations {
+                vus,
+                iterations,
+                max_duration,
+            } => format!(
+                "{iterations} iterations shared among {vus} VUs (maxDuration: {})",
+                d(max_duration)
+            ),
+            Executor::Phases { phases, max_vus } => {
+                let peak = self.shape().ok().flatten().map_or(0.0, |shape| {
+                    shape.points().iter().map(|p| p.1).fold(0.0, f64::max)
+                });
+                let cap = max_vus.map_or(String::new(), |m| format!(", maxVusers: {m}"));
+                format!(
+                    "Artillery phases: {} phases, up to {peak:.2} new users/s for {}{cap}",
+                    phases.len(),
+                    d(&self.duration())
+                )
+            }
+        }
+    }
+
+    /// k6's name of the executor (`phases` for Artillery phases).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Executor::ConstantVus { .. } => "constant-vus",
+            Executor::RampingVus { .. } => "ramping-vus",
+            Executor::ConstantArrivalRate { .. } => "constant-arrival-rate",
+            Executor::RampingArrivalRate { .. } => "ramping-arrival-rate",
+            Executor::PerVuIterations { .. } => "per-vu-iterations",
+            Executor::SharedIterations { .. } => "shared-iterations",
+            Executor::Phases { .. } => "phases",
         }
     }
 

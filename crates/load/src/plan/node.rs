@@ -256,6 +256,24 @@ impl Node {
         }
     }
 
+    /// A whole number >= 0 and at most `max`; `why` says what bounds it.
+    pub fn u64_at_most(&self, ctx: &Ctx, what: &str, max: u64, why: &str) -> Result<u64> {
+        let value = self.u64(ctx, what)?;
+        if value > max {
+            return Err(ctx.error(self.pos, format!("{what} is {value}, above {max}: {why}")));
+        }
+        Ok(value)
+    }
+
+    /// A number >= 0 and at most `max`; `why` says what bounds it.
+    pub fn f64_at_most(&self, ctx: &Ctx, what: &str, max: f64, why: &str) -> Result<f64> {
+        let value = self.f64(ctx, what)?;
+        if value > max {
+            return Err(ctx.error(self.pos, format!("{what} is {value}, above {max}: {why}")));
+        }
+        Ok(value)
+    }
+
     pub fn f64(&self, ctx: &Ctx, what: &str) -> Result<f64> {
         match self.value {
             Value::Int(n) if n >= 0 => Ok(n as f64),
@@ -278,14 +296,26 @@ impl Node {
         }
     }
 
-    /// A duration: `90s`, `1m30s`, `2h`, `250ms`, or a number of seconds.
+    /// A duration: `90s`, `1m30s`, `2h`, `250ms`, or a number of seconds; at most a year.
     pub fn duration(&self, ctx: &Ctx, what: &str) -> Result<Duration> {
-        match &self.value {
+        let max = super::model::limits::MAX_DURATION;
+        let duration = match &self.value {
             Value::Str(s) => scalelab_config::parse_duration(s)
-                .map_err(|e| ctx.error(self.pos, format!("bad duration for {what}: {e}"))),
-            Value::Int(_) | Value::Float(_) => Ok(Duration::from_secs_f64(self.f64(ctx, what)?)),
-            _ => Err(self.wrong(ctx, what, "a duration like 90s, 1m30s or 2h")),
+                .map_err(|e| ctx.error(self.pos, format!("bad duration for {what}: {e}")))?,
+            Value::Int(_) | Value::Float(_) => {
+                let seconds = self.f64(ctx, what)?;
+                Duration::try_from_secs_f64(seconds.min(max.as_secs_f64() + 1.0))
+                    .map_err(|e| ctx.error(self.pos, format!("bad duration for {what}: {e}")))?
+            }
+            _ => return Err(self.wrong(ctx, what, "a duration like 90s, 1m30s or 2h")),
+        };
+        if duration > max {
+            return Err(ctx.error(
+                self.pos,
+                format!("{what} is longer than a year, the longest duration scalelab runs"),
+            ));
         }
+        Ok(duration)
     }
 
     /// The mapping's entries, to be read with [`Obj`]; `what` names it in messages.

@@ -12,7 +12,11 @@ impl Plan {
     pub fn offered_load(&self) -> Result<Shape, String> {
         let mut parts = Vec::new();
         for scenario in &self.scenarios {
-            let rate = scenario.executor.arrival_rate().ok_or_else(|| {
+            let shape = scenario
+                .executor
+                .shape()
+                .map_err(|e| format!("scenario '{}': {e}", scenario.name))?;
+            let rate = shape.filter(|_| scenario.executor.is_open_model()).ok_or_else(|| {
                 format!(
                     "scenario '{}' runs virtual users (closed model): its request rate depends on the \
                      latency it meets, so it offers no load to simulate; use an arrival-rate executor, \
@@ -27,13 +31,7 @@ impl Plan {
             } else {
                 flows
                     .iter()
-                    .map(|f| {
-                        f64::from(f.weight)
-                            * f.steps
-                                .iter()
-                                .filter(|s| matches!(s, Step::Request(_)))
-                                .count() as f64
-                    })
+                    .map(|f| f64::from(f.weight) * Step::requests(&f.steps) as f64)
                     .sum::<f64>()
                     / total_weight
             };

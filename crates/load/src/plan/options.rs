@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use scalelab_shape::Stage;
 
+use super::model::limits::{MAX_RATE, MAX_SCENARIOS, MAX_VUS};
 use super::model::{Defaults, Executor, Iteration, Plan, Scenario, Threshold};
 use super::native::{self, IterationParts};
 use super::node::{Ctx, Dialect, Node, Obj, Result, Value};
@@ -19,6 +20,13 @@ const EXECUTORS: &[&str] = &[
     "shared-iterations",
     "phases",
 ];
+
+/// Why the number of virtual users is bounded.
+pub(super) const VUS_WHY: &str =
+    "one scalelab process runs at most 100000 virtual users (each holds a connection)";
+/// Why an arrival rate is bounded.
+pub(super) const RATE_WHY: &str =
+    "one scalelab process schedules at most 1000000 arrivals per second";
 
 /// k6 defaults.
 const GRACEFUL: Duration = Duration::from_secs(30);
@@ -61,7 +69,7 @@ pub(super) fn load(root: &Node, ctx: &mut Ctx) -> Result<Plan> {
 /// The scenarios: from a shortcut, from `scenarios`, or k6's default of one VU running once.
 fn scenarios(top: &mut Obj, ctx: &mut Ctx, fallback: &IterationParts) -> Result<Vec<Scenario>> {
     let vus = match top.get(ctx, "vus") {
-        Some(node) => Some(node.u64(ctx, "'vus'")?),
+        Some(node) => Some(node.u64_at_most(ctx, "'vus'", MAX_VUS, VUS_WHY)?),
         None => None,
     };
     let iterations = top.entry(ctx, "iterations");
@@ -115,7 +123,7 @@ fn scenarios(top: &mut Obj, ctx: &mut Ctx, fallback: &IterationParts) -> Result<
     } else if let Some(entry) = stages {
         Executor::RampingVus {
             start_vus: vus.unwrap_or(1),
-            stages: self::stages(&entry.value, ctx, "the plan")?,
+            stages: self::stages(&entry.value, ctx, "the plan", (MAX_VUS as f64, VUS_WHY))?,
             graceful_ramp_down: GRACEFUL,
         }
     } else if let Some(entry) = phases {
@@ -126,6 +134,15 @@ fn scenarios(top: &mut Obj, ctx: &mut Ctx, fallback: &IterationParts) -> Result<
         let entries = map.all();
         if entries.is_empty() {
             return Err(ctx.error(named.value.pos, "'scenarios' is empty"));
+        }
+        if entries.len() > MAX_SCENARIOS {
+            return Err(ctx.error(
+                named.value.pos,
+                format!(
+                    "'scenarios' has {} scenarios, above {MAX_SCENARIOS}: one scalelab process runs at most {MAX_SCENARIOS}",
+                    entries.len()
+                ),
+            ));
         }
         return entries
             .into_iter()
@@ -211,6 +228,11 @@ fn scenario(name: &str, node: &Node, ctx: &mut Ctx, fallback: &IterationParts) -
         }
     };
     let executor = executor(kind, &mut obj, ctx)?;
+    // The timeline is built here once to be validated; running the plan builds it from the same
+    // function.
+    executor
+        .shape()
+        .map_err(|e| ctx.error(obj.pos, format!("{what}: {e}")))?;
     let start_time = opt_duration(&mut obj, ctx, "startTime", Duration::ZERO)?;
     let graceful_stop = opt_duration(&mut obj, ctx, "gracefulStop", GRACEFUL)?;
     k6::scenario_options(&mut obj, ctx);
@@ -241,15 +263,23 @@ fn executor(kind: &str, obj: &mut Obj, ctx: &mut Ctx) -> Result<Executor> {
             )?,
         },
         "ramping-vus" => Executor::RampingVus {
-            start_vus: opt_u64(obj, ctx, "startVUs", 1)?,
-            stages: stages(obj.require(ctx, "stages")?, ctx, &what)?,
+            start_vus: opt_u64(obj, ctx, "startVUs", 1, MAX_VUS)?,
+            stages: stages(
+                obj.require(ctx, "stages")?,
+                ctx,
+                &what,
+                (MAX_VUS as f64, VUS_WHY),
+            )?,
             graceful_ramp_down: opt_duration(obj, ctx, "gracefulRampDown", GRACEFUL)?,
         },
         "constant-arrival-rate" => {
-            let rate = obj
-                .require(ctx, "rate")?
-                .f64(ctx, &format!("'rate' in {what}"))?;
             let time_unit = time_unit(obj, ctx, &what)?;
+            let rate = obj.require(ctx, "rate")?.f64_at_most(
+                ctx,
+                &format!("'rate' in {what}"),
+                MAX_RATE * time_unit.as_secs_f64(),
+                RATE_WHY,
+            )?;
             let duration = obj.require(ctx, "duration")?;
             let duration = native::positive(duration, ctx, &format!("'duration' in {what}"))?;
             let (pre_allocated_vus, max_vus) = vu_pool(obj, ctx, &what)?;
@@ -262,12 +292,20 @@ fn executor(kind: &str, obj: &mut Obj, ctx: &mut Ctx) -> Result<Executor> {
             }
         }
         "ramping-arrival-rate" => {
+            let time_unit = time_unit(obj, ctx, &what)?;
+            let max_rate = MAX_RATE * time_unit.as_secs_f64();
             let start_rate = match obj.get(ctx, "startRate") {
-                Some(node) => node.f64(ctx, &format!("'startRate' in {what}"))?,
+                Some(node) => {
+                    node.f64_at_most(ctx, &format!("'startRate' in {what}"), max_rate, RATE_WHY)?
+                }
                 None => 0.0,
             };
-            let time_unit = time_unit(obj, ctx, &what)?;
-            let stages = stages(obj.require(ctx, "stages")?, ctx, &what)?;
+            let stages = stages(
+                obj.require(ctx, "stages")?,
+                ctx,
+                &what,
+                (max_rate, RATE_WHY),
+            )?;
             let (pre_allocated_vus, max_vus) = vu_pool(obj, ctx, &what)?;
             Executor::RampingArrivalRate {
                 start_rate,
@@ -279,7 +317,7 @@ fn executor(kind: &str, obj: &mut Obj, ctx: &mut Ctx) -> Result<Executor> {
         }
         "per-vu-iterations" | "shared-iterations" => {
             let vus = at_least_one(obj, ctx, "vus", &what)?;
-            let iterations = opt_u64(obj, ctx, "iterations", 1)?;
+            let iterations = opt_u64(obj, ctx, "iterations", 1, u64::MAX)?;
             let max_duration = opt_duration(obj, ctx, "maxDuration", MAX_DURATION)?;
             if kind == "per-vu-iterations" {
                 Executor::PerVuIterations {
@@ -304,7 +342,12 @@ fn executor(kind: &str, obj: &mut Obj, ctx: &mut Ctx) -> Result<Executor> {
         _ => {
             let (phases, max_vus) = artillery::phases(obj.require(ctx, "phases")?, ctx, &what)?;
             let max_vus = match obj.get(ctx, "maxVusers") {
-                Some(node) => Some(node.u64(ctx, &format!("'maxVusers' in {what}"))?),
+                Some(node) => Some(node.u64_at_most(
+                    ctx,
+                    &format!("'maxVusers' in {what}"),
+                    MAX_VUS,
+                    VUS_WHY,
+                )?),
                 None => max_vus,
             };
             Executor::Phases { phases, max_vus }
@@ -312,14 +355,22 @@ fn executor(kind: &str, obj: &mut Obj, ctx: &mut Ctx) -> Result<Executor> {
     })
 }
 
-fn opt_u64(obj: &mut Obj, ctx: &mut Ctx, name: &'static str, default: u64) -> Result<u64> {
+/// `name`, at most `max` (when `max` is [`MAX_VUS`], the message says why).
+fn opt_u64(
+    obj: &mut Obj,
+    ctx: &mut Ctx,
+    name: &'static str,
+    default: u64,
+    max: u64,
+) -> Result<u64> {
     let what = format!("'{name}' in {}", obj.what);
-    obj.get(ctx, name)
-        .map_or(Ok(default), |node| node.u64(ctx, &what))
+    obj.get(ctx, name).map_or(Ok(default), |node| {
+        node.u64_at_most(ctx, &what, max, VUS_WHY)
+    })
 }
 
 fn at_least_one(obj: &mut Obj, ctx: &mut Ctx, name: &'static str, what: &str) -> Result<u64> {
-    let vus = opt_u64(obj, ctx, name, 1)?;
+    let vus = opt_u64(obj, ctx, name, 1, MAX_VUS)?;
     if vus == 0 {
         return Err(ctx.error(obj.pos, format!("'{name}' in {what} must be at least 1")));
     }
@@ -346,13 +397,16 @@ fn time_unit(obj: &mut Obj, ctx: &mut Ctx, what: &str) -> Result<Duration> {
 
 /// `preAllocatedVUs` (required) and `maxVUs` (default: `preAllocatedVUs`).
 fn vu_pool(obj: &mut Obj, ctx: &mut Ctx, what: &str) -> Result<(u64, u64)> {
-    let pre = obj
-        .require(ctx, "preAllocatedVUs")?
-        .u64(ctx, &format!("'preAllocatedVUs' in {what}"))?;
+    let pre = obj.require(ctx, "preAllocatedVUs")?.u64_at_most(
+        ctx,
+        &format!("'preAllocatedVUs' in {what}"),
+        MAX_VUS,
+        VUS_WHY,
+    )?;
     let Some(node) = obj.get(ctx, "maxVUs") else {
         return Ok((pre, pre));
     };
-    let max = node.u64(ctx, &format!("'maxVUs' in {what}"))?;
+    let max = node.u64_at_most(ctx, &format!("'maxVUs' in {what}"), MAX_VUS, VUS_WHY)?;
     if max < pre {
         return Err(ctx.error(
             node.pos,
@@ -364,8 +418,14 @@ fn vu_pool(obj: &mut Obj, ctx: &mut Ctx, what: &str) -> Result<(u64, u64)> {
     Ok((pre, max))
 }
 
-/// k6 stages: `[{duration, target}]`; `target` defaults to 0 as in k6.
-pub(super) fn stages(node: &Node, ctx: &mut Ctx, what: &str) -> Result<Vec<Stage>> {
+/// k6 stages: `[{duration, target}]`; `target` defaults to 0 as in k6 and is at most `max.0`
+/// (VUs or arrivals per time unit), `max.1` saying why.
+pub(super) fn stages(
+    node: &Node,
+    ctx: &mut Ctx,
+    what: &str,
+    max: (f64, &str),
+) -> Result<Vec<Stage>> {
     let items = node.seq(ctx, &format!("'stages' in {what}"))?;
     if items.is_empty() {
         return Err(ctx.error(
@@ -381,7 +441,9 @@ pub(super) fn stages(node: &Node, ctx: &mut Ctx, what: &str) -> Result<Vec<Stage
             .require(ctx, "duration")?
             .duration(ctx, &format!("'duration' in {stage_what}"))?;
         let target = match obj.get(ctx, "target") {
-            Some(node) => node.f64(ctx, &format!("'target' in {stage_what}"))?,
+            Some(node) => {
+                node.f64_at_most(ctx, &format!("'target' in {stage_what}"), max.0, max.1)?
+            }
             None => 0.0,
         };
         obj.finish(ctx)?;
