@@ -34,6 +34,41 @@ pub struct ClusterConfig {
     /// The group of requests no rule matches [default: the first group].
     #[serde(default)]
     pub default_group: Option<String>,
+    /// What the load balancer allows its clients.
+    #[serde(default)]
+    pub client: ClientLimits,
+}
+
+/// Limits on the load balancer's clients, against careless and hostile ones.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientLimits {
+    /// Longest wait for a request's head, counted from the connection's start or the end of its
+    /// previous response: closes slow (slowloris) and idle keep-alive connections.
+    #[serde(
+        default = "ten_seconds",
+        deserialize_with = "scalelab_shape::duration_serde::deserialize"
+    )]
+    pub header_timeout: Duration,
+    /// Longest silence while a request body is being received (408 beyond).
+    #[serde(
+        default = "sixty_seconds",
+        deserialize_with = "scalelab_shape::duration_serde::deserialize"
+    )]
+    pub idle_timeout: Duration,
+    /// Largest request body, in bytes or as `64MiB` (413 beyond).
+    #[serde(default = "default_max_body", deserialize_with = "size")]
+    pub max_request_body: u64,
+}
+
+impl Default for ClientLimits {
+    fn default() -> Self {
+        Self {
+            header_timeout: ten_seconds(),
+            idle_timeout: sixty_seconds(),
+            max_request_body: default_max_body(),
+        }
+    }
 }
 
 /// Routes paths under `path` to `group`.
@@ -318,6 +353,13 @@ impl ClusterConfig {
         if let Some(name) = &self.default_group {
             known(name, "default_group")?;
         }
+        let client = &self.client;
+        if client.header_timeout.is_zero() || client.idle_timeout.is_zero() {
+            return Err("client.header_timeout and client.idle_timeout must be above 0".into());
+        }
+        if client.max_request_body == 0 {
+            return Err("client.max_request_body must be above 0".into());
+        }
         Ok(())
     }
 }
@@ -368,6 +410,29 @@ fn optional_words<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>
     Option::<Words>::deserialize(d).map(|w| w.map(Words::split))
 }
 
+/// A size as a number of bytes or a text such as `64MiB` or `1GB`.
+fn size<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Size {
+        Bytes(u64),
+        Text(String),
+    }
+    match Size::deserialize(d)? {
+        Size::Bytes(bytes) => Ok(bytes),
+        Size::Text(text) => text
+            .trim()
+            .parse::<bytesize::ByteSize>()
+            .map(|size| size.as_u64())
+            .map_err(|e| {
+                serde::de::Error::custom(format!("'{text}' is not a size like 64MiB: {e}"))
+            }),
+    }
+}
+
+fn default_max_body() -> u64 {
+    64 * 1024 * 1024
+}
 fn default_listen() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 8000))
 }
@@ -385,6 +450,9 @@ fn one_f64() -> f64 {
 }
 fn two_seconds() -> Duration {
     Duration::from_secs(2)
+}
+fn ten_seconds() -> Duration {
+    Duration::from_secs(10)
 }
 fn five_seconds() -> Duration {
     Duration::from_secs(5)

@@ -43,6 +43,8 @@ pub struct TargetConfig {
     pub memory_cap: Option<u64>,
     /// How long in-flight requests may run on after a shutdown begins.
     pub grace: Duration,
+    /// Longest wait for a request's head, from the connection's start or its previous response.
+    pub header_timeout: Duration,
 }
 
 impl Default for TargetConfig {
@@ -54,6 +56,7 @@ impl Default for TargetConfig {
             seed: None,
             memory_cap: None,
             grace: Duration::from_secs(10),
+            header_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -68,6 +71,11 @@ impl TargetConfig {
     }
 
     pub(crate) fn validate(&self) -> Result<(), TargetError> {
+        if self.header_timeout.is_zero() {
+            return Err(TargetError::Config(
+                "the header timeout must be above 0".into(),
+            ));
+        }
         if let Mode::Sync { workers: 0, .. } = self.mode {
             return Err(TargetError::Config(
                 "sync mode needs at least 1 worker".into(),

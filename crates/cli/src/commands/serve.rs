@@ -36,6 +36,9 @@ pub struct ServeArgs {
     /// How long in-flight requests may finish after Ctrl-C or SIGTERM.
     #[arg(long, value_parser = crate::args::duration, default_value = "10s")]
     grace: Duration,
+    /// Disconnect a client that sends no complete request head for this long (slow or idle clients).
+    #[arg(long, value_parser = crate::args::duration, default_value = "10s")]
+    header_timeout: Duration,
     /// Stop (as on SIGTERM) when process PID, the parent, dies: how `scalelab cluster` starts replicas.
     #[arg(long, hide = true, value_name = "PID")]
     parent_pid: Option<u32>,
@@ -66,6 +69,7 @@ impl ServeArgs {
             seed: self.seed,
             memory_cap: self.memory_cap,
             grace: self.grace,
+            header_timeout: self.header_timeout,
         }
     }
 }
