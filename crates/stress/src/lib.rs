@@ -124,7 +124,10 @@ pub async fn start(config: TargetConfig) -> Result<RunningTarget, TargetError> {
             source,
         })?;
     let addr = listener.local_addr().map_err(TargetError::Serve)?;
-    let stress = Arc::new(stress::StressJobs::new(config.memory_cap_bytes()));
+    let stress = Arc::new(stress::StressJobs::new(
+        config.memory_cap_bytes(),
+        config.cpu_cap,
+    ));
     let state = Arc::new(AppState {
         metrics: metrics::Metrics::new(stress.gauges.clone()),
         stress,

@@ -6,6 +6,7 @@ pub mod cost;
 pub mod demo;
 pub mod execute;
 pub mod quick;
+pub mod replica;
 pub mod report;
 pub mod run;
 pub mod serve;

@@ -33,6 +33,9 @@ pub struct ServeArgs {
     /// Most memory all memory-stress jobs may hold together [default: half of available memory].
     #[arg(long, value_parser = crate::args::bytes)]
     memory_cap: Option<u64>,
+    /// Most CPU all CPU-stress jobs may burn together, in % of all cores.
+    #[arg(long, default_value_t = 100.0)]
+    cpu_cap: f64,
     /// How long in-flight requests may finish after Ctrl-C or SIGTERM.
     #[arg(long, value_parser = crate::args::duration, default_value = "10s")]
     grace: Duration,
@@ -68,6 +71,7 @@ impl ServeArgs {
             token: self.token.clone(),
             seed: self.seed,
             memory_cap: self.memory_cap,
+            cpu_cap: self.cpu_cap,
             grace: self.grace,
             header_timeout: self.header_timeout,
         }
