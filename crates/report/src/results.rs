@@ -6,7 +6,7 @@ use std::path::Path;
 
 use scalelab_metrics::Summary;
 use scalelab_metrics::output::{
-    LatencyLog, TimeseriesRow, read_latency_log, read_summary, read_timeseries,
+    LatencyLog, MAX_SECOND, TimeseriesRow, read_latency_log, read_summary, read_timeseries,
 };
 
 /// Everything a run wrote that reports are made from.
@@ -59,12 +59,17 @@ fn read_cluster(dir: &Path) -> io::Result<Vec<ClusterRow>> {
         for (name, cell) in headers.iter().zip(record.iter()) {
             match name {
                 "second" => {
-                    row.second = cell.parse().map_err(|_| {
-                        invalid(format!(
-                            "row {}: second '{cell}' is not a number",
-                            index + 2
-                        ))
-                    })?
+                    row.second = cell
+                        .parse()
+                        .ok()
+                        .filter(|second| *second <= MAX_SECOND)
+                        .ok_or_else(|| {
+                            invalid(format!(
+                                "line {}, column 'second': '{cell}' is not a second of a run \
+                                 (0 to {MAX_SECOND}, 31 days)",
+                                index + 2
+                            ))
+                        })?
                 }
                 "group" => row.group = cell.to_owned(),
                 _ => {
