@@ -20,6 +20,9 @@ pub enum ConfigError {
     },
 }
 
+/// Most replicas one group may have: they all run on this machine.
+pub const MAX_REPLICAS: u32 = 256;
+
 /// A whole cluster: one load balancer in front of one or more groups.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -245,6 +248,12 @@ impl GroupConfig {
             return Err(format!(
                 "group '{name}': min ({}) must not exceed max ({}), and max must be at least 1",
                 self.min, self.max
+            ));
+        }
+        if self.max > MAX_REPLICAS {
+            return Err(format!(
+                "group '{name}': max ({}) is more replicas than one machine runs (at most {MAX_REPLICAS})",
+                self.max
             ));
         }
         if !(self.min..=self.max).contains(&self.initial()) {
@@ -762,6 +771,8 @@ rules:
                 "{bad}: {error}"
             );
         }
+        let many = ClusterConfig::from_yaml("groups: [{name: a, max: 100000}]\n").unwrap_err();
+        assert!(many.contains("at most 256"), "{many}");
         let limits = ClusterConfig::from_yaml("groups: [{name: a, min: 3, max: 2}]\n").unwrap_err();
         assert!(
             limits.contains("min (3) must not exceed max (2)"),
