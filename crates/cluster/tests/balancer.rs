@@ -86,6 +86,7 @@ async fn balancer(
 ) -> (SocketAddr, Vec<Arc<Backend>>, Arc<EventLog>) {
     let config = ClusterConfig::from_yaml(CONFIG).unwrap();
     let events = Arc::new(EventLog::new(None, false).unwrap());
+    events.start_clock();
     let balancer = Balancer::new(&config, balancer::backend_client(), events.clone());
     let mut registered = Vec::new();
     for (id, (group, addr)) in backends.iter().enumerate() {
@@ -169,6 +170,12 @@ async fn a_refused_connection_takes_the_backend_out_and_the_request_goes_elsewhe
     }
     assert!(backends[0].refused() && !backends[0].in_rotation());
     assert!(backends[1].in_rotation());
+
+    // Alone, a refusing backend gets 502 (no other to retry on), then leaves none in rotation: 503.
+    let (lb, _, events) = balancer(&[(0, dead)]).await;
+    assert!(raw(lb, &get("/ping", "")).await.starts_with("HTTP/1.1 502"));
+    assert!(raw(lb, &get("/ping", "")).await.starts_with("HTTP/1.1 503"));
+    assert_eq!(events.events().len(), 1, "one out_of_rotation event");
 }
 
 #[tokio::test]
