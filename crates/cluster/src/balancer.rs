@@ -694,3 +694,48 @@ fn answer(status: StatusCode, message: &str) -> Response<ProxyBody> {
     );
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use super::normalize_path;
+    use proptest::prelude::*;
+
+    #[test]
+    fn dot_segments_go_as_rfc_3986_removes_them() {
+        // RFC 3986 section 5.2.4's example, then its edge cases.
+        assert_eq!(normalize_path("/a/b/c/./../../g").unwrap(), "/a/g");
+        for (path, normalized) in [
+            ("/", "/"),
+            ("/.", "/"),
+            ("/..", "/"),
+            ("/../../x", "/x"),
+            ("/a/..", "/"),
+            ("/a/.", "/a/"),
+            ("/a/./b", "/a/b"),
+            ("/cluster1/../cluster2/ping", "/cluster2/ping"),
+            ("/cluster1/%2e%2E/cluster2/ping", "/cluster2/ping"),
+            ("/%7Euser/%41", "/~user/A"),
+            // Reserved and non-ASCII octets stay encoded: %2F is not a segment separator.
+            ("/a%2F..%2Fb", "/a%2F..%2Fb"),
+            ("/caf%C3%A9", "/caf%C3%A9"),
+            ("/100%", "/100%"),
+            ("/%zz", "/%zz"),
+        ] {
+            assert_eq!(normalize_path(path).unwrap(), normalized, "{path}");
+        }
+        assert_eq!(normalize_path("*"), None);
+        assert_eq!(normalize_path(""), None);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn normalized_paths_have_no_dot_segments_and_stay_put(path in "/([a-z.%2eE/]{0,6}){0,6}") {
+            let normalized = normalize_path(&path).unwrap();
+            prop_assert!(normalized.starts_with('/'));
+            prop_assert!(normalized.split('/').all(|s| s != "." && s != ".."), "{normalized}");
+            prop_assert_eq!(normalize_path(&normalized).unwrap(), normalized);
+        }
+    }
+}
