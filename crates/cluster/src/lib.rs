@@ -60,7 +60,8 @@ pub enum ClusterError {
 /// How to run a cluster, beside its file.
 #[derive(Debug, Clone)]
 pub struct ClusterOptions {
-    /// The `scalelab` executable whose `serve` command runs the stress service replicas.
+    /// The `scalelab` executable: its `serve` command runs the stress service replicas, its hidden
+    /// `replica --parent-pid PID -- COMMAND...` the custom commands (a test may give a stand-in).
     pub serve_program: PathBuf,
     /// Where `cluster.csv`, `replicas.csv`, `events.csv` and each replica's stderr
     /// (`replicas/<group>-<id>.stderr`) go.
