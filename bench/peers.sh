@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# scalelab beside its peers (wrk, oha, hey, h2load) against the same private nginx on loopback, with
-# the shared harness (../../shared/bench/peers.sh): loader pinned to core 0, nginx to core 1.
+# scalelab beside its peers (wrk, h2load; oha, hey on request) against the same private nginx on
+# loopback, with the shared harness (../../shared/bench/peers.sh): loader pinned to core 0, nginx to
+# core 1. The harness installs what is missing (apt-get install nginx wrk nghttp2-client time).
 #
 #   bash bench/peers.sh                       # 50 connections, closed loop and 20,000 req/s
 #   CONNS=1 bash bench/peers.sh               # latency-bound
-#   PEERS="wrk oha" RATE=50000 bash bench/peers.sh
+#   PEERS="wrk h2load oha" RATE=50000 bash bench/peers.sh
 #
 # Environment as the harness reads it (CONNS, DUR, RATE, URLPATH, PEERS, OUT, ...). Results go to
 # bench/out/<conns>c by default; the figures measured on the project's machine kind are in README.md.
@@ -13,9 +14,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 harness=${HARNESS:-$root/../shared/bench/peers.sh}
 [[ -f $harness ]] || { echo "harness not found: $harness (keep shared/ beside the repository)"; exit 1; }
-(cd "$root" && cargo build --release --locked --bin scalelab)
-export SCALELAB=$root/target/release/scalelab
-export PEERS=${PEERS:-"wrk oha"}
+if [[ -z ${SCALELAB:-} ]]; then   # SCALELAB=path measures another build
+  (cd "$root" && cargo build --release --locked --bin scalelab)
+  SCALELAB=$root/target/release/scalelab
+fi
+export SCALELAB
+export PEERS=${PEERS:-"wrk h2load"}
 export OUT=${OUT:-$here/out/${CONNS:-50}c}
 # Run from a scratch directory, so nothing the harness leaves behind lands in the repository.
 cd "$(mktemp -d)"

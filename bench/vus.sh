@@ -4,10 +4,24 @@
 #
 #   bash bench/vus.sh            # 10,000 VUs for 15 s
 #   VUS=2000 DUR=10s bash bench/vus.sh
+#
+# Every VU holds a connection to one address, so VUS is bounded by the ephemeral ports
+# (net.ipv4.ip_local_port_range: 28,232 by default) and by the open-file limit, which the script
+# raises for itself (beyond the hard limit only as root). Needs GNU time (apt-get install time).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 VUS=${VUS:-10000}
 DUR=${DUR:-15s}
+[[ $VUS =~ ^[1-9][0-9]*$ ]] || { echo "vus.sh: VUS must be a positive integer" >&2; exit 2; }
+read -r low high </proc/sys/net/ipv4/ip_local_port_range
+((VUS < high - low + 1)) || {
+  echo "vus.sh: $VUS connections to one address need more than the $((high - low + 1)) ephemeral ports (net.ipv4.ip_local_port_range $low-$high)" >&2
+  exit 1
+}
+ulimit -n $((VUS + 1024)) 2>/dev/null || {
+  echo "vus.sh: cannot raise the open-file limit to $((VUS + 1024)) (hard limit $(ulimit -Hn))" >&2
+  exit 1
+}
 command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
 (cd "$root" && cargo build --release --locked --bin scalelab)
 scalelab=$root/target/release/scalelab

@@ -1,9 +1,10 @@
 //! Capacity and cost: how much one instance can serve, what instances cost, and what a fleet costs over time.
 //!
-//! Pure code: no I/O and no clock. The built-in price catalog is compiled in; other catalogs are parsed
+//! Pure code: no I/O and no clock. `capacity.yaml` is parsed from text the caller has read. The built-in price catalog is compiled in; other catalogs are parsed
 //! from text the caller has read.
 
 mod billing;
+mod file;
 mod model;
 mod prices;
 mod schedule;
@@ -12,6 +13,7 @@ pub use billing::{
     BILLING_MINIMUM, InstanceLifetime, ScaleInOrder, billed_seconds, cost_per_million,
     lifetimes_from_changes, saving_percent,
 };
+pub use file::{CapacityFile, CpuModel, MemoryModel};
 pub use model::{LinearCapacity, StepLoad};
 pub use prices::{InstanceType, PriceCatalog};
 pub use schedule::WeeklySchedule;

@@ -19,10 +19,20 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Find a server's limit with an open-model staircase; fit its capacity model; characterize it.
+    Capacity(commands::capacity::CapacityArgs),
     /// Compare two results directories; with --fail-if, exit 99 on a regression.
     Compare(commands::compare::CompareArgs),
     /// Start the embedded stress service, run a 20 s plan against it, print the summary.
     Demo(commands::demo::DemoArgs),
+    /// Fit the capacity model of an earlier run from its server's CPU series.
+    Fit(commands::fit::FitArgs),
+    /// Write a ready plan of a test type (load, stress, spike, soak, breakpoint, scalability).
+    Plan(commands::plan::PlanArgs),
+    /// Kubernetes manifests of a sharded test (an Indexed Job); `k8s collect` fetches and merges.
+    K8s(commands::k8s::K8sArgs),
+    /// Merge the results of a test's shards (run --shard I/N) into one run's results.
+    Merge(commands::merge::MergeArgs),
     /// A one-line load test of one URL, like hey or oha.
     Quick(commands::quick::QuickArgs),
     /// Run a plan: native, k6 options or Artillery (the embedded service when it names no target).
@@ -57,8 +67,13 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
+            Command::Capacity(args) => commands::capacity::run(args).await,
             Command::Compare(args) => commands::compare::run(args),
             Command::Demo(args) => commands::demo::run(args).await,
+            Command::Fit(args) => commands::fit::run(args),
+            Command::Plan(args) => commands::plan::run(args),
+            Command::K8s(args) => commands::k8s::run(args),
+            Command::Merge(args) => commands::merge::run(args),
             Command::Quick(args) => commands::quick::run(args).await,
             Command::Run(args) => commands::run::run(args).await,
             Command::Report(args) => commands::report::run(args),

@@ -275,7 +275,11 @@ groups:
         .map(|e| e.detail.as_str())
         .collect();
     eprintln!("decisions: {reasons:#?}");
-    assert!(reasons.iter().any(|r| r.contains("target tracking")));
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("target_tracking[0]: cpu"))
+    );
     assert!(events.iter().any(|e| e.kind == EventKind::Drain));
 }
 

@@ -42,6 +42,10 @@ fn a_plan_without_target_runs_against_the_embedded_service() {
         "{stdout}"
     );
     assert!(stdout.contains("✓ http_req_failed rate<0.01"), "{stdout}");
+    assert!(
+        stdout.contains("percentiles as k6 computes them"),
+        "the summary says which percentile it shows: {stdout}"
+    );
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["totals"]["failures"], 0);
@@ -88,4 +92,88 @@ fn a_bad_plan_exits_104_with_file_line_and_field() {
             && stderr.contains("startVUs"),
         "{stderr}"
     );
+}
+
+/// A listener on loopback that accepts every connection and never answers; it lives as long as
+/// the test process.
+fn dead_server() -> std::net::SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let held: Vec<_> = listener.incoming().collect();
+        drop(held);
+    });
+    addr
+}
+
+#[test]
+fn a_dead_server_fails_the_thresholds_and_reports_the_interrupted_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let addr = dead_server();
+    let plan = write(
+        dir.path(),
+        "dead.yaml",
+        &format!(
+            "target: http://{addr}\nscenarios:\n  open:\n    executor: constant-arrival-rate\n    rate: 10\n    duration: 1s\n    preAllocatedVUs: 3\n    gracefulStop: 1s\n    requests: [{{name: users, path: /users/1}}]\nthresholds:\n  http_req_failed: [\"rate<0.01\"]\n  http_req_duration: [\"p(95)<100\"]\n  checks: [\"rate>0.9\"]\n"
+        ),
+    );
+    let out = dir.path().join("out");
+    let output = scalelab()
+        .arg("run")
+        .arg(&plan)
+        .arg("--quiet")
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(99), "{stdout}");
+    // 3 VUs take the first 3 of 10 arrivals and wait until the graceful stop ends; 7 are dropped.
+    assert!(
+        stdout.contains("3 requests, 3 failed (100.00 %)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("interrupted 3"), "{stdout}");
+    assert!(
+        stdout.contains("0 complete   3 interrupted   dropped 7"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("✗ http_req_failed rate<0.01 (observed 1.0000 = 100.00 %)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("✗ checks rate>0.9 (no samples"), "{stdout}");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["totals"]["interrupted_iterations"], 3);
+    assert_eq!(summary["errors_by_kind"]["interrupted"], 3);
+    assert_eq!(
+        summary["thresholds"][2]["observed"],
+        serde_json::Value::Null
+    );
+    let report = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(report.contains("3 interrupted"), "the report says so too");
+}
+
+#[test]
+fn quick_against_a_dead_server_reports_the_interrupted_requests() {
+    let addr = dead_server();
+    let output = scalelab()
+        .args([
+            "quick",
+            &format!("http://{addr}/"),
+            "-c",
+            "2",
+            "-z",
+            "1s",
+            "--quiet",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("2 requests, 2 failed (100.00 %)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("interrupted 2"), "{stdout}");
 }

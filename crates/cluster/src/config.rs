@@ -50,13 +50,13 @@ pub struct ClientLimits {
     /// previous response: closes slow (slowloris) and idle keep-alive connections.
     #[serde(
         default = "ten_seconds",
-        deserialize_with = "scalelab_shape::duration_serde::deserialize"
+        deserialize_with = "scalelab_config::duration_serde::deserialize"
     )]
     pub header_timeout: Duration,
     /// Longest silence while a request body is being received (408 beyond).
     #[serde(
         default = "sixty_seconds",
-        deserialize_with = "scalelab_shape::duration_serde::deserialize"
+        deserialize_with = "scalelab_config::duration_serde::deserialize"
     )]
     pub idle_timeout: Duration,
     /// Largest request body, in bytes or as `64MiB` (413 beyond).
@@ -129,25 +129,25 @@ pub struct GroupConfig {
     /// How long a new replica may take to pass its health check before it is replaced.
     #[serde(
         default = "thirty_seconds",
-        deserialize_with = "scalelab_shape::duration_serde::deserialize"
+        deserialize_with = "scalelab_config::duration_serde::deserialize"
     )]
     pub startup_grace: Duration,
     /// How long a draining replica may finish its in-flight requests before it is stopped.
     #[serde(
         default = "five_seconds",
-        deserialize_with = "scalelab_shape::duration_serde::deserialize"
+        deserialize_with = "scalelab_config::duration_serde::deserialize"
     )]
     pub deregistration_delay: Duration,
     /// From SIGTERM to SIGKILL when a replica is stopped.
     #[serde(
         default = "five_seconds",
-        deserialize_with = "scalelab_shape::duration_serde::deserialize"
+        deserialize_with = "scalelab_config::duration_serde::deserialize"
     )]
     pub stop_grace: Duration,
     /// Longest wait for a backend's answer; beyond it the load balancer answers 504.
     #[serde(
         default = "sixty_seconds",
-        deserialize_with = "scalelab_shape::duration_serde::deserialize"
+        deserialize_with = "scalelab_config::duration_serde::deserialize"
     )]
     pub backend_timeout: Duration,
     /// An autoscaling policy of the `scaling` crate; without one the group keeps `initial` replicas.
@@ -163,12 +163,12 @@ pub struct HealthCheck {
     pub path: String,
     #[serde(
         default = "five_seconds",
-        deserialize_with = "scalelab_shape::duration_serde::deserialize"
+        deserialize_with = "scalelab_config::duration_serde::deserialize"
     )]
     pub interval: Duration,
     #[serde(
         default = "two_seconds",
-        deserialize_with = "scalelab_shape::duration_serde::deserialize"
+        deserialize_with = "scalelab_config::duration_serde::deserialize"
     )]
     pub timeout: Duration,
     /// Consecutive passes that put a backend (back) in rotation.
@@ -191,23 +191,28 @@ impl Default for HealthCheck {
     }
 }
 
-/// The rule of a group's policy (exactly one section) with its instance start-up time; min, max and
-/// initial are the group's.
+/// The rules of a group's policy, as in a policy file (hpa, beanstalk, or AWS policies of any types),
+/// with its instance start-up time; min, max and initial are the group's. The fields repeat the
+/// policy's rather than flattening a shared type: serde's `flatten` loses the line and the list of
+/// expected names in unknown-field errors.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GroupPolicy {
     /// Start-up time the policy's warm-up counts from launch (replicas really start as fast as they do).
     #[serde(
         default,
-        deserialize_with = "scalelab_shape::duration_serde::deserialize"
+        deserialize_with = "scalelab_config::duration_serde::deserialize"
     )]
     pub startup: Duration,
     #[serde(default)]
     pub simple: Option<Vec<SimpleScaling>>,
     #[serde(default)]
     pub step: Option<Vec<StepScaling>>,
-    #[serde(default)]
-    pub target_tracking: Option<TargetTracking>,
+    #[serde(
+        default,
+        deserialize_with = "scalelab_scaling::one_or_many::deserialize"
+    )]
+    pub target_tracking: Option<Vec<TargetTracking>>,
     #[serde(default)]
     pub hpa: Option<Hpa>,
     #[serde(default)]
@@ -324,8 +329,8 @@ impl ClusterConfig {
 
     /// Reads and checks a cluster from YAML (JSON is YAML too).
     pub fn from_yaml(text: &str) -> Result<Self, String> {
-        let config: Self =
-            serde_saphyr::from_str(text).map_err(|e| with_nearest_field(&e.to_string()))?;
+        let config: Self = serde_saphyr::from_str(text)
+            .map_err(|e| scalelab_config::with_nearest_field(&e.to_string()))?;
         config.validate()?;
         Ok(config)
     }
@@ -434,28 +439,6 @@ impl ClusterConfig {
     }
 }
 
-/// Adds "did you mean" to serde's "unknown field `x`, expected one of ..." messages.
-fn with_nearest_field(message: &str) -> String {
-    let (first, rest) = message.split_once('\n').unwrap_or((message, ""));
-    let suggestion = first
-        .split_once("unknown field `")
-        .and_then(|(_, tail)| tail.split_once('`'))
-        .and_then(|(unknown, tail)| {
-            let (_, names) = tail.split_once("expected ")?;
-            names
-                .trim_start_matches("one of ")
-                .split(',')
-                .map(|n| n.trim().trim_matches('`'))
-                .min_by_key(|n| strsim::levenshtein(n, unknown))
-                .filter(|n| strsim::levenshtein(n, unknown) <= unknown.len().max(3) / 2)
-        });
-    match suggestion {
-        Some(name) if rest.is_empty() => format!("{first} (did you mean `{name}`?)"),
-        Some(name) => format!("{first} (did you mean `{name}`?)\n{rest}"),
-        None => message.to_owned(),
-    }
-}
-
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum Words {
@@ -510,10 +493,14 @@ const SERVE_OPTIONS: [(&str, CheckValue); 9] = [
         Ok(cap) if cap > 0.0 && cap <= 100.0 => Ok(()),
         _ => Err("a % of all cores above 0 and at most 100".into()),
     }),
-    ("--grace", |v| scalelab_shape::parse_duration(v).map(drop)),
+    ("--grace", |v| {
+        scalelab_config::parse_duration(v)
+            .map(drop)
+            .map_err(|e| e.to_string())
+    }),
     (
         "--header-timeout",
-        |v| match scalelab_shape::parse_duration(v) {
+        |v| match scalelab_config::parse_duration(v) {
             Ok(d) if !d.is_zero() => Ok(()),
             _ => Err("a duration above 0 such as 10s".into()),
         },
@@ -549,13 +536,8 @@ fn check_serve_options(words: &[String]) -> Result<(), String> {
             ));
         }
         let Some((_, check)) = SERVE_OPTIONS.iter().find(|(known, _)| *known == name) else {
-            let nearest = SERVE_OPTIONS
-                .iter()
-                .map(|(known, _)| *known)
-                .min_by_key(|known| strsim::levenshtein(known, name))
-                .filter(|known| strsim::levenshtein(known, name) <= 3)
-                .map(|known| format!(" (did you mean `{known}`?)"))
-                .unwrap_or_default();
+            let nearest =
+                scalelab_config::did_you_mean(name, SERVE_OPTIONS.iter().map(|(known, _)| *known));
             return Err(format!("serve: unknown option '{name}'{nearest}"));
         };
         let value = inline
@@ -674,7 +656,7 @@ rules:
         let policy = one.policy().unwrap();
         assert_eq!((policy.min, policy.max, policy.initial()), (1, 4, 2));
         assert_eq!(
-            policy.target_tracking.unwrap().period,
+            policy.target_tracking.unwrap()[0].period,
             Duration::from_secs(1)
         );
         assert_eq!(
@@ -747,7 +729,7 @@ rules:
         )
         .unwrap_err();
         assert!(
-            serve.contains("unknown option '--wrkers' (did you mean `--workers`?)")
+            serve.contains("unknown option '--wrkers' (did you mean '--workers'?)")
                 && serve.contains("line 4"),
             "{serve}"
         );

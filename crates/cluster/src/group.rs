@@ -5,14 +5,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use scalelab_scaling::Observation;
+use scalelab_scaling::{Metric, Observation, Replica as ReplicaSample, ReplicaState};
 use tokio::task::JoinSet;
 
 use crate::balancer::{BackendClient, Counts, Health, Pool};
 use crate::config::GroupConfig;
 use crate::events::{EventKind, EventLog};
 use crate::health::check_until_stopped;
-use crate::sampler::{CpuMeter, GroupUsage};
+use crate::sampler::{GroupUsage, ReplicaMeter};
 use crate::supervisor::{LaunchError, Launcher, Phase, Replica};
 
 /// What one replica measured over the last second.
@@ -68,7 +68,7 @@ pub struct GroupRuntime {
     pub pool: Arc<Pool>,
     pub desired: u32,
     replicas: Vec<Replica>,
-    meters: HashMap<u64, CpuMeter>,
+    meters: HashMap<u64, ReplicaMeter>,
     /// The pool's counts at the last measurement.
     counted: Counts,
     launcher: Launcher,
@@ -278,7 +278,8 @@ impl GroupRuntime {
         }
     }
 
-    /// Measures the last second and returns it with the autoscaler's view of it.
+    /// Measures the last second and returns it with the autoscaler's view of it: every replica with
+    /// its state, age, time in that state and own samples.
     pub fn measure(
         &mut self,
         now: Instant,
@@ -286,25 +287,42 @@ impl GroupRuntime {
         elapsed_seconds: f64,
         host_memory_bytes: u64,
     ) -> (GroupStatus, Observation) {
+        let memory_size = self
+            .config
+            .memory_mib
+            .map_or(host_memory_bytes as f64, |mib| mib * 1024.0 * 1024.0);
         let mut replicas = Vec::with_capacity(self.replicas.len());
-        let (mut cpu_sum, mut cpu_count, mut memory_sum) = (0.0, 0u32, 0.0);
+        let mut samples = Vec::with_capacity(self.replicas.len());
+        let mut memory_sum = 0.0;
         let mut in_flight_sum = 0u64;
         for replica in &self.replicas {
             let used = usage.get(&replica.pid).copied().unwrap_or_default();
-            let cpu = self.meters.entry(replica.id).or_default().utilisation(
-                now,
-                used.cpu,
-                self.config.vcpus,
-            );
+            let meter = self.meters.entry(replica.id).or_default();
+            let cpu = meter.cpu.utilisation(now, used.cpu, self.config.vcpus);
+            let requests = meter.request_rate(replica.backend.requests(), elapsed_seconds);
             let in_flight = replica.backend.in_flight();
+            let (state, since) = match replica.phase {
+                Phase::Pending => (ReplicaState::Pending, replica.launched),
+                Phase::InService => (
+                    ReplicaState::InService,
+                    *meter.in_service_since.get_or_insert(now),
+                ),
+                Phase::Draining { since } => (ReplicaState::Draining, since),
+            };
             if replica.phase == Phase::InService {
-                if let Some(cpu) = cpu {
-                    cpu_sum += cpu;
-                    cpu_count += 1;
-                }
                 memory_sum += used.resident_bytes as f64;
             }
             in_flight_sum += in_flight;
+            samples.push(ReplicaSample {
+                state,
+                age: now.saturating_duration_since(replica.launched),
+                state_for: now.saturating_duration_since(since),
+                cpu,
+                memory: (memory_size > 0.0)
+                    .then(|| used.resident_bytes as f64 / memory_size * 100.0),
+                requests: Some(requests),
+                in_flight: Some(in_flight as f64),
+            });
             replicas.push(ReplicaStatus {
                 id: replica.id,
                 pid: replica.pid,
@@ -323,31 +341,20 @@ impl GroupRuntime {
         let second = counts - self.counted;
         self.counted = counts;
         let latency = self.pool.take_latency();
-        let in_service = self.in_service();
-        let per_target = |value: f64| (in_service > 0).then(|| value / f64::from(in_service));
         let observation = Observation {
-            in_service,
-            pending: self.pending(),
-            cpu: (cpu_count > 0).then(|| cpu_sum / f64::from(cpu_count)),
-            memory: per_target(memory_sum).map(|avg| {
-                let size = self
-                    .config
-                    .memory_mib
-                    .map_or(host_memory_bytes as f64, |mib| mib * 1024.0 * 1024.0);
-                avg / size * 100.0
-            }),
-            requests_per_target: per_target(second.requests as f64 / elapsed_seconds.max(1e-3)),
-            in_flight_per_target: per_target(in_flight_sum as f64),
+            replicas: samples,
+            window: Duration::from_secs_f64(elapsed_seconds.max(1e-3)),
         };
+        let in_service = observation.in_service();
         let status = GroupStatus {
             name: self.name().to_owned(),
             desired: self.desired,
             in_service,
-            pending: self.pending(),
+            pending: observation.pending(),
             draining: self.count(|p| matches!(p, Phase::Draining { .. })),
-            cpu_avg: observation.cpu,
-            memory_avg_bytes: per_target(memory_sum),
-            memory_avg: observation.memory,
+            cpu_avg: observation.metric(Metric::Cpu),
+            memory_avg_bytes: (in_service > 0).then(|| memory_sum / f64::from(in_service)),
+            memory_avg: observation.metric(Metric::Memory),
             requests: second.requests,
             errors: second.errors,
             bad_gateway: second.bad_gateway,

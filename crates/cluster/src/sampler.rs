@@ -56,6 +56,24 @@ impl CpuMeter {
     }
 }
 
+/// What the cluster remembers of one replica between seconds, to measure it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReplicaMeter {
+    pub cpu: CpuMeter,
+    /// Requests it had answered at the previous reading.
+    requests: u64,
+    /// When it was first seen in service.
+    pub in_service_since: Option<Instant>,
+}
+
+impl ReplicaMeter {
+    /// Requests per second since the previous reading, from its count of requests answered.
+    pub fn request_rate(&mut self, requests: u64, elapsed_seconds: f64) -> f64 {
+        let previous = std::mem::replace(&mut self.requests, requests);
+        requests.saturating_sub(previous) as f64 / elapsed_seconds.max(1e-3)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -71,6 +89,14 @@ mod tests {
             0.5,
         );
         assert!((half.unwrap() - 50.0).abs() < 1e-9, "{half:?}");
+    }
+
+    #[test]
+    fn request_rate_is_the_count_answered_since_the_last_reading_per_second() {
+        let mut meter = ReplicaMeter::default();
+        // 30 requests in its first 2 s: 15 per second; then 30 -> 36 in 0.5 s: 12 per second.
+        assert_eq!(meter.request_rate(30, 2.0), 15.0);
+        assert_eq!(meter.request_rate(36, 0.5), 12.0);
     }
 
     #[test]

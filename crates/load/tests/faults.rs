@@ -5,8 +5,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Fault, fault_server, get, plan, refusing, run, scenario, stalling_server};
-use scalelab_load::plan::Executor;
+use common::{
+    Fault, dead_server, fault_server, get, plan, refusing, run, scenario, stalling_server,
+};
+use scalelab_load::plan::{Executor, Threshold};
 
 fn secs(s: f64) -> Duration {
     Duration::from_secs_f64(s)
@@ -114,4 +116,57 @@ async fn open_model_latency_shows_a_stall_that_the_closed_model_hides() {
         totals.latency.p99
     );
     assert!(totals.latency.max >= 800.0, "but its max saw it");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_server_fails_the_run_with_its_requests_counted_as_interrupted() {
+    let base = format!("http://{}", dead_server().await);
+    let mut open = plan(
+        vec![scenario(
+            Executor::ConstantArrivalRate {
+                rate: 10.0,
+                time_unit: secs(1.0),
+                duration: secs(1.0),
+                pre_allocated_vus: 5,
+                max_vus: 5,
+            },
+            vec![get("x", "/x", vec![])],
+        )],
+        secs(60.0),
+    );
+    open.scenarios[0].graceful_stop = secs(1.0);
+    open.thresholds = [
+        ("http_req_failed", "rate<0.01"),
+        ("http_req_duration", "p(95)<100"),
+    ]
+    .map(|(metric, condition)| Threshold {
+        metric: metric.into(),
+        conditions: vec![condition.into()],
+        abort_on_fail: false,
+        delay_abort_eval: Duration::ZERO,
+    })
+    .into();
+    let (outcome, _) = run(&open, &base).await;
+    let s = &outcome.summary;
+    let t = &s.totals;
+    // 10 arrivals in 1 s at 0.0, 0.1, … 0.9 s. The 5 VUs each take one and wait for an answer that
+    // never comes; the 5 later arrivals find no free VU. At 1 s + gracefulStop 1 s the 5 requests
+    // still in flight are interrupted: counted, failed, their iterations interrupted.
+    assert_eq!(
+        (t.requests, t.failures, t.dropped_iterations),
+        (5, 5, 5),
+        "{t:?}"
+    );
+    assert_eq!((t.iterations, t.interrupted_iterations), (0, 5), "{t:?}");
+    assert_eq!(s.errors_by_kind["interrupted"], 5);
+    assert_eq!(only_outcome(s), "interrupted");
+    // Each waited from its scheduled time (at most 0.4 s in: arrivals 0–4 took the 5 VUs) to the
+    // end of the graceful stop (2 s): at least 1.6 s, which is its latency in the open model.
+    assert!(t.latency.min >= 1_590.0, "{:?}", t.latency);
+    let [failed, duration] = &s.thresholds[..] else {
+        panic!("{:?}", s.thresholds)
+    };
+    assert_eq!((failed.observed, failed.passed), (Some(1.0), false));
+    assert!(!duration.passed && duration.observed.unwrap() >= 1_590.0);
+    assert!(!s.thresholds_passed());
 }

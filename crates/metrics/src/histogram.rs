@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
+use base64::Engine;
 use hdrhistogram::Histogram;
+use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
 use serde::{Deserialize, Serialize};
 
 /// Significant digits kept: values are exact to within 0.1 %.
@@ -21,6 +23,32 @@ impl Default for LatencyHistogram {
 impl PartialEq for LatencyHistogram {
     fn eq(&self, other: &Self) -> bool {
         self.0 == other.0
+    }
+}
+
+/// As base64 of the HdrHistogram V2 encoding with deflate (what `latency.hlog` holds).
+impl Serialize for LatencyHistogram {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut bytes = Vec::new();
+        V2DeflateSerializer::new()
+            .serialize(&self.0, &mut bytes)
+            .map_err(|e| serde::ser::Error::custom(format!("{e:?}")))?;
+        serializer.serialize_str(&base64::engine::general_purpose::STANDARD.encode(bytes))
+    }
+}
+
+impl<'de> Deserialize<'de> for LatencyHistogram {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .map_err(serde::de::Error::custom)?;
+        let read: Histogram<u64> = Deserializer::new()
+            .deserialize(&mut &bytes[..])
+            .map_err(|e| serde::de::Error::custom(format!("bad histogram: {e:?}")))?;
+        let mut histogram = Self::default();
+        histogram.merge_hdr(&read);
+        Ok(histogram)
     }
 }
 
@@ -69,26 +97,61 @@ impl LatencyHistogram {
             min: ms(h.min()),
             avg: h.mean() / 1e3,
             stddev: h.stdev() / 1e3,
-            p50: ms(h.value_at_quantile(0.50)),
-            p90: ms(h.value_at_quantile(0.90)),
-            p95: ms(h.value_at_quantile(0.95)),
-            p99: ms(h.value_at_quantile(0.99)),
+            p50: self.percentile(50.0),
+            p90: self.percentile(90.0),
+            p95: self.percentile(95.0),
+            p99: self.percentile(99.0),
             max: ms(h.max()),
         }
     }
 
-    /// The value (ms) at percentile `p` (0–100).
+    /// The value (ms) at percentile `p` (0–100) as k6 computes it: with the `n` values sorted
+    /// (0-based), the rank `p/100 × (n − 1)`, interpolated linearly between the values at the two
+    /// nearest whole ranks (so p(50) of 1..10 is 5.5 and p(95) of 1..100 is 95.05). Each value is
+    /// the histogram's, within its 0.1 % precision. 0 when empty.
     pub fn percentile(&self, p: f64) -> f64 {
-        if self.0.is_empty() {
+        let n = self.0.len();
+        if n == 0 {
             return 0.0;
         }
-        self.0.value_at_quantile(p / 100.0) as f64 / 1e3
+        let rank = (p / 100.0).clamp(0.0, 1.0) * (n - 1) as f64;
+        let (low, high) = (rank.floor() as u64, rank.ceil() as u64);
+        let (a, b) = self.values_at_ranks(low, high);
+        (a as f64 + (b as f64 - a as f64) * (rank - rank.floor())) / 1e3
+    }
+
+    /// The values (µs) at 0-based ranks `low <= high` of the sorted values, in one pass over the
+    /// recorded buckets (hdrhistogram only answers nearest-rank quantiles, so the ranks are
+    /// walked here). The lowest rank is the minimum, any other a bucket's highest equivalent value
+    /// (as HdrHistogram reports quantiles).
+    fn values_at_ranks(&self, low: u64, high: u64) -> (u64, u64) {
+        let h = &self.0;
+        let value_at = |bucket: u64, rank: u64| {
+            if rank == 0 {
+                h.min()
+            } else {
+                h.highest_equivalent(bucket)
+            }
+        };
+        let mut seen = 0;
+        let mut found_low = None;
+        for bucket in h.iter_recorded() {
+            seen += bucket.count_at_value();
+            let value = bucket.value_iterated_to();
+            if found_low.is_none() && seen > low {
+                found_low = Some(value_at(value, low));
+            }
+            if seen > high {
+                return (found_low.unwrap_or(value), value_at(value, high));
+            }
+        }
+        (found_low.unwrap_or(h.max()), h.max())
     }
 }
 
-/// Statistics of a histogram, in milliseconds. A percentile is the smallest recorded value that
-/// at least that share of the values is less than or equal to (nearest rank, as HdrHistogram and
-/// k6 report), to within the histogram's 0.1 % precision.
+/// Statistics of a histogram, in milliseconds. Percentiles follow k6's definition (linear
+/// interpolation between the two nearest ranks; see [`LatencyHistogram::percentile`]), to within
+/// the histogram's 0.1 % precision.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Stats {
     pub count: u64,
@@ -106,10 +169,15 @@ pub struct Stats {
 mod tests {
     use super::*;
 
-    /// Nearest-rank percentile of sorted data: the value at rank ceil(p/100 × n).
-    fn nearest_rank(sorted: &[u64], p: f64) -> u64 {
-        let rank = ((p / 100.0) * sorted.len() as f64).ceil().max(1.0) as usize;
-        sorted[rank - 1]
+    /// k6's percentile of sorted data (lib/metrics/sink.go, TrendSink.P): i = p × (n − 1), then
+    /// values[floor(i)] + (values[ceil(i)] − values[floor(i)]) × (i − floor(i)).
+    fn k6_percentile(sorted: &[u64], p: f64) -> f64 {
+        let i = p / 100.0 * (sorted.len() - 1) as f64;
+        let (j, k) = (
+            sorted[i.floor() as usize] as f64,
+            sorted[i.ceil() as usize] as f64,
+        );
+        j + (k - j) * (i - i.floor())
     }
 
     #[test]
@@ -131,7 +199,7 @@ mod tests {
         }
         values.sort_unstable();
         for p in [50.0, 90.0, 95.0, 99.0, 99.9, 100.0] {
-            let exact = nearest_rank(&values, p) as f64 / 1e3;
+            let exact = k6_percentile(&values, p) / 1e3;
             let measured = histogram.percentile(p);
             assert!(
                 (measured - exact).abs() <= exact * 0.001 + 0.001,
@@ -148,18 +216,50 @@ mod tests {
 
     #[test]
     fn small_hand_computed_case() {
-        // 1..=10 ms: nearest rank p50 = 5, p90 = 9, p95 = p99 = 10; mean 5.5; population stddev 2.8723.
+        // 1..=10 ms, k6's rule i = p × (n − 1) = p × 9: p50 at i = 4.5 -> 5 + 0.5 = 5.5;
+        // p90 at 8.1 -> 9.1; p95 at 8.55 -> 9.55; p99 at 8.91 -> 9.91; p0 = 1, p100 = 10.
+        // Mean 5.5; population stddev sqrt(8.25) = 2.8723.
         let mut histogram = LatencyHistogram::default();
         for ms in 1..=10 {
             histogram.record(Duration::from_millis(ms));
         }
         let s = histogram.stats();
-        assert!((s.p50 - 5.0).abs() < 0.01, "{s:?}");
-        assert!((s.p90 - 9.0).abs() < 0.01);
-        assert!((s.p95 - 10.0).abs() < 0.01);
-        assert!((s.p99 - 10.0).abs() < 0.01);
+        let close = |a: f64, b: f64| (a - b).abs() <= b * 0.001 + 0.001;
+        assert!(close(s.p50, 5.5), "{s:?}");
+        assert!(close(s.p90, 9.1), "{s:?}");
+        assert!(close(s.p95, 9.55), "{s:?}");
+        assert!(close(s.p99, 9.91), "{s:?}");
+        assert!(close(histogram.percentile(0.0), 1.0));
+        assert!(close(histogram.percentile(100.0), 10.0));
         assert!((s.avg - 5.5).abs() < 0.01);
         assert!((s.stddev - 2.8723).abs() < 0.01);
+    }
+
+    #[test]
+    fn k6_documented_examples() {
+        // p(95) of 1..100 ms is 95.05 in k6 (i = 0.95 × 99 = 94.05: 95 + 0.05 × (96 − 95)).
+        let mut histogram = LatencyHistogram::default();
+        for ms in 1..=100 {
+            histogram.record(Duration::from_millis(ms));
+        }
+        assert!(
+            (histogram.percentile(95.0) - 95.05).abs() <= 0.1,
+            "{}",
+            histogram.percentile(95.0)
+        );
+        // One value: every percentile is it. Two values 10 and 20: p(50) is their midpoint 15.
+        let mut one = LatencyHistogram::default();
+        one.record(Duration::from_millis(7));
+        assert!((one.percentile(99.0) - 7.0).abs() < 0.01);
+        let mut two = LatencyHistogram::default();
+        two.record(Duration::from_millis(10));
+        two.record(Duration::from_millis(20));
+        assert!(
+            (two.percentile(50.0) - 15.0).abs() <= 0.02,
+            "{}",
+            two.percentile(50.0)
+        );
+        assert_eq!(LatencyHistogram::default().percentile(50.0), 0.0);
     }
 
     #[test]

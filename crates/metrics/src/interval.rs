@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use crate::{LatencyHistogram, Outcome, Sample};
 
 /// Index of an [`Endpoint`] in the run's endpoint table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct EndpointId(pub u32);
 
 /// A named request of a scenario, as results group it.
@@ -22,7 +23,7 @@ pub struct Endpoint {
 }
 
 /// The results of one endpoint with one outcome.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct SeriesKey {
     pub endpoint: EndpointId,
     pub outcome: Outcome,
@@ -30,7 +31,7 @@ pub struct SeriesKey {
 
 /// Requests of one [`SeriesKey`]: count, latency (from intended send), service time (from actual
 /// send), bytes, and the sums of the request phases.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Series {
     pub count: u64,
     pub latency: LatencyHistogram,
@@ -84,16 +85,19 @@ pub struct Gauges {
     pub in_flight: u64,
 }
 
-/// What one scenario did in a second: VUs running at its end, iterations completed and dropped.
+/// What one scenario did in a second: VUs running at its end, iterations completed, dropped and
+/// interrupted.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScenarioActivity {
     pub vus: u64,
     pub iterations: u64,
     pub dropped_iterations: u64,
+    pub interrupted_iterations: u64,
 }
 
-/// One second of a run (second `second` counts from 0 at the start).
-#[derive(Clone, Debug, Default, PartialEq)]
+/// One second of a run (second `second` counts from 0 at the start). Serialized (histograms as
+/// base64 HdrHistogram V2 with deflate) in a shard's `intervals.jsonl`, so shards merge exactly.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Interval {
     pub second: u64,
     /// Series sorted by key; few per interval, so a sorted vector beats a map.
@@ -102,6 +106,10 @@ pub struct Interval {
     pub iteration_duration: LatencyHistogram,
     /// Arrivals that found no free virtual user and were not sent.
     pub dropped_iterations: u64,
+    /// Open model: from each arrival's scheduled time to its first request's send.
+    pub send_delay: LatencyHistogram,
+    /// Iterations cut short when their scenario's graceful stop (or a stop's grace) ran out.
+    pub interrupted_iterations: u64,
     /// Passes and failures per check, indexed by check id.
     pub checks: Vec<(u64, u64)>,
     pub gauges: Gauges,
@@ -144,6 +152,11 @@ impl Interval {
         self.scenario_mut(scenario).iterations += 1;
     }
 
+    /// Notes how late an arrival's first request went out against its schedule.
+    pub fn record_send_delay(&mut self, delay: Duration) {
+        self.send_delay.record(delay);
+    }
+
     /// Counts one arrival of scenario `scenario` that found no free VU.
     pub fn record_dropped(&mut self, scenario: usize) {
         self.dropped_iterations += 1;
@@ -157,6 +170,12 @@ impl Interval {
                 .resize(scenario + 1, ScenarioActivity::default());
         }
         &mut self.scenarios[scenario]
+    }
+
+    /// Counts one iteration of scenario `scenario` cut short by the end of the run.
+    pub fn record_interrupted(&mut self, scenario: usize) {
+        self.interrupted_iterations += 1;
+        self.scenario_mut(scenario).interrupted_iterations += 1;
     }
 
     /// Counts one check result.
@@ -181,6 +200,8 @@ impl Interval {
         self.iterations += other.iterations;
         self.iteration_duration.merge(&other.iteration_duration);
         self.dropped_iterations += other.dropped_iterations;
+        self.send_delay.merge(&other.send_delay);
+        self.interrupted_iterations += other.interrupted_iterations;
         if self.checks.len() < other.checks.len() {
             self.checks.resize(other.checks.len(), (0, 0));
         }
@@ -195,6 +216,7 @@ impl Interval {
             mine.vus += theirs.vus;
             mine.iterations += theirs.iterations;
             mine.dropped_iterations += theirs.dropped_iterations;
+            mine.interrupted_iterations += theirs.interrupted_iterations;
         }
     }
 

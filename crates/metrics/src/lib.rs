@@ -7,6 +7,7 @@
 
 mod histogram;
 mod interval;
+pub mod merge;
 pub mod output;
 mod sample;
 mod summary;
@@ -15,4 +16,7 @@ pub mod threshold;
 pub use histogram::{LatencyHistogram, Stats};
 pub use interval::{Endpoint, EndpointId, Gauges, Interval, ScenarioActivity, Series, SeriesKey};
 pub use sample::{ErrorKind, Outcome, Phases, Sample};
-pub use summary::{CheckSummary, EndpointSummary, SCHEMA_VERSION, Summary, SummaryInput, Totals};
+pub use summary::{
+    CheckSummary, EndpointSummary, MergeRecord, SCHEMA_VERSION, ShardRecord, Summary, SummaryInput,
+    Totals,
+};

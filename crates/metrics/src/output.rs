@@ -94,12 +94,25 @@ pub struct ResultsWriter {
     hlog: BufWriter<File>,
     serializer: V2DeflateSerializer,
     buffer: Vec<u8>,
+    /// `intervals.jsonl`, when kept ([`ResultsWriter::keep_intervals`]).
+    intervals: Option<BufWriter<File>>,
+}
+
+/// The first line of `intervals.jsonl`: the tables its intervals' indexes refer to.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct IntervalLog {
+    pub endpoints: Vec<Endpoint>,
+    pub check_names: Vec<String>,
+    /// Every second of the run, in order (not in the header line: one line each after it).
+    #[serde(skip)]
+    pub intervals: Vec<Interval>,
 }
 
 impl ResultsWriter {
     pub const SUMMARY: &'static str = "summary.json";
     pub const TIMESERIES: &'static str = "timeseries.csv";
     pub const HLOG: &'static str = "latency.hlog";
+    pub const INTERVALS: &'static str = "intervals.jsonl";
 
     /// Creates `dir` if needed and starts the streamed files.
     pub fn create(dir: &Path, endpoints: Vec<Endpoint>, started: SystemTime) -> io::Result<Self> {
@@ -138,11 +151,32 @@ impl ResultsWriter {
             hlog,
             serializer: V2DeflateSerializer::new(),
             buffer: Vec::new(),
+            intervals: None,
         })
+    }
+
+    /// Also writes `intervals.jsonl`: a header line with the endpoint and check tables, then every
+    /// second complete (all histograms and counters), so that shards can be merged exactly.
+    pub fn keep_intervals(&mut self, check_names: &[String]) -> io::Result<()> {
+        let path = temporary_path(&self.dir.join(Self::INTERVALS));
+        let mut file = BufWriter::new(File::create(path)?);
+        let header = IntervalLog {
+            endpoints: self.endpoints.clone(),
+            check_names: check_names.to_vec(),
+            intervals: Vec::new(),
+        };
+        serde_json::to_writer(&mut file, &header)?;
+        writeln!(file)?;
+        self.intervals = Some(file);
+        Ok(())
     }
 
     /// Appends one completed second.
     pub fn push(&mut self, interval: &Interval) -> io::Result<()> {
+        if let Some(file) = &mut self.intervals {
+            serde_json::to_writer(&mut *file, interval)?;
+            writeln!(file)?;
+        }
         let gauges = interval.gauges;
         if interval.series.is_empty() {
             self.csv.serialize(TimeseriesRow {
@@ -220,7 +254,12 @@ impl ResultsWriter {
             .into_inner()
             .map_err(|e| e.into_error())?
             .sync_all()?;
-        for name in [Self::TIMESERIES, Self::HLOG] {
+        let mut names = vec![Self::TIMESERIES, Self::HLOG];
+        if let Some(file) = self.intervals {
+            file.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+            names.push(Self::INTERVALS);
+        }
+        for name in names {
             let path = self.dir.join(name);
             fs::rename(temporary_path(&path), &path)?;
         }
@@ -401,6 +440,29 @@ pub fn read_latency_log(dir: &Path) -> io::Result<LatencyLog> {
             }
         };
         target.merge_hdr(&histogram);
+    }
+    Ok(log)
+}
+
+/// Reads an `intervals.jsonl` written by [`ResultsWriter::keep_intervals`].
+pub fn read_intervals(dir: &Path) -> io::Result<IntervalLog> {
+    let path = dir.join(ResultsWriter::INTERVALS);
+    let text = fs::read_to_string(&path).map_err(|e| file_error(&path, e.kind(), e))?;
+    let invalid = |line: usize, e: serde_json::Error| {
+        file_error(
+            &path,
+            io::ErrorKind::InvalidData,
+            format!("line {line}: {e}"),
+        )
+    };
+    let mut lines = text.lines().enumerate();
+    let (_, header) = lines
+        .next()
+        .ok_or_else(|| file_error(&path, io::ErrorKind::InvalidData, "empty file"))?;
+    let mut log: IntervalLog = serde_json::from_str(header).map_err(|e| invalid(1, e))?;
+    for (index, line) in lines.filter(|(_, l)| !l.trim().is_empty()) {
+        log.intervals
+            .push(serde_json::from_str(line).map_err(|e| invalid(index + 1, e))?);
     }
     Ok(log)
 }

@@ -25,11 +25,25 @@ pub enum ErrorKind {
     Dns,
     /// The response was not valid HTTP.
     Malformed,
+    /// Still in flight when the run ended (after `gracefulStop`, or the grace of a stop): the
+    /// server never answered in time for the run to see it.
+    Interrupted,
     /// Any other I/O error.
     Other,
 }
 
 impl ErrorKind {
+    const ALL: [ErrorKind; 8] = [
+        ErrorKind::ConnectionRefused,
+        ErrorKind::ConnectTimeout,
+        ErrorKind::RequestTimeout,
+        ErrorKind::Reset,
+        ErrorKind::Tls,
+        ErrorKind::Dns,
+        ErrorKind::Malformed,
+        ErrorKind::Other,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorKind::ConnectionRefused => "connection_refused",
@@ -39,6 +53,7 @@ impl ErrorKind {
             ErrorKind::Tls => "tls",
             ErrorKind::Dns => "dns",
             ErrorKind::Malformed => "malformed",
+            ErrorKind::Interrupted => "interrupted",
             ErrorKind::Other => "other",
         }
     }
@@ -58,6 +73,27 @@ impl Outcome {
             Outcome::Status(code) => !(200..400).contains(&code),
             Outcome::Error(_) => true,
         }
+    }
+}
+
+/// As its text: the status code (`"200"`) or the error kind (`"reset"`).
+impl Serialize for Outcome {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Outcome {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        if let Ok(code) = text.parse::<u16>() {
+            return Ok(Outcome::Status(code));
+        }
+        ErrorKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
+            .map(Outcome::Error)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown outcome '{text}'")))
     }
 }
 

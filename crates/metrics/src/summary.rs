@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 use crate::threshold::ThresholdResult;
 use crate::{Endpoint, Interval, LatencyHistogram, Stats};
 
-/// Version of the `summary.json` schema; bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Version of the `summary.json` schema; bumped on any incompatible change (2: a threshold's
+/// `observed` is `null` when its metric had no samples; `interrupted_iterations`).
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The results of one run, as `summary.json` stores them. Latencies are in milliseconds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -31,6 +32,40 @@ pub struct Summary {
     pub errors_by_kind: BTreeMap<String, u64>,
     pub checks: Vec<CheckSummary>,
     pub thresholds: Vec<ThresholdResult>,
+    /// Set when the run was one shard of a test (`scalelab run --shard I/N`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardRecord>,
+    /// Set when the summary is the merge of shards (`scalelab merge`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged: Option<MergeRecord>,
+}
+
+/// Which part of which test a shard's results are: merge accepts only shards of one plan and start.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShardRecord {
+    /// Shard `index` (from 0) of `count`.
+    pub index: u64,
+    pub count: u64,
+    /// SHA-256 of the plan file's bytes, in hex.
+    pub plan_sha256: String,
+    /// When the schedule began (`--start-at`), RFC 3339 UTC to the millisecond.
+    pub start_at: String,
+}
+
+/// The shards a merged summary was made of.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MergeRecord {
+    /// How many shards the test was split into.
+    pub count: u64,
+    pub plan_sha256: String,
+    pub start_at: String,
+    /// The shard indexes merged.
+    pub shards: Vec<u64>,
+    /// Shard indexes absent from the merge (only with `--allow-partial`): their load is not in
+    /// these results.
+    pub missing: Vec<u64>,
 }
 
 /// One endpoint with one outcome.
@@ -77,6 +112,14 @@ pub struct Totals {
     pub iteration_duration: Stats,
     /// Arrivals not sent because no virtual user was free (open model).
     pub dropped_iterations: u64,
+    /// Open model: how far each arrival's first request was sent after its scheduled time (ms) —
+    /// how exactly the schedule was kept. Absent in the closed model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send_delay: Option<Stats>,
+    /// Iterations cut short when the run ended: their requests still in flight are counted as
+    /// failed with the error `interrupted` (k6's "interrupted iterations").
+    #[serde(default)]
+    pub interrupted_iterations: u64,
     /// Most virtual users running at the end of any second.
     pub max_vus: u64,
     pub checks_passed: u64,
@@ -197,6 +240,8 @@ impl Summary {
                 iterations: total.iterations,
                 iteration_duration: total.iteration_duration.stats(),
                 dropped_iterations: total.dropped_iterations,
+                send_delay: (total.send_delay.count() > 0).then(|| total.send_delay.stats()),
+                interrupted_iterations: total.interrupted_iterations,
                 max_vus: input.max_vus,
                 checks_passed: checks.iter().map(|c| c.passed).sum(),
                 checks_failed: checks.iter().map(|c| c.failed).sum(),
@@ -205,6 +250,8 @@ impl Summary {
             errors_by_kind,
             checks,
             thresholds: input.thresholds,
+            shard: None,
+            merged: None,
         }
     }
 
@@ -219,5 +266,49 @@ fn ratio(part: u64, whole: u64) -> f64 {
         0.0
     } else {
         part as f64 / whole as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn build(total: &Interval) -> Summary {
+        Summary::build(SummaryInput {
+            started_at: "2026-01-01T00:00:00Z".into(),
+            duration_seconds: 1.0,
+            open_model: true,
+            endpoints: &[],
+            check_names: &[],
+            total,
+            requests_per_second: &[],
+            max_vus: 0,
+            thresholds: Vec::new(),
+        })
+    }
+
+    #[test]
+    fn send_delay_is_summarized_only_when_measured_and_old_files_still_read() {
+        let mut total = Interval::new(0);
+        assert_eq!(build(&total).totals.send_delay, None);
+        let (mut a, mut b) = (Interval::new(0), Interval::new(0));
+        a.record_send_delay(Duration::from_micros(100));
+        b.record_send_delay(Duration::from_micros(300));
+        total.merge(&a);
+        total.merge(&b);
+        let summary = build(&total);
+        let delay = summary.totals.send_delay.unwrap();
+        // Two delays, 0.1 and 0.3 ms: mean (0.1 + 0.3) / 2 = 0.2 ms; p99 by k6's rule: rank
+        // 0.99 × (2 − 1) = 0.99, so 0.1 + 0.99 × (0.3 − 0.1) = 0.298 ms.
+        assert_eq!(delay.count, 2);
+        assert!((delay.avg - 0.2).abs() < 1e-3 && (delay.p99 - 0.298).abs() < 1e-3);
+        assert!((delay.min - 0.1).abs() < 1e-3);
+        // A summary.json written before the field existed still reads, without it.
+        let mut json = serde_json::to_value(&summary).unwrap();
+        json["totals"].as_object_mut().unwrap().remove("send_delay");
+        let old: Summary = serde_json::from_value(json).unwrap();
+        assert_eq!(old.totals.send_delay, None);
     }
 }

@@ -138,10 +138,30 @@ pub struct Threshold {
 pub struct ThresholdResult {
     pub metric: String,
     pub condition: String,
-    /// The value the condition was tested on (ms for trends, a fraction for rates).
-    pub observed: f64,
+    /// The value the condition was tested on, in `unit`; `None` when the metric has no samples (no
+    /// request, iteration or check to measure), which fails the threshold: a pass never seen is no pass.
+    pub observed: Option<f64>,
+    /// The unit of `observed`: `ms` for trends, `rate` for a fraction (0–1), `count`, `/s`, `B` or `B/s`.
+    #[serde(default)]
+    pub unit: String,
     pub passed: bool,
     pub abort_on_fail: bool,
+}
+
+impl ThresholdResult {
+    /// What was observed, with its unit: `observed 95.0500 ms`, `observed 0.0100 = 1.00 %`, or
+    /// `no samples: nothing was measured`.
+    pub fn observed_text(&self) -> String {
+        match self.observed {
+            None => "no samples: nothing was measured".to_owned(),
+            Some(value) => match self.unit.as_str() {
+                "rate" => format!("observed {value:.4} = {:.2} %", value * 100.0),
+                "count" => format!("observed {value}"),
+                "B" => format!("observed {value} B"),
+                unit => format!("observed {value:.4} {unit}"),
+            },
+        }
+    }
 }
 
 impl fmt::Display for ThresholdResult {
@@ -149,8 +169,10 @@ impl fmt::Display for ThresholdResult {
         let mark = if self.passed { "✓" } else { "✗" };
         write!(
             f,
-            "{mark} {} {} (observed {:.4})",
-            self.metric, self.condition, self.observed
+            "{mark} {} {} ({})",
+            self.metric,
+            self.condition,
+            self.observed_text()
         )
     }
 }
@@ -211,19 +233,32 @@ impl Threshold {
         })
     }
 
-    /// Tests the threshold on the totals of a run so far.
+    /// Tests the threshold on the totals of a run so far. A metric without samples fails.
     pub fn evaluate(&self, run: &RunView<'_>) -> ThresholdResult {
         let observed = self.observe(run);
         ThresholdResult {
             metric: self.metric_text.clone(),
             condition: self.condition_text.clone(),
             observed,
-            passed: self.comparison.holds(observed, self.limit),
+            unit: self.unit().to_owned(),
+            passed: observed.is_some_and(|value| self.comparison.holds(value, self.limit)),
             abort_on_fail: self.abort_on_fail,
         }
     }
 
-    fn observe(&self, run: &RunView<'_>) -> f64 {
+    fn unit(&self) -> &'static str {
+        match (self.metric.kind(), self.aggregation, self.metric) {
+            (Kind::Trend, ..) => "ms",
+            (Kind::Rate, ..) => "rate",
+            (_, Aggregation::Rate, Metric::DataSent | Metric::DataReceived) => "B/s",
+            (_, Aggregation::Rate, _) => "/s",
+            (_, _, Metric::DataSent | Metric::DataReceived) => "B",
+            _ => "count",
+        }
+    }
+
+    /// The observed value; `None` for a trend or rate with no samples (a counter's 0 is a value).
+    fn observe(&self, run: &RunView<'_>) -> Option<f64> {
         let matching = || {
             run.total
                 .series
@@ -237,9 +272,11 @@ impl Threshold {
                 0.0
             }
         };
-        let counted = |count: f64| match self.aggregation {
-            Aggregation::Rate => per_second(count),
-            _ => count,
+        let counted = |count: f64| {
+            Some(match self.aggregation {
+                Aggregation::Rate => per_second(count),
+                _ => count,
+            })
         };
         match self.metric {
             Metric::HttpReqDuration => {
@@ -252,11 +289,7 @@ impl Threshold {
                 let (sum, count) = matching().fold((0u64, 0u64), |(sum, n), (_, s)| {
                     (sum + s.phase_micros[4], n + s.count)
                 });
-                if count == 0 {
-                    0.0
-                } else {
-                    sum as f64 / count as f64 / 1e3
-                }
+                (count > 0).then(|| sum as f64 / count as f64 / 1e3)
             }
             Metric::IterationDuration => self.aggregate(&run.total.iteration_duration),
             Metric::HttpReqFailed => {
@@ -266,11 +299,7 @@ impl Threshold {
                         a + s.count,
                     )
                 });
-                if all == 0 {
-                    0.0
-                } else {
-                    failed as f64 / all as f64
-                }
+                (all > 0).then(|| failed as f64 / all as f64)
             }
             Metric::Checks => {
                 let wanted = self
@@ -288,11 +317,7 @@ impl Threshold {
                             .is_none_or(|w| run.check_names.get(*i).map(String::as_str) == Some(w))
                     })
                     .fold((0, 0), |(p, f), (_, (cp, cf))| (p + cp, f + cf));
-                if passed + failed == 0 {
-                    0.0
-                } else {
-                    passed as f64 / (passed + failed) as f64
-                }
+                (passed + failed > 0).then(|| passed as f64 / (passed + failed) as f64)
             }
             Metric::HttpReqs => counted(matching().map(|(_, s)| s.count).sum::<u64>() as f64),
             Metric::DataSent => counted(matching().map(|(_, s)| s.bytes_sent).sum::<u64>() as f64),
@@ -304,16 +329,19 @@ impl Threshold {
         }
     }
 
-    fn aggregate(&self, histogram: &LatencyHistogram) -> f64 {
+    fn aggregate(&self, histogram: &LatencyHistogram) -> Option<f64> {
+        if histogram.count() == 0 {
+            return None;
+        }
         let stats = histogram.stats();
-        match self.aggregation {
+        Some(match self.aggregation {
             Aggregation::Avg => stats.avg,
             Aggregation::Min => stats.min,
             Aggregation::Med => stats.p50,
             Aggregation::Max => stats.max,
             Aggregation::Percentile(p) => histogram.percentile(p),
             Aggregation::Rate | Aggregation::Count => unreachable!("rejected at parse time"),
-        }
+        })
     }
 
     fn matches(&self, key: &SeriesKey, endpoints: &[Endpoint]) -> bool {
@@ -477,30 +505,134 @@ mod tests {
 
     #[test]
     fn trends_rates_and_counters_against_hand_computed_values() {
+        let observed = |metric: &str, condition: &str| check(metric, condition).observed.unwrap();
+        // k6's rule on 1..=100 ms: p(95) at rank 0.95 × 99 = 94.05 -> 95.05; med at 49.5 -> 50.5.
         let r = check("http_req_duration{name:cpu}", "p(95)<96");
-        assert!((r.observed - 95.0).abs() < 0.1 && r.passed, "{r:?}");
+        assert!(
+            (r.observed.unwrap() - 95.05).abs() < 0.1 && r.passed,
+            "{r:?}"
+        );
         assert!(!check("http_req_duration{name:cpu}", "p(95)<95").passed);
-        assert!((check("http_req_duration{name:cpu}", "avg<100").observed - 50.5).abs() < 0.1);
-        assert!((check("http_req_duration{name:cpu}", "med<100").observed - 50.0).abs() < 0.1);
-        assert!((check("http_req_duration", "max<=100").observed - 100.0).abs() < 0.1);
+        assert!((observed("http_req_duration{name:cpu}", "avg<100") - 50.5).abs() < 0.1);
+        assert!((observed("http_req_duration{name:cpu}", "med<100") - 50.5).abs() < 0.1);
+        // The verdict k6 gives: med<50.4 fails (nearest rank would say 50 and pass).
+        assert!(!check("http_req_duration{name:cpu}", "med<50.4").passed);
+        assert!((check("http_req_duration", "max<=100").observed.unwrap() - 100.0).abs() < 0.1);
         // 20 of 120 failed.
-        assert!((check("http_req_failed", "rate<0.2").observed - 20.0 / 120.0).abs() < 1e-12);
+        assert!(
+            (check("http_req_failed", "rate<0.2").observed.unwrap() - 20.0 / 120.0).abs() < 1e-12
+        );
         assert!(!check("http_req_failed{method:POST}", "rate<0.5").passed);
-        assert_eq!(check("http_req_failed{name:cpu}", "rate==0").observed, 0.0);
-        assert_eq!(check("http_reqs", "count>=120").observed, 120.0);
-        assert_eq!(check("http_reqs", "rate>11.9").observed, 12.0);
-        assert_eq!(check("http_reqs{status:500}", "count==10").observed, 10.0);
-        assert_eq!(check("http_reqs{type:API}", "count==100").observed, 100.0);
-        assert_eq!(check("http_reqs{type:other}", "count==0").observed, 0.0);
         assert_eq!(
-            check("http_reqs{expected_response:true}", "count==100").observed,
+            check("http_req_failed{name:cpu}", "rate==0")
+                .observed
+                .unwrap(),
+            0.0
+        );
+        assert_eq!(check("http_reqs", "count>=120").observed.unwrap(), 120.0);
+        assert_eq!(check("http_reqs", "rate>11.9").observed.unwrap(), 12.0);
+        assert_eq!(
+            check("http_reqs{status:500}", "count==10")
+                .observed
+                .unwrap(),
+            10.0
+        );
+        assert_eq!(
+            check("http_reqs{type:API}", "count==100").observed.unwrap(),
             100.0
         );
-        assert_eq!(check("checks", "rate>0.7").observed, 0.75);
-        assert_eq!(check("checks{check:body}", "rate==0").observed, 0.0);
-        assert_eq!(check("dropped_iterations", "count<10").observed, 6.0);
-        assert_eq!(check("data_received", "count==12000").observed, 12_000.0);
-        assert!((check("http_req_waiting{name:cpu}", "avg<100").observed - 25.0).abs() < 0.1);
+        assert_eq!(
+            check("http_reqs{type:other}", "count==0").observed.unwrap(),
+            0.0
+        );
+        assert_eq!(
+            check("http_reqs{expected_response:true}", "count==100")
+                .observed
+                .unwrap(),
+            100.0
+        );
+        assert_eq!(check("checks", "rate>0.7").observed.unwrap(), 0.75);
+        assert_eq!(
+            check("checks{check:body}", "rate==0").observed.unwrap(),
+            0.0
+        );
+        assert_eq!(
+            check("dropped_iterations", "count<10").observed.unwrap(),
+            6.0
+        );
+        assert_eq!(
+            check("data_received", "count==12000").observed.unwrap(),
+            12_000.0
+        );
+        assert!(
+            (check("http_req_waiting{name:cpu}", "avg<100")
+                .observed
+                .unwrap()
+                - 25.0)
+                .abs()
+                < 0.1
+        );
+    }
+
+    #[test]
+    fn a_metric_without_samples_fails_and_says_so() {
+        let empty = Interval::new(0);
+        let view = RunView {
+            endpoints: &[],
+            check_names: &[],
+            total: &empty,
+            duration_seconds: 3.0,
+        };
+        let eval = |metric: &str, condition: &str| {
+            Threshold::parse(metric, condition, false)
+                .unwrap()
+                .evaluate(&view)
+        };
+        for (metric, condition) in [
+            ("http_req_duration", "p(95)<100"),
+            ("http_req_failed", "rate<0.01"),
+            ("checks", "rate>0.9"),
+            ("iteration_duration", "avg<100"),
+            ("http_req_waiting", "avg<100"),
+        ] {
+            let result = eval(metric, condition);
+            assert_eq!(result.observed, None, "{metric}");
+            assert!(
+                !result.passed,
+                "{metric} {condition} passed with no samples"
+            );
+            assert!(result.to_string().contains("no samples"), "{result}");
+        }
+        // A counter's zero is a measurement: nothing dropped passes.
+        let dropped = eval("dropped_iterations", "count<10");
+        assert_eq!((dropped.observed, dropped.passed), (Some(0.0), true));
+        assert_eq!(
+            dropped.to_string(),
+            "✓ dropped_iterations count<10 (observed 0)"
+        );
+    }
+
+    #[test]
+    fn values_carry_their_units() {
+        assert_eq!(
+            check("http_req_failed", "rate<0.2").to_string(),
+            "✓ http_req_failed rate<0.2 (observed 0.1667 = 16.67 %)"
+        );
+        assert!(
+            check("http_req_duration", "max<=100")
+                .to_string()
+                .ends_with(" ms)")
+        );
+        assert!(
+            check("http_reqs", "rate>11.9")
+                .to_string()
+                .ends_with("observed 12.0000 /s)")
+        );
+        assert!(
+            check("data_received", "count>1")
+                .to_string()
+                .ends_with("observed 12000 B)")
+        );
     }
 
     #[test]

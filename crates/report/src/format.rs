@@ -40,6 +40,14 @@ pub fn bytes(n: u64) -> String {
     }
 }
 
+/// Dollars with up to four decimals and at least two: `$467.712`, `$227.1744`, `$0.15`.
+pub fn usd(amount: f64) -> String {
+    let text = format!("{amount:.4}");
+    let trimmed = text.trim_end_matches('0');
+    let decimals = trimmed.split_once('.').map_or(0, |(_, d)| d.len());
+    format!("${trimmed}{}", "0".repeat(2usize.saturating_sub(decimals)))
+}
+
 /// Text made safe for HTML and XML content and attribute values.
 pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -72,6 +80,10 @@ mod tests {
         assert_eq!(bytes(512), "512 B");
         assert_eq!(bytes(1_234), "1.2 kB");
         assert_eq!(bytes(3_400_000), "3.4 MB");
+        assert_eq!(usd(467.712_000_000_000_05), "$467.712");
+        assert_eq!(usd(227.1744), "$227.1744");
+        assert_eq!(usd(0.15), "$0.15");
+        assert_eq!(usd(3.0), "$3.00");
         assert_eq!(
             escape("a<b & \"c\" 'd'>"),
             "a&lt;b &amp; &quot;c&quot; &#39;d&#39;&gt;"

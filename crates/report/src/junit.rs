@@ -26,10 +26,9 @@ pub fn junit_xml(summary: &Summary) -> String {
     for threshold in &summary.thresholds {
         let name = format!("{} {}", threshold.metric, threshold.condition);
         let failure = (!threshold.passed).then(|| {
-            let message = format!("observed {:.4}", threshold.observed);
+            let message = threshold.observed_text();
             let detail = format!(
-                "threshold {name} failed: observed {:.4}{}",
-                threshold.observed,
+                "threshold {name} failed: {message}{}",
                 if threshold.abort_on_fail {
                     " (abortOnFail)"
                 } else {

@@ -10,12 +10,14 @@ mod prometheus;
 mod results;
 mod scenario_line;
 mod summary_table;
+mod table;
 
-pub use format::{bytes, count, millis};
-pub use html::{REPORT_FILE, html_report, write_html_report};
+pub use format::{bytes, count, millis, usd};
+pub use html::{Line, Panel, REPORT_FILE, Table, html_report, write_html_report, xy_page};
 pub use junit::junit_xml;
 pub use progress::progress_line;
 pub use prometheus::PrometheusExporter;
 pub use results::{CLUSTER_FILE, ClusterRow, RunResults};
 pub use scenario_line::scenario_line;
 pub use summary_table::summary_table;
+pub use table::table;

@@ -14,7 +14,11 @@ pub fn summary_table(summary: &Summary) -> String {
     } else {
         "closed model: latency counts from each request's send time"
     };
-    let _ = writeln!(out, "\n  {:.1} s, {model}\n", summary.duration_seconds);
+    let _ = writeln!(out, "\n  {:.1} s, {model}", summary.duration_seconds);
+    let _ = writeln!(
+        out,
+        "  percentiles as k6 computes them: linear interpolation between the two nearest ranks\n"
+    );
     latency_block(&mut out, summary, "latency (ms)", |e| &e.latency);
     if summary.open_model
         && summary
@@ -77,11 +81,15 @@ pub fn summary_table(summary: &Summary) -> String {
         &mut out,
         "iterations",
         format!(
-            "{}   dropped {}",
+            "{} complete   {} interrupted   dropped {}",
             count(t.iterations),
+            count(t.interrupted_iterations),
             count(t.dropped_iterations)
         ),
     );
+    if let Some(delay) = &t.send_delay {
+        line(&mut out, "send delay", stats_line(delay));
+    }
     if t.iterations > 0 {
         line(
             &mut out,

@@ -38,6 +38,11 @@ pub enum Comparison {
 }
 
 impl Comparison {
+    /// True for alarms on values above the threshold (`>`, `>=`).
+    pub fn above(self) -> bool {
+        matches!(self, Self::GreaterThan | Self::GreaterThanOrEqual)
+    }
+
     fn symbol(self) -> &'static str {
         match self {
             Self::GreaterThan => ">",
@@ -68,7 +73,7 @@ pub struct AlarmConfig {
     pub threshold: f64,
     pub comparison: Comparison,
     /// Length of one datapoint.
-    #[serde(default = "one_minute", with = "scalelab_shape::duration_serde")]
+    #[serde(default = "one_minute", with = "scalelab_config::duration_serde")]
     pub period: Duration,
     /// How many recent datapoints are evaluated.
     #[serde(default = "one")]

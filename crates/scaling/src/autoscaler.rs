@@ -4,10 +4,8 @@
 use std::time::Duration;
 
 use crate::policy::Rule;
+use crate::rules::aws::AwsGroup;
 use crate::rules::hpa::HpaState;
-use crate::rules::simple::SimpleGroup;
-use crate::rules::step::StepGroup;
-use crate::rules::target_tracking::TargetTrackingState;
 use crate::rules::{Change, Limits};
 use crate::{Observation, Policy, PolicyError};
 
@@ -31,9 +29,7 @@ pub struct Autoscaler {
 
 #[derive(Debug, Clone)]
 enum RuleState {
-    Simple(SimpleGroup),
-    Step(StepGroup),
-    TargetTracking(TargetTrackingState),
+    Aws(AwsGroup),
     Hpa(HpaState),
 }
 
@@ -42,12 +38,12 @@ impl Autoscaler {
     pub fn new(policy: Policy) -> Result<Self, PolicyError> {
         policy.validate()?;
         let rule = match policy.rule()? {
-            Rule::Simple(policies) => RuleState::Simple(SimpleGroup::new(policies)),
-            Rule::Beanstalk(beanstalk) => RuleState::Simple(SimpleGroup::beanstalk(beanstalk)),
-            Rule::Step(policies) => RuleState::Step(StepGroup::new(policies, policy.startup)),
-            Rule::TargetTracking(config) => {
-                RuleState::TargetTracking(TargetTrackingState::new(config, policy.startup))
-            }
+            Rule::Aws {
+                simple,
+                step,
+                target_tracking,
+            } => RuleState::Aws(AwsGroup::new(simple, step, target_tracking, policy.startup)),
+            Rule::Beanstalk(beanstalk) => RuleState::Aws(AwsGroup::beanstalk(beanstalk)),
             Rule::Hpa(config) => RuleState::Hpa(HpaState::new(config)),
         };
         Ok(Self {
@@ -68,12 +64,17 @@ impl Autoscaler {
     pub fn observe(&mut self, now: Duration, observation: &Observation) -> Decision {
         let (now, limits) = (now, self.limits);
         let change = match &mut self.rule {
-            RuleState::Simple(group) => group.evaluate(now, observation, limits),
-            RuleState::Step(group) => group.evaluate(now, observation, limits),
-            RuleState::TargetTracking(state) => state.evaluate(now, observation, limits),
+            RuleState::Aws(group) => group.evaluate(now, observation, limits),
             RuleState::Hpa(state) => state.evaluate(now, observation, limits),
         };
         let current = observation.capacity();
+        // Kubernetes leaves a scale target at 0 replicas alone: autoscaling is off for it.
+        if current == 0 && matches!(self.rule, RuleState::Hpa(_)) {
+            return Decision {
+                desired: 0,
+                reason: None,
+            };
+        }
         match change {
             Some(Change { desired, reason }) => Decision {
                 desired,
@@ -92,5 +93,31 @@ impl Autoscaler {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outside_min_and_max_the_capacity_is_clamped_but_an_hpa_at_zero_is_left_alone() {
+        let aws = Policy::from_yaml("min: 2\nmax: 3\ntarget_tracking: {target: 50}\n").unwrap();
+        let mut autoscaler = Autoscaler::new(aws).unwrap();
+        let zero = Observation::uniform(0, 0, None);
+        let decision = autoscaler.observe(Duration::from_secs(60), &zero);
+        assert_eq!(decision.desired, 2);
+        assert_eq!(
+            decision.reason.as_deref(),
+            Some("capacity 0 outside min 2 .. max 3")
+        );
+        let hpa = Policy::from_yaml("min: 2\nmax: 3\nhpa: {target: 50}\n").unwrap();
+        let mut autoscaler = Autoscaler::new(hpa).unwrap();
+        assert_eq!(autoscaler.observe(Duration::ZERO, &zero).desired, 0);
+        let five = Observation::uniform(5, 0, Some(50.0));
+        assert_eq!(
+            autoscaler.observe(Duration::from_secs(15), &five).desired,
+            3
+        );
     }
 }

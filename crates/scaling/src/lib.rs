@@ -16,17 +16,16 @@ mod params;
 mod policy;
 mod rules;
 mod sim;
-mod suggest;
 mod sweep;
 
 pub use adjustment::{AdjustmentType, adjusted_capacity};
 pub use alarm::{Alarm, AlarmConfig, Comparison, Statistic};
 pub use autoscaler::{Autoscaler, Decision};
-pub use observation::{Metric, Observation};
+pub use observation::{Metric, Observation, Replica, ReplicaState};
 pub use params::{ParamValue, check_param, set_param, set_params};
 pub use policy::{
-    Beanstalk, Hpa, HpaBehavior, HpaPolicy, HpaPolicyKind, HpaRules, Policy, Rule, SelectPolicy,
-    SimpleScaling, StepAdjustment, StepScaling, TargetTracking,
+    Beanstalk, Hpa, HpaBehavior, HpaMetric, HpaPolicy, HpaPolicyKind, HpaRules, Policy, Rule,
+    SelectPolicy, SimpleScaling, StepAdjustment, StepScaling, TargetTracking, one_or_many,
 };
 pub use sim::{SimConfig, SimResult, Summary, TimelineRow, simulate};
 pub use sweep::{Objective, Sweep, SweepError, SweepRow, parse_range, sweep};

@@ -128,9 +128,8 @@ fn resolve(name: &str, leaves: &[String], document: &Value) -> Result<String, St
     let short_names = leaves
         .iter()
         .map(|leaf| leaf.rsplit('.').next().unwrap_or(leaf));
-    let hint = crate::suggest::nearest(name, short_names.chain(leaves.iter().map(String::as_str)))
-        .map(|n| format!(" (did you mean '{n}'?)"))
-        .unwrap_or_default();
+    let hint =
+        scalelab_config::did_you_mean(name, short_names.chain(leaves.iter().map(String::as_str)));
     Err(format!("no such parameter in this policy{hint}"))
 }
 

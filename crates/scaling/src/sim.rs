@@ -4,8 +4,9 @@
 //! 1. **in service**: instances whose start-up has ended by `t` serve; the others are pending.
 //! 2. **serve and measure**: the mean offered load over the step is spread evenly over the instances in
 //!    service; the capacity model gives each one's CPU and the load above capacity is unserved.
-//! 3. **decide** at `t + step`: instances whose start-up ended by then are counted in service, and the
-//!    Autoscaler reads the step's measurement with those counts.
+//! 3. **decide** at `t + step`: instances whose start-up ended by then are in service, the others
+//!    pending; those that served during the step carry its measurement (the instances' CPU and load),
+//!    the others none; the Autoscaler reads them.
 //! 4. **launch or terminate** at `t + step`: launched instances are pending (billed, serving nothing)
 //!    until `t + step + startup`; terminated ones stop at once, in the policy's scale-in order.
 //!
@@ -17,7 +18,7 @@ use std::time::Duration;
 use scalelab_capacity::{InstanceLifetime, LinearCapacity, billed_seconds};
 use scalelab_shape::Shape;
 
-use crate::{Autoscaler, Observation, Policy, PolicyError};
+use crate::{Autoscaler, Observation, Policy, PolicyError, Replica, ReplicaState};
 
 /// How to run a simulation.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -167,6 +168,7 @@ pub fn simulate(
         ..Summary::default()
     };
     let (mut cpu_seconds, mut measured_seconds) = (0.0, 0.0);
+    let mut observation = Observation::default();
     let steps = (end / step).ceil().max(1.0) as u64;
     for index in 0..steps {
         let start = index as f64 * step;
@@ -201,15 +203,25 @@ pub fn simulate(
         let (mut launched, mut terminated, mut event) = (0, 0, None);
         let mut desired = fleet.len() as u32;
         if !last {
-            let now_in_service = in_service(&fleet, stop);
-            let observation = Observation {
-                in_service: now_in_service,
-                pending: fleet.len() as u32 - now_in_service,
-                cpu: outcome.cpu_percent,
-                memory: None,
-                requests_per_target: outcome.load_per_instance,
-                in_flight_per_target: None,
-            };
+            observation.window = nanos(length);
+            observation.replicas.clear();
+            observation.replicas.extend(fleet.iter().map(|i| {
+                let (serving, served) = (i.in_service_at <= stop, i.in_service_at <= start);
+                let sample = |value: Option<f64>| value.filter(|_| served);
+                Replica {
+                    state: if serving {
+                        ReplicaState::InService
+                    } else {
+                        ReplicaState::Pending
+                    },
+                    age: nanos(stop - i.launched),
+                    state_for: nanos(stop - if serving { i.in_service_at } else { i.launched }),
+                    cpu: sample(outcome.cpu_percent),
+                    memory: None,
+                    requests: sample(outcome.load_per_instance),
+                    in_flight: None,
+                }
+            }));
             let decision = autoscaler.observe(Duration::from_secs_f64(stop), &observation);
             desired = decision.desired;
             while (fleet.len() as u32) < desired {
@@ -271,6 +283,12 @@ pub fn simulate(
         summary,
         lifetimes,
     })
+}
+
+/// Seconds (non-negative) as a `Duration` to the nearest nanosecond, cheaper than
+/// `Duration::from_secs_f64` on the simulator's hot path.
+fn nanos(seconds: f64) -> Duration {
+    Duration::from_nanos((seconds * 1e9 + 0.5) as u64)
 }
 
 /// Integrates a piecewise-linear shape over consecutive, non-decreasing intervals in amortized O(1).
@@ -416,5 +434,58 @@ mod tests {
         )
         .unwrap();
         assert!((short.summary.instance_hours * 3600.0 - (70.0 + 60.0)).abs() < 1e-9);
+    }
+
+    #[test]
+    fn with_no_start_up_a_simple_cooldown_runs_from_the_launch() {
+        // 1000 rpm at 1 % per rpm keeps every instance above 50 % (1000 / n for n < 20). +1 with a
+        // 300 s cooldown: the launch at 60 s completes at once (start-up 0), so the cooldown ends
+        // at 60 + 300 = 360 s and the second launch is at 360 s, the end of step 5 (AWS; not 420 s).
+        // The next would be at 660 s, after the 600 s run.
+        let policy = Policy::from_yaml(
+            "min: 1\nmax: 10\nsimple:\n  - alarm: {threshold: 50, comparison: greater_than}\n    \
+             adjustment: 1\n    cooldown: 5m\n",
+        )
+        .unwrap();
+        let shape = Shape::constant(1000.0, Duration::from_secs(600));
+        let model = LinearCapacity::new(1.0, 0.0).unwrap();
+        let result = simulate(&shape, &model, &policy, &config(60)).unwrap();
+        let launches: Vec<f64> = result
+            .timeline
+            .iter()
+            .filter(|row| row.launched > 0)
+            .map(|row| row.end)
+            .collect();
+        assert_eq!(launches, [60.0, 360.0]);
+    }
+
+    #[test]
+    fn pending_instances_are_set_aside_by_the_hpa_on_a_scale_down() {
+        // 15 s steps, 1 % CPU per rpm, HPA target 20 % with behavior (down window 0).
+        // 0-15 s: 250 rpm on one instance: 100 % (capped); at 15 s 100 / 20 = 5 -> ceil(5 x 1) = 5,
+        // allowed by max(1 + 4 pods, 1 x 200 %) = 5: 4 launched, pending for 10 min.
+        // 15-30 s: 10 rpm: the one in service runs at 10 %; at 30 s 10 / 20 = 0.5 with 1 ready pod
+        // and 4 pending left out on a scale-down: ceil(0.5 x 1) = 1, the 4 pending are removed.
+        // (Counting pending pods at the target instead: (10 + 4 x 20) / (5 x 20) = 0.9, no change.)
+        let policy = Policy::from_yaml(
+            "min: 1\nmax: 10\nstartup: 10m\nhpa:\n  target: 20\n  \
+             behavior: {scale_down: {stabilization_window: 0s}}\n",
+        )
+        .unwrap();
+        let shape = Shape::from_points(vec![
+            (0.0, 250.0),
+            (15.0, 250.0),
+            (15.0, 10.0),
+            (60.0, 10.0),
+        ])
+        .unwrap();
+        let model = LinearCapacity::new(1.0, 0.0).unwrap();
+        let result = simulate(&shape, &model, &policy, &config(15)).unwrap();
+        let changes: Vec<(u32, u32, u32)> = result
+            .timeline
+            .iter()
+            .map(|row| (row.pending, row.launched, row.terminated))
+            .collect();
+        assert_eq!(changes, [(0, 4, 0), (4, 0, 4), (0, 0, 0), (0, 0, 0)]);
     }
 }

@@ -298,9 +298,7 @@ impl<'a> Plan<'a> {
 }
 
 fn hint(name: &str, known: &[&str]) -> String {
-    crate::suggest::nearest(name, known.iter().copied())
-        .map(|n| format!(" (did you mean '{n}'?)"))
-        .unwrap_or_default()
+    scalelab_config::did_you_mean(name, known.iter().copied())
 }
 
 fn check_names(expression: &Expression, known: &[&str], context: &str) -> Result<(), SweepError> {

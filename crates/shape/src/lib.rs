@@ -5,13 +5,14 @@
 //! all become a `Shape`: a piecewise-linear function of time with a total duration.
 
 mod arrivals;
-mod duration;
-pub mod duration_serde;
 mod parse;
+mod shard;
+mod test_type;
 
 pub use arrivals::Arrivals;
-pub use duration::{format_duration, parse_duration};
 pub use parse::{parse_csv_trace, parse_inline_stages};
+pub use shard::{MAX_SHARDS, Shard};
+pub use test_type::TestType;
 
 use std::time::Duration;
 

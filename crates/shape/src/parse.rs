@@ -1,6 +1,8 @@
 //! Shapes from text: inline stage lists (`10m:30000,8m:150000`) and CSV traces (`seconds,value`).
 
-use crate::{Shape, ShapeError, Stage, parse_duration};
+use scalelab_config::parse_duration;
+
+use crate::{Shape, ShapeError, Stage};
 
 /// Parses `DURATION:TARGET[,DURATION:TARGET...]` as k6 stages starting at `start`.
 pub fn parse_inline_stages(text: &str, start: f64) -> Result<Shape, ShapeError> {

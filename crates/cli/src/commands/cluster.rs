@@ -23,7 +23,7 @@ pub struct ClusterArgs {
     #[arg(long)]
     plan: Option<PathBuf>,
     /// How long the cluster keeps running after the plan, so that scale-in can be seen.
-    #[arg(long, value_parser = crate::args::duration, default_value = "30s")]
+    #[arg(long, value_parser = scalelab_config::parse_duration, default_value = "30s")]
     tail: Duration,
     #[command(flatten)]
     exec: ExecArgs,

@@ -12,7 +12,8 @@ use scalelab_capacity::{
 };
 
 use crate::commands::sim::{TIMELINE_HEADER, load_catalog};
-use crate::files::{print_table, read_text, usd};
+use crate::files::read_text;
+use scalelab_report::{table, usd};
 
 #[derive(Args)]
 pub struct CostArgs {
@@ -75,7 +76,10 @@ pub fn run(args: CostArgs) -> anyhow::Result<ExitCode> {
                 ]
             })
             .collect();
-        print_table(&["instance type", "vCPUs", "memory GiB", "per hour"], &rows);
+        print!(
+            "{}",
+            table(&["instance type", "vCPUs", "memory GiB", "per hour"], &rows)
+        );
         return Ok(ExitCode::SUCCESS);
     }
     let name = args
@@ -150,9 +154,12 @@ pub fn run(args: CostArgs) -> anyhow::Result<ExitCode> {
             ]
         })
         .collect();
-    print_table(
-        &["fleet", "instance-hours", "cost", "per million requests"],
-        &rows,
+    print!(
+        "{}",
+        table(
+            &["fleet", "instance-hours", "cost", "per million requests"],
+            &rows,
+        )
     );
     if let (Some(fixed), Some(dynamic)) = (&fixed, &dynamic) {
         println!(

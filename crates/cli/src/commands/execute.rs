@@ -11,11 +11,14 @@ use std::time::{Duration, Instant, SystemTime};
 use anyhow::Context;
 use clap::Args;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
-use scalelab_load::engine::{self, CompiledPlan, Interruption, Observer, Progress, RunOptions};
+use scalelab_load::engine::{
+    self, CompiledPlan, Interruption, Observer, Progress, RunOptions, format_start_at,
+};
 use scalelab_load::plan::Plan;
-use scalelab_metrics::Interval;
 use scalelab_metrics::output::{ResultsWriter, write_atomic};
+use scalelab_metrics::{Interval, ShardRecord};
 use scalelab_report::PrometheusExporter;
+use scalelab_shape::Shard;
 
 /// Exit codes, as k6 uses them.
 pub mod exit {
@@ -45,6 +48,20 @@ pub struct ExecArgs {
     /// Write the thresholds and checks to this file as JUnit XML, for CI systems.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// The shard of a test this run is (`run --shard`).
+    #[arg(skip)]
+    pub part: Option<Part>,
+    /// When the schedule begins (`run --start-at`); now when `None`.
+    #[arg(skip)]
+    pub start_at: Option<SystemTime>,
+}
+
+/// One shard of a test: which, and of which plan.
+#[derive(Debug, Clone)]
+pub struct Part {
+    pub shard: Shard,
+    /// SHA-256 of the plan file, in hex.
+    pub plan_sha256: String,
 }
 
 /// More Prometheus text to serve beside the run's own metrics (the cluster's gauges).
@@ -94,6 +111,17 @@ pub async fn execute_with(
     if let Some(threads) = args.threads {
         options.threads = threads.max(1);
     }
+    let started = args.start_at.unwrap_or_else(SystemTime::now);
+    options.start_at = Some(started);
+    if let Some(part) = &args.part {
+        options.shard = part.shard;
+        eprintln!(
+            "shard {} of plan {}: starting at {}",
+            part.shard,
+            &part.plan_sha256[..12],
+            format_start_at(started)
+        );
+    }
     let stop = options.stop.clone();
     let signals = tokio::spawn(async move {
         crate::signals::interrupted().await;
@@ -101,10 +129,16 @@ pub async fn execute_with(
         stop.cancel();
     });
     let writer = match &args.out {
-        Some(dir) => Some(
-            ResultsWriter::create(dir, compiled.endpoints.clone(), SystemTime::now())
-                .with_context(|| format!("creating results in {}", dir.display()))?,
-        ),
+        Some(dir) => {
+            let create = || {
+                let mut writer = ResultsWriter::create(dir, compiled.endpoints.clone(), started)?;
+                if args.part.is_some() {
+                    writer.keep_intervals(&compiled.check_names)?;
+                }
+                std::io::Result::Ok(writer)
+            };
+            Some(create().with_context(|| format!("creating results in {}", dir.display()))?)
+        }
         None => None,
     };
     let exporter = match args.metrics_addr {
@@ -112,9 +146,15 @@ pub async fn execute_with(
         None => None,
     };
     let mut observer = Console::new(writer, &compiled, args.quiet, exporter);
-    let outcome = engine::run(compiled, options, &mut observer)
+    let mut outcome = engine::run(compiled, options, &mut observer)
         .await
         .context("running the plan")?;
+    outcome.summary.shard = args.part.as_ref().map(|part| ShardRecord {
+        index: part.shard.index(),
+        count: part.shard.count(),
+        plan_sha256: part.plan_sha256.clone(),
+        start_at: format_start_at(started),
+    });
     observer.finish();
     signals.abort();
     if let Some(service) = embedded {
@@ -150,7 +190,7 @@ pub async fn execute_with(
 }
 
 /// Writes the JUnit XML of `summary` to `path` atomically, creating its directory.
-fn write_junit(path: &Path, summary: &scalelab_metrics::Summary) -> anyhow::Result<()> {
+pub fn write_junit(path: &Path, summary: &scalelab_metrics::Summary) -> anyhow::Result<()> {
     write_atomic(path, scalelab_report::junit_xml(summary).as_bytes())
         .with_context(|| format!("writing JUnit XML to {}", path.display()))
 }
@@ -168,6 +208,7 @@ async fn serve_metrics(
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot serve metrics on {addr}"))?;
+    let addr = listener.local_addr().unwrap_or(addr);
     let shared = exporter.clone();
     let app = axum::Router::new().route(
         "/metrics",

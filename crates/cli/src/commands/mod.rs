@@ -1,10 +1,15 @@
 //! One module per command.
 
+pub mod capacity;
 pub mod cluster;
 pub mod compare;
 pub mod cost;
 pub mod demo;
 pub mod execute;
+pub mod fit;
+pub mod k8s;
+pub mod merge;
+pub mod plan;
 pub mod quick;
 pub mod replica;
 pub mod report;

@@ -18,7 +18,7 @@ pub struct QuickArgs {
     #[arg(short = 'c', long, default_value_t = 50)]
     connections: u64,
     /// How long to run.
-    #[arg(short = 'z', long, value_parser = crate::args::duration, default_value = "10s")]
+    #[arg(short = 'z', long, value_parser = scalelab_config::parse_duration, default_value = "10s")]
     duration: Duration,
     /// Send this many requests in total instead of running for a duration.
     #[arg(short = 'n', long, conflicts_with = "rate")]
@@ -37,7 +37,7 @@ pub struct QuickArgs {
     #[arg(short = 'd', long)]
     body: Option<String>,
     /// Per-request timeout.
-    #[arg(short = 't', long, value_parser = crate::args::duration, default_value = "60s")]
+    #[arg(short = 't', long, value_parser = scalelab_config::parse_duration, default_value = "60s")]
     timeout: Duration,
     /// Speak HTTP/2 only (ALPN h2 over TLS, prior knowledge on plain HTTP).
     #[arg(long)]

@@ -37,10 +37,10 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 100.0)]
     cpu_cap: f64,
     /// How long in-flight requests may finish after Ctrl-C or SIGTERM.
-    #[arg(long, value_parser = crate::args::duration, default_value = "10s")]
+    #[arg(long, value_parser = scalelab_config::parse_duration, default_value = "10s")]
     grace: Duration,
     /// Disconnect a client that sends no complete request head for this long (slow or idle clients).
-    #[arg(long, value_parser = crate::args::duration, default_value = "10s")]
+    #[arg(long, value_parser = scalelab_config::parse_duration, default_value = "10s")]
     header_timeout: Duration,
     /// Stop (as on SIGTERM) when process PID, the parent, dies: how `scalelab cluster` starts replicas.
     #[arg(long, hide = true, value_name = "PID")]

@@ -8,12 +8,16 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
-use scalelab_capacity::{InstanceType, LinearCapacity, PriceCatalog, cost_per_million};
+use scalelab_capacity::{
+    CapacityFile, InstanceType, LinearCapacity, PriceCatalog, cost_per_million,
+};
+use scalelab_config::format_duration;
 use scalelab_scaling::{ParamValue, Policy, SimConfig, SimResult, set_param, simulate};
-use scalelab_shape::{Shape, format_duration};
+use scalelab_shape::Shape;
 
-use crate::files::{print_table, read_text, usd};
+use crate::files::read_text;
 use scalelab_metrics::output::write_atomic;
+use scalelab_report::{table, usd};
 
 /// What `sim` and `sweep` share: the shape, the capacity model, the policy and the step.
 #[derive(Args)]
@@ -40,13 +44,17 @@ pub struct Scenario {
     #[arg(long = "set", value_name = "NAME=VALUE", value_parser = name_value)]
     overrides: Vec<(String, String)>,
     /// Capacity model: CPU % of one instance per unit of load it serves.
-    #[arg(long)]
-    cpu_per_load: f64,
+    #[arg(long, required_unless_present = "capacity")]
+    cpu_per_load: Option<f64>,
     /// Capacity model: CPU % of an idle instance.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, conflicts_with = "capacity")]
     cpu_base: f64,
+    /// Capacity model from capacity.yaml (written by `scalelab capacity` or `scalelab fit`)
+    /// instead of --cpu-per-load and --cpu-base.
+    #[arg(long, conflicts_with = "cpu_per_load")]
+    capacity: Option<PathBuf>,
     /// Simulation step (1s to the shape's length).
-    #[arg(long, value_parser = crate::args::duration, default_value = "60s")]
+    #[arg(long, value_parser = scalelab_config::parse_duration, default_value = "60s")]
     step: Duration,
     /// CPU % above which time is counted as "above the limit".
     #[arg(long, default_value_t = 50.0)]
@@ -84,6 +92,39 @@ pub struct Loaded {
 }
 
 impl Scenario {
+    /// The capacity model of `--capacity` (its per-second coefficient converted to `--per`), or of
+    /// `--cpu-per-load` and `--cpu-base`.
+    fn model(&self) -> anyhow::Result<LinearCapacity> {
+        let Some(path) = &self.capacity else {
+            let coefficient = self
+                .cpu_per_load
+                .context("give --cpu-per-load or --capacity")?;
+            return Ok(LinearCapacity::new(coefficient, self.cpu_base)?);
+        };
+        let file = CapacityFile::from_yaml(&read_text(path, "capacity model")?)
+            .with_context(|| format!("{}", path.display()))?;
+        let model = file.model()?;
+        if let Some(rate) = file.max_sustainable_rate
+            && rate < 0.9 * model.capacity_per_instance()
+        {
+            eprintln!(
+                "warning: {} kept up only to {rate} requests/s, below the {:.0} requests/s at \
+                 which its CPU model reaches 100 %: the limit was not the CPU, and the simulator \
+                 models only CPU",
+                path.display(),
+                model.capacity_per_instance()
+            );
+        }
+        let per_unit = match self.per {
+            Per::Second => 1.0,
+            Per::Minute => 1.0 / 60.0,
+        };
+        Ok(LinearCapacity::new(
+            model.coefficient * per_unit,
+            model.base,
+        )?)
+    }
+
     pub fn load(&self) -> anyhow::Result<Loaded> {
         let shape = match (&self.stages, &self.trace, &self.plan) {
             (Some(stages), _, _) => scalelab_shape::parse_inline_stages(stages, self.start)
@@ -100,7 +141,7 @@ impl Scenario {
             }
             (None, None, None) => bail!("give --stages, --trace or --plan"),
         };
-        let model = LinearCapacity::new(self.cpu_per_load, self.cpu_base)?;
+        let model = self.model()?;
         let text = read_text(&self.policy, "policy")?;
         let mut policy =
             Policy::from_yaml(&text).with_context(|| format!("{}", self.policy.display()))?;
@@ -286,5 +327,5 @@ fn print_summary(loaded: &Loaded, result: &SimResult) {
         }
         println!("prices: {catalog}");
     }
-    print_table(&["figure", "value", "unit"], &rows);
+    print!("{}", table(&["figure", "value", "unit"], &rows));
 }

@@ -10,8 +10,8 @@ use clap::{ArgGroup, Args};
 use scalelab_scaling::{Objective, Summary, Sweep, SweepRow, parse_range, sweep};
 
 use crate::commands::sim::{Scenario, name_value};
-use crate::files::{print_table, usd};
 use scalelab_metrics::output::write_atomic;
+use scalelab_report::{table, usd};
 
 #[derive(Args)]
 #[command(group(ArgGroup::new("objective").required(true).args(["maximize", "minimize"])))]
@@ -128,7 +128,7 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
     if printed.is_empty() {
         println!("  no combination meets the constraint");
     } else {
-        print_table(&headers, &printed);
+        print!("{}", table(&headers, &printed));
     }
     println!("\nfull table: {}", args.out.display());
     Ok(ExitCode::SUCCESS)

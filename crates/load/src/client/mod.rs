@@ -1,8 +1,10 @@
 //! The HTTP client of one virtual user: a keep-alive connection (HTTP/1.1, or HTTP/2 by ALPN or
 //! prior knowledge), a per-request timeout, response bodies read and counted but kept only when a
-//! check needs them, and every failure classified rather than raised.
+//! check needs them, and every failure classified rather than raised. Plain HTTP/1.1 takes the lean
+//! path of [`h1`]; TLS and HTTP/2 go through hyper.
 
 mod errors;
+pub mod h1;
 mod meter;
 mod request;
 mod tls;
@@ -46,20 +48,30 @@ pub struct Exchange {
     pub bytes_sent: u64,
     pub bytes_received: u64,
     pub phases: Phases,
-    /// Response headers, when a response arrived.
+    /// Response headers, when a response arrived and they were asked for.
     pub headers: Option<HeaderMap>,
 }
 
 /// One virtual user's connection to the target, opened on first use and reopened when lost.
 pub struct HttpClient {
     settings: Arc<ClientSettings>,
-    connection: Option<Connection>,
+    connection: Option<(Arc<Origin>, Connection)>,
 }
 
-struct Connection {
-    origin: Arc<Origin>,
-    sender: Sender,
-    meter: Arc<Meter>,
+enum Connection {
+    /// Plain HTTP/1.1, driven by the virtual user's own future.
+    Plain(h1::Connection),
+    /// TLS or HTTP/2: hyper's client connection, with its own task.
+    Hyper { sender: Sender, meter: Arc<Meter> },
+}
+
+impl Connection {
+    fn is_reusable(&mut self) -> bool {
+        match self {
+            Connection::Plain(connection) => connection.is_reusable(),
+            Connection::Hyper { sender, .. } => !sender.is_closed(),
+        }
+    }
 }
 
 enum Sender {
@@ -85,7 +97,7 @@ impl Sender {
 
 struct Response {
     status: u16,
-    headers: HeaderMap,
+    headers: Option<HeaderMap>,
     sent: Instant,
     first_byte: Instant,
     done: Instant,
@@ -102,17 +114,18 @@ impl HttpClient {
     }
 
     /// Sends `request` and reads the whole response. With `body` given, the response body is
-    /// copied into it (up to 1 MiB) for checks.
+    /// copied into it (up to 1 MiB) for checks; the headers are kept when `headers` is true.
     pub async fn send(
         &mut self,
         request: &PreparedRequest,
         body: Option<&mut Vec<u8>>,
+        headers: bool,
     ) -> Exchange {
         let started = Instant::now();
         let mut phases = Phases::default();
         let connected = Cell::new(false);
         let timeout = self.settings.timeout;
-        let attempt = self.exchange(request, &mut phases, &connected, body);
+        let attempt = self.exchange(request, &mut phases, &connected, body, headers);
         let result = match tokio::time::timeout(timeout, attempt).await {
             Ok(result) => result,
             Err(_) if connected.get() => Err(ErrorKind::RequestTimeout),
@@ -127,7 +140,7 @@ impl HttpClient {
                 bytes_sent: response.bytes_sent,
                 bytes_received: response.bytes_received,
                 phases,
-                headers: Some(response.headers),
+                headers: response.headers,
             },
             Err(kind) => {
                 // A failed exchange leaves the connection in an unknown state: start afresh.
@@ -157,68 +170,118 @@ impl HttpClient {
         phases: &mut Phases,
         connected: &Cell<bool>,
         mut sink: Option<&mut Vec<u8>>,
+        headers: bool,
     ) -> Result<Response, ErrorKind> {
-        let reusable = self
+        let mut reused = self
             .connection
-            .as_ref()
-            .is_some_and(|c| c.origin == request.origin && !c.sender.is_closed());
-        if !reusable {
-            self.connection = None;
-            // Boxed: connecting (DNS, TCP, TLS) is rare and its state is large; inlined, it would
-            // grow every virtual user's task by kilobytes.
-            self.connection =
-                Some(Box::pin(connect(&self.settings, &request.origin, phases)).await?);
-        }
-        connected.set(true);
-        let connection = self.connection.as_mut().expect("connected above");
-        let blocked = Instant::now();
-        connection
-            .sender
-            .ready()
-            .await
-            .map_err(|e| errors::classify(&e))?;
-        phases.blocked = blocked.elapsed();
-
-        let (written, read) = (
-            connection.meter.bytes_written(),
-            connection.meter.bytes_read(),
-        );
-        let sent = Instant::now();
-        let http2 = matches!(connection.sender, Sender::Http2(_));
-        let message = request.build(http2);
-        let response = match &mut connection.sender {
-            Sender::Http1(s) => s.send_request(message).await,
-            Sender::Http2(s) => s.send_request(message).await,
-        }
-        .map_err(|e| errors::classify(&e))?;
-        let first_byte = Instant::now();
-        let (parts, mut body) = response.into_parts();
-        while let Some(frame) = body.frame().await {
-            let frame = frame.map_err(|e| errors::classify(&e))?;
-            if let (Some(data), Some(sink)) = (frame.data_ref(), sink.as_deref_mut()) {
-                let room = MAX_KEPT_BODY.saturating_sub(sink.len());
-                sink.extend_from_slice(&data[..data.len().min(room)]);
+            .as_mut()
+            .is_some_and(|(origin, c)| *origin == request.origin && c.is_reusable());
+        loop {
+            if !reused {
+                self.connection = None;
+                // Boxed: connecting (DNS, TCP, TLS) is rare and its state is large; inlined, it
+                // would grow every virtual user's task by kilobytes.
+                let connection = Box::pin(connect(&self.settings, &request.origin, phases)).await?;
+                self.connection = Some((request.origin.clone(), connection));
+            }
+            connected.set(true);
+            let (_, connection) = self.connection.as_mut().expect("connected above");
+            let plain = match connection {
+                Connection::Plain(plain) => plain,
+                Connection::Hyper { sender, meter } => {
+                    return exchange_hyper(sender, meter, request, phases, sink, headers).await;
+                }
+            };
+            match exchange_plain(plain, request, phases, sink.as_deref_mut(), headers).await {
+                // The server closed the idle connection as the request went out (nothing came
+                // back): once more on a new connection, as Go's Transport (so k6) does for
+                // requests that are safe to replay.
+                Err(ErrorKind::Reset) if reused && !plain.answered() && request.is_replayable() => {
+                    reused = false;
+                }
+                result => return result,
             }
         }
-        let done = Instant::now();
-        let last_write = connection
-            .meter
-            .last_write()
-            .filter(|t| *t >= sent)
-            .unwrap_or(sent);
-        phases.sending = last_write - sent;
-        phases.waiting = first_byte.saturating_duration_since(last_write);
-        phases.receiving = done - first_byte;
-        Ok(Response {
-            status: parts.status.as_u16(),
-            headers: parts.headers,
-            sent,
-            first_byte,
-            done,
-            bytes_sent: connection.meter.bytes_written() - written,
-            bytes_received: connection.meter.bytes_read() - read,
-        })
     }
+}
+
+/// Keeps up to [`MAX_KEPT_BODY`] of a response body in `sink`.
+fn keep(sink: &mut Option<&mut Vec<u8>>, data: &[u8]) {
+    if let Some(sink) = sink.as_deref_mut() {
+        let room = MAX_KEPT_BODY.saturating_sub(sink.len());
+        sink.extend_from_slice(&data[..data.len().min(room)]);
+    }
+}
+
+async fn exchange_plain(
+    connection: &mut h1::Connection,
+    request: &PreparedRequest,
+    phases: &mut Phases,
+    mut sink: Option<&mut Vec<u8>>,
+    headers: bool,
+) -> Result<Response, ErrorKind> {
+    let sent = Instant::now();
+    let parser = h1::Parser::new(request.is_head(), headers);
+    let reply = connection
+        .exchange(request.http1(), parser, &mut |data| keep(&mut sink, data))
+        .await?;
+    phases.sending = reply.written - sent;
+    phases.waiting = reply.first_byte.saturating_duration_since(reply.written);
+    phases.receiving = reply.done.saturating_duration_since(reply.first_byte);
+    Ok(Response {
+        status: reply.head.status,
+        headers: reply.head.headers,
+        sent,
+        first_byte: reply.first_byte,
+        done: reply.done,
+        bytes_sent: reply.bytes_sent,
+        bytes_received: reply.bytes_received,
+    })
+}
+
+async fn exchange_hyper(
+    sender: &mut Sender,
+    meter: &Meter,
+    request: &PreparedRequest,
+    phases: &mut Phases,
+    mut sink: Option<&mut Vec<u8>>,
+    headers: bool,
+) -> Result<Response, ErrorKind> {
+    let blocked = Instant::now();
+    sender.ready().await.map_err(|e| errors::classify(&e))?;
+    phases.blocked = blocked.elapsed();
+
+    let (written, read) = (meter.bytes_written(), meter.bytes_read());
+    let sent = Instant::now();
+    let http2 = matches!(sender, Sender::Http2(_));
+    let message = request.build(http2);
+    let response = match sender {
+        Sender::Http1(s) => s.send_request(message).await,
+        Sender::Http2(s) => s.send_request(message).await,
+    }
+    .map_err(|e| errors::classify(&e))?;
+    let first_byte = Instant::now();
+    let (parts, mut body) = response.into_parts();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| errors::classify(&e))?;
+        if let Some(data) = frame.data_ref() {
+            keep(&mut sink, data);
+        }
+    }
+    let done = Instant::now();
+    let last_write = meter.last_write().filter(|t| *t >= sent).unwrap_or(sent);
+    phases.sending = last_write - sent;
+    phases.waiting = first_byte.saturating_duration_since(last_write);
+    phases.receiving = done - first_byte;
+    Ok(Response {
+        status: parts.status.as_u16(),
+        headers: headers.then_some(parts.headers),
+        sent,
+        first_byte,
+        done,
+        bytes_sent: meter.bytes_written() - written,
+        bytes_received: meter.bytes_read() - read,
+    })
 }
 
 /// Opens a connection to `origin`: DNS, TCP, TLS when https, then the HTTP handshake.
@@ -227,6 +290,17 @@ async fn connect(
     origin: &Arc<Origin>,
     phases: &mut Phases,
 ) -> Result<Connection, ErrorKind> {
+    let tcp = connect_tcp(origin, phases).await?;
+    if !origin.https && settings.http != HttpVersion::Http2 {
+        return Ok(Connection::Plain(h1::Connection::new(tcp)));
+    }
+    // Boxed apart: TLS and hyper's handshakes hold kilobytes of state, which a plain connection's
+    // opening should not allocate (10,000 VUs connecting at once would hold them all).
+    Box::pin(connect_hyper(settings, origin, tcp, phases)).await
+}
+
+/// DNS and TCP.
+async fn connect_tcp(origin: &Origin, phases: &mut Phases) -> Result<TcpStream, ErrorKind> {
     let address = tokio::net::lookup_host((origin.host.as_str(), origin.port))
         .await
         .map_err(|_| ErrorKind::Dns)?
@@ -238,6 +312,16 @@ async fn connect(
         .map_err(|e| errors::io_kind(&e))?;
     let _ = tcp.set_nodelay(true);
     phases.connecting = started.elapsed();
+    Ok(tcp)
+}
+
+/// TLS when https, then hyper's HTTP/1.1 or HTTP/2 handshake.
+async fn connect_hyper(
+    settings: &ClientSettings,
+    origin: &Origin,
+    tcp: TcpStream,
+    phases: &mut Phases,
+) -> Result<Connection, ErrorKind> {
     let meter = Meter::new();
     let stream = Metered::new(tcp, meter.clone());
     let sender = if origin.https {
@@ -255,13 +339,9 @@ async fn connect(
         let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
         handshake(TokioIo::new(tls), h2).await?
     } else {
-        handshake(TokioIo::new(stream), settings.http == HttpVersion::Http2).await?
+        handshake(TokioIo::new(stream), true).await?
     };
-    Ok(Connection {
-        origin: origin.clone(),
-        sender,
-        meter,
-    })
+    Ok(Connection::Hyper { sender, meter })
 }
 
 async fn handshake<T>(io: TokioIo<T>, http2: bool) -> Result<Sender, ErrorKind>

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http::header::{CONTENT_TYPE, HOST, HeaderName, HeaderValue, USER_AGENT};
+use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HOST, HeaderName, HeaderValue, USER_AGENT};
 use http::{HeaderMap, Method, Request, Uri};
 use http_body_util::Full;
 use scalelab_metrics::EndpointId;
@@ -44,6 +44,8 @@ pub struct PreparedRequest {
     path: Uri,
     headers: HeaderMap,
     body: Bytes,
+    /// The whole HTTP/1.1 request (head and body), serialized once: nothing in it varies per send.
+    http1: Bytes,
 }
 
 /// Why a request template could not be resolved.
@@ -139,6 +141,7 @@ impl PreparedRequest {
                 Bytes::from(json.clone())
             }
         };
+        let http1 = serialize_http1(&method, &path, &headers, &body);
         Ok(Self {
             endpoint,
             origin: Arc::new(Origin { https, host, port }),
@@ -147,7 +150,25 @@ impl PreparedRequest {
             path,
             headers,
             body,
+            http1,
         })
+    }
+
+    /// The serialized HTTP/1.1 request.
+    pub(crate) fn http1(&self) -> &[u8] {
+        &self.http1
+    }
+
+    /// Whether the request may be sent again when a reused connection turned out closed: an
+    /// idempotent method without a body (Go's `Request.isReplayable`).
+    pub(crate) fn is_replayable(&self) -> bool {
+        self.body.is_empty()
+            && [Method::GET, Method::HEAD, Method::OPTIONS, Method::TRACE].contains(&self.method)
+    }
+
+    /// Whether the response carries no body whatever its headers say.
+    pub(crate) fn is_head(&self) -> bool {
+        self.method == Method::HEAD
     }
 
     /// The hyper request for one send. HTTP/2 takes the authority from the URI, not a Host header.
@@ -165,6 +186,31 @@ impl PreparedRequest {
         debug_assert!(request.headers().contains_key(USER_AGENT));
         request
     }
+}
+
+/// Request line, headers and body as HTTP/1.1 sends them. A body, or a method that defines one
+/// (POST, PUT, PATCH), gets its Content-Length, as hyper's client sets it.
+fn serialize_http1(method: &Method, path: &Uri, headers: &HeaderMap, body: &[u8]) -> Bytes {
+    let mut out = Vec::with_capacity(256 + body.len());
+    out.extend_from_slice(method.as_str().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(path.to_string().as_bytes());
+    out.extend_from_slice(b" HTTP/1.1\r\n");
+    for (name, value) in headers {
+        if name == CONTENT_LENGTH {
+            continue;
+        }
+        out.extend_from_slice(name.as_str().as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    if !body.is_empty() || [Method::POST, Method::PUT, Method::PATCH].contains(method) {
+        out.extend_from_slice(format!("content-length: {}\r\n", body.len()).as_bytes());
+    }
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(body);
+    Bytes::from(out)
 }
 
 #[cfg(test)]
@@ -231,6 +277,28 @@ mod tests {
         )
         .unwrap();
         assert_eq!(templated.path, "/orders/%7B%7B%20id%20%7D%7D?q=a%20b");
+    }
+
+    #[test]
+    fn http1_requests_are_serialized_once_with_their_length() {
+        let defaults = Defaults::default();
+        let mut get = request("/a?b=1");
+        get.method = "get".into();
+        get.body = None;
+        let r = PreparedRequest::new(&get, "http://h:81", &defaults, EndpointId(0)).unwrap();
+        let ua = concat!("scalelab/", env!("CARGO_PKG_VERSION"));
+        assert_eq!(
+            std::str::from_utf8(r.http1()).unwrap(),
+            format!("GET /a?b=1 HTTP/1.1\r\nhost: h:81\r\nuser-agent: {ua}\r\nx-a: 1\r\n\r\n")
+        );
+        let post =
+            PreparedRequest::new(&request("/p"), "http://h", &defaults, EndpointId(0)).unwrap();
+        assert!(
+            std::str::from_utf8(post.http1())
+                .unwrap()
+                .ends_with("content-type: application/json\r\ncontent-length: 2\r\n\r\n{}")
+        );
+        assert!(!post.is_head());
     }
 
     #[test]

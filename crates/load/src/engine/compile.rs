@@ -68,6 +68,8 @@ pub struct CompiledRequest {
     pub checks: Vec<(usize, Check)>,
     /// Whether a check reads the body (so it must be kept).
     pub needs_body: bool,
+    /// Whether a check reads a header (so the headers must be kept).
+    pub needs_headers: bool,
 }
 
 impl CompiledScenario {
@@ -120,10 +122,14 @@ impl CompiledPlan {
                             let needs_body = checks
                                 .iter()
                                 .any(|(_, c)| matches!(c, Check::BodyContains(_)));
+                            let needs_headers = checks
+                                .iter()
+                                .any(|(_, c)| matches!(c, Check::Header { .. }));
                             CompiledStep::Request(Box::new(CompiledRequest {
                                 prepared,
                                 checks,
                                 needs_body,
+                                needs_headers,
                             }))
                         }
                     });

@@ -4,10 +4,14 @@
 
 mod compile;
 mod recorder;
+mod start;
 mod thread;
 mod vu;
 
 pub use compile::{CompileError, CompiledPlan};
+pub use start::{
+    START_AHEAD_LIMIT, START_LATE_TOLERANCE, StartAtError, format_start_at, parse_start_at,
+};
 pub(crate) use thread::ThreadContext;
 pub(crate) use vu::Vu;
 
@@ -17,6 +21,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use scalelab_metrics::threshold::RunView;
 use scalelab_metrics::{Interval, Summary, SummaryInput};
+use scalelab_shape::Shard;
 use tokio_util::sync::CancellationToken;
 
 use recorder::Report;
@@ -30,6 +35,10 @@ pub struct RunOptions {
     pub stop: CancellationToken,
     /// How long requests in flight may finish after a stop.
     pub stop_grace: Duration,
+    /// The part of the plan this process runs (`--shard I/N`; the whole plan by default).
+    pub shard: Shard,
+    /// When the schedule starts (`--start-at`), so shards started apart begin together; now if `None`.
+    pub start_at: Option<SystemTime>,
 }
 
 impl Default for RunOptions {
@@ -38,6 +47,8 @@ impl Default for RunOptions {
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             stop: CancellationToken::new(),
             stop_grace: Duration::from_secs(3),
+            shard: Shard::WHOLE,
+            start_at: None,
         }
     }
 }
@@ -78,7 +89,15 @@ pub async fn run(
     options: RunOptions,
     observer: &mut dyn Observer,
 ) -> std::io::Result<RunOutcome> {
-    let started_at = SystemTime::now();
+    if let Some(at) = options.start_at
+        && let Ok(wait) = at.duration_since(SystemTime::now())
+    {
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = options.stop.cancelled() => {}
+        }
+    }
+    let started_at = options.start_at.unwrap_or_else(SystemTime::now);
     let start = Instant::now();
     let threads = options.threads.max(1);
     let (reports, mut inbox) = tokio::sync::mpsc::unbounded_channel();
@@ -87,10 +106,8 @@ pub async fn run(
         handles.push(thread::spawn(
             plan.clone(),
             index,
-            threads,
+            &options,
             start,
-            options.stop.clone(),
-            options.stop_grace,
             reports.clone(),
         )?);
     }
@@ -171,7 +188,8 @@ fn aborting_threshold(plan: &CompiledPlan, total: &Interval, elapsed: Duration) 
         .iter()
         .filter(|(t, delay)| t.abort_on_fail && elapsed >= *delay)
         .map(|(t, _)| t.evaluate(&view))
-        .find(|result| !result.passed)
+        // A metric with no samples yet cannot have failed yet; at the end of the run it fails.
+        .find(|result| result.observed.is_some() && !result.passed)
         .map(|result| format!("{} {}", result.metric, result.condition))
 }
 

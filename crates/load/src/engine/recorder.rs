@@ -29,6 +29,8 @@ pub struct Recorder {
     vus: Vec<Cell<u64>>,
     /// Requests sent and not yet answered on this thread.
     pub in_flight: Cell<u64>,
+    /// Set by [`Recorder::finish`]: nothing is recorded after it.
+    finished: Cell<bool>,
 }
 
 impl Recorder {
@@ -45,6 +47,7 @@ impl Recorder {
             reports,
             vus: (0..scenarios).map(|_| Cell::new(0)).collect(),
             in_flight: Cell::new(0),
+            finished: Cell::new(false),
         }
     }
 
@@ -77,6 +80,18 @@ impl Recorder {
             .record_iteration(scenario, duration);
     }
 
+    /// Notes how late an arrival's first request was sent; it belongs to the current second (the
+    /// request's own sample is recorded right after, with no await between).
+    pub fn record_send_delay(&self, delay: Duration) {
+        self.current.borrow_mut().record_send_delay(delay);
+    }
+
+    /// Counts an iteration of `scenario` cut short by the end of the run.
+    pub fn record_interrupted(&self, scenario: usize) {
+        self.roll_now();
+        self.current.borrow_mut().record_interrupted(scenario);
+    }
+
     pub fn record_dropped(&self, scenario: usize) {
         self.roll_now();
         self.current.borrow_mut().record_dropped(scenario);
@@ -99,6 +114,10 @@ impl Recorder {
 
     /// Sends the current second (and empty ones for any skipped) until `second` is current.
     fn roll(&self, second: u64) {
+        if self.finished.get() {
+            // Whatever ends after the thread reported its last second is not counted twice.
+            return;
+        }
         let mut current = self.current.borrow_mut();
         while current.second < second {
             let next = current.second + 1;
@@ -124,6 +143,7 @@ impl Recorder {
         let mut current = self.current.borrow_mut();
         let next = current.second + 1;
         self.send(&mut current, next);
+        self.finished.set(true);
         let _ = self.reports.send(Report::Finished {
             thread: self.thread,
         });

@@ -4,10 +4,12 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use scalelab_shape::Shard;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::LocalSet;
 use tokio_util::sync::CancellationToken;
 
+use super::RunOptions;
 use super::compile::CompiledPlan;
 use super::recorder::{Recorder, Report};
 use crate::executor;
@@ -16,20 +18,23 @@ use crate::executor;
 pub struct ThreadContext {
     pub plan: Arc<CompiledPlan>,
     pub recorder: Recorder,
-    /// This thread's index and the number of loader threads: the thread runs VU `j` when
-    /// `j % threads == thread`, and arrival `k` when `k % threads == thread`.
-    pub thread: usize,
-    pub threads: usize,
-    /// Cancelled when the whole run must stop (Ctrl-C, a threshold's abortOnFail).
+    /// The process's shard of the test (the whole test unless `--shard`).
+    pub shard: Shard,
+    /// This thread's lane of the whole test: thread `t` of `T` in shard `i` of `n` is lane
+    /// `i + n·t` of `n·T`, and runs VU `j` and arrival `k` when the lane owns them ([`Shard`]).
+    pub lane: Shard,
+    /// Cancelled when the whole run must stop (Ctrl-C, a threshold's abortOnFail): nothing new
+    /// starts, and what runs gets the stop's grace.
     pub stop: CancellationToken,
+    /// Cancelled when the stop's grace has run out: every task of the thread ends at once.
+    pub hard_stop: CancellationToken,
     pub seed: u64,
 }
 
 impl ThreadContext {
-    /// This thread's share of `total` items dealt round-robin over the threads.
+    /// This thread's share of `total` items dealt round-robin over the lanes.
     pub fn share(&self, total: u64) -> u64 {
-        let (threads, thread) = (self.threads as u64, self.thread as u64);
-        total / threads + u64::from(thread < total % threads)
+        self.lane.share(total)
     }
 
     pub fn start(&self) -> Instant {
@@ -37,16 +42,17 @@ impl ThreadContext {
     }
 }
 
-/// Starts loader thread `thread`; it reports intervals on `reports` until its scenarios end.
+/// Starts loader thread `thread` of `options.threads`; it reports intervals on `reports` until its
+/// scenarios end.
 pub fn spawn(
     plan: Arc<CompiledPlan>,
     thread: usize,
-    threads: usize,
+    options: &RunOptions,
     start: Instant,
-    stop: CancellationToken,
-    stop_grace: Duration,
     reports: UnboundedSender<Report>,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
+    let (shard, stop, stop_grace) = (options.shard, options.stop.clone(), options.stop_grace);
+    let lane = shard.split(thread as u64, options.threads.max(1) as u64);
     std::thread::Builder::new()
         .name(format!("loader-{thread}"))
         .spawn(move || {
@@ -65,15 +71,15 @@ pub fn spawn(
             let ctx = Rc::new(ThreadContext {
                 plan,
                 recorder: Recorder::new(thread, scenarios, start, reports),
-                thread,
-                threads,
+                shard,
+                lane,
                 stop,
-                seed: 0x5CA1_AB1E ^ thread as u64,
+                hard_stop: CancellationToken::new(),
+                seed: 0x5CA1_AB1E ^ lane.index(),
             });
             let local = LocalSet::new();
             local.block_on(&runtime, run(ctx.clone(), stop_grace));
             ctx.recorder.finish();
-            // Dropping the LocalSet and runtime ends whatever a stop interrupted.
         })
 }
 
@@ -91,8 +97,12 @@ async fn run(ctx: Rc<ThreadContext>, stop_grace: Duration) {
     tokio::select! {
         _ = &mut all => {}
         _ = ctx.stop.cancelled() => {
-            // Executors start nothing new once stopped; running requests get a short grace.
-            let _ = tokio::time::timeout(stop_grace, &mut all).await;
+            // Executors start nothing new once stopped; running requests get a short grace, then
+            // end at once, each recorded as interrupted.
+            if tokio::time::timeout(stop_grace, &mut all).await.is_err() {
+                ctx.hard_stop.cancel();
+                all.await;
+            }
         }
     }
     ticker.abort();

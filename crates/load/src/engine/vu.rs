@@ -1,12 +1,11 @@
 //! A virtual user and what it does in one iteration: pick a flow, send its requests, run the checks,
 //! think.
 
-use std::cell::Cell;
 use std::time::{Duration, Instant};
 
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
-use scalelab_metrics::{Outcome, Sample};
+use scalelab_metrics::{ErrorKind, Outcome, Phases, Sample};
 
 use super::compile::{CompiledRequest, CompiledScenario, CompiledStep};
 use super::thread::ThreadContext;
@@ -43,6 +42,7 @@ impl Vu {
         intended: Option<Instant>,
     ) {
         let started = intended.unwrap_or_else(Instant::now);
+        let unfinished = Unfinished::new(ctx, scenario.index);
         let pick = self.rng.random_range(
             0..*scenario
                 .cumulative_weights
@@ -62,6 +62,7 @@ impl Vu {
         if let Some(think) = &scenario.think {
             tokio::time::sleep(self.think_time(think)).await;
         }
+        unfinished.done();
         ctx.recorder
             .record_iteration(scenario.index, started.elapsed());
     }
@@ -73,13 +74,17 @@ impl Vu {
         intended: Option<Instant>,
     ) {
         let recorder = &ctx.recorder;
-        let in_flight = InFlight::new(&recorder.in_flight);
+        let scheduled = intended.is_some();
+        let in_flight = InFlight::new(ctx, request, intended);
         let sink = request.needs_body.then(|| {
             self.body.clear();
             &mut self.body
         });
-        let exchange = self.client.send(&request.prepared, sink).await;
-        drop(in_flight);
+        let exchange = self
+            .client
+            .send(&request.prepared, sink, request.needs_headers)
+            .await;
+        in_flight.done();
         let sent = exchange.sent;
         let intended = intended.map_or(sent, |i| i.min(sent));
         recorder.record(&Sample {
@@ -93,6 +98,9 @@ impl Vu {
             bytes_received: exchange.bytes_received,
             phases: exchange.phases,
         });
+        if scheduled {
+            recorder.record_send_delay(sent - intended);
+        }
         for (id, check) in &request.checks {
             recorder.record_check(*id, passes(check, &exchange, &self.body));
         }
@@ -109,19 +117,88 @@ impl Vu {
     }
 }
 
-/// Counts a request in the in-flight gauge while it lives, even if the request is interrupted.
-struct InFlight<'a>(&'a Cell<u64>);
+/// A request on its way: counted in the in-flight gauge while it lives. Dropped before
+/// [`InFlight::done`] — the run ended while it waited (its graceful stop ran out) — it is recorded
+/// as failed with [`ErrorKind::Interrupted`], its latency the time it waited: a server that never
+/// answers shows as failures, not as silence.
+struct InFlight<'a> {
+    ctx: &'a ThreadContext,
+    request: &'a CompiledRequest,
+    intended: Option<Instant>,
+    sent: Instant,
+    finished: bool,
+}
 
 impl<'a> InFlight<'a> {
-    fn new(gauge: &'a Cell<u64>) -> Self {
+    fn new(
+        ctx: &'a ThreadContext,
+        request: &'a CompiledRequest,
+        intended: Option<Instant>,
+    ) -> Self {
+        let gauge = &ctx.recorder.in_flight;
         gauge.set(gauge.get() + 1);
-        Self(gauge)
+        Self {
+            ctx,
+            request,
+            intended,
+            sent: Instant::now(),
+            finished: false,
+        }
+    }
+
+    fn done(mut self) {
+        self.finished = true;
     }
 }
 
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
-        self.0.set(self.0.get() - 1);
+        let recorder = &self.ctx.recorder;
+        recorder.in_flight.set(recorder.in_flight.get() - 1);
+        if self.finished {
+            return;
+        }
+        let sent = recorder.offset(self.sent);
+        recorder.record(&Sample {
+            endpoint: self.request.prepared.endpoint,
+            outcome: Outcome::Error(ErrorKind::Interrupted),
+            intended: self.intended.map_or(sent, |i| recorder.offset(i).min(sent)),
+            sent,
+            first_byte: None,
+            done: recorder.offset(Instant::now()),
+            bytes_sent: 0,
+            bytes_received: 0,
+            phases: Phases::default(),
+        });
+    }
+}
+
+/// An iteration under way; dropped before [`Unfinished::done`], it counts as interrupted.
+struct Unfinished<'a> {
+    ctx: &'a ThreadContext,
+    scenario: usize,
+    finished: bool,
+}
+
+impl<'a> Unfinished<'a> {
+    fn new(ctx: &'a ThreadContext, scenario: usize) -> Self {
+        Self {
+            ctx,
+            scenario,
+            finished: false,
+        }
+    }
+
+    fn done(mut self) {
+        self.finished = true;
+    }
+}
+
+impl Drop for Unfinished<'_> {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.ctx.recorder.record_interrupted(self.scenario);
+        }
     }
 }
 

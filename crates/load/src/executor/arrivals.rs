@@ -6,8 +6,9 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use scalelab_shape::{Arrivals, Shape};
+use scalelab_shape::Shape;
 
+use super::release::ReleaseTimer;
 use super::{TaskGroup, VuGauge};
 use crate::engine::{ThreadContext, Vu};
 
@@ -21,7 +22,7 @@ pub struct Pool {
     pub fresh: bool,
 }
 
-/// Starts this thread's arrivals (every `threads`-th); returns when the shape ends.
+/// Starts this thread's arrivals (those its lane owns); returns when the shape ends.
 pub async fn run(
     ctx: &Rc<ThreadContext>,
     index: usize,
@@ -33,16 +34,16 @@ pub async fn run(
     let end = start + shape.duration();
     let idle: Rc<RefCell<Vec<Vu>>> = Rc::new(RefCell::new(Vec::new()));
     let created = Cell::new(0u64);
-    let max = pool.max.map(|m| ctx.share(m));
+    let max = pool.max.map(|m| ctx.lane.vu_limit(m));
     for _ in 0..ctx.share(pool.pre_allocated) {
         idle.borrow_mut().push(Vu::new(ctx, next_id(ctx, &created)));
     }
-    let (threads, thread) = (ctx.threads, ctx.thread);
-    for at in Arrivals::new(shape).skip(thread).step_by(threads) {
+    let mut timer = ReleaseTimer::new();
+    for at in ctx.lane.arrivals(shape) {
         let due = start + Duration::from_secs_f64(at);
         if Instant::now() < due {
             tokio::select! {
-                _ = tokio::time::sleep_until(due.into()) => {}
+                _ = timer.until(due) => {}
                 _ = ctx.stop.cancelled() => break,
             }
         }

@@ -1,10 +1,12 @@
 //! Executors decide when iterations run, one file each (as k6's `lib/executor`). Every loader thread
-//! runs its share of each scenario: VU `j` on thread `j % threads`, arrival `k` on thread `k % threads`.
+//! runs its share of each scenario: VU `j` and arrival `k` on the lane that owns them (see
+//! `ThreadContext::lane`).
 
 mod arrivals;
 mod constant_vus;
 mod iterations;
 mod ramping_vus;
+mod release;
 
 use std::cell::Cell;
 use std::future::Future;
@@ -25,7 +27,7 @@ pub async fn run(ctx: Rc<ThreadContext>, index: usize) {
         _ = tokio::time::sleep(scenario.start_time) => {}
         _ = ctx.stop.cancelled() => return,
     }
-    let group = TaskGroup::new(&ctx.stop);
+    let group = TaskGroup::new(&ctx.hard_stop);
     let end = match &scenario.executor {
         Executor::ConstantVus { vus, duration } => {
             constant_vus::run(&ctx, index, &group, *vus, *duration)
@@ -73,7 +75,10 @@ pub async fn run(ctx: Rc<ThreadContext>, index: usize) {
             vus,
             iterations,
             max_duration,
-        } => iterations::shared(&ctx, index, &group, *vus, *iterations, *max_duration),
+        } => {
+            let iterations = ctx.shard.shared_iterations(*vus, *iterations);
+            iterations::shared(&ctx, index, &group, *vus, iterations, *max_duration)
+        }
     };
     group.finish(end + scenario.graceful_stop).await;
 }
@@ -95,11 +100,11 @@ pub struct TaskGroup {
 }
 
 impl TaskGroup {
-    fn new(stop: &CancellationToken) -> Self {
+    fn new(hard_stop: &CancellationToken) -> Self {
         Self {
             running: Rc::new(Cell::new(0)),
             idle: Rc::new(Notify::new()),
-            hard_stop: stop.child_token(),
+            hard_stop: hard_stop.child_token(),
         }
     }
 
@@ -181,5 +186,5 @@ async fn vu_loop(
 
 /// The global id of this thread's `local`-th virtual user.
 fn vu_id(ctx: &ThreadContext, local: u64) -> u64 {
-    local * ctx.threads as u64 + ctx.thread as u64
+    ctx.lane.global(local)
 }

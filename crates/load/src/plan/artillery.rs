@@ -6,13 +6,13 @@ use std::time::Duration;
 
 use scalelab_shape::Phase;
 
-use super::error::did_you_mean;
 use super::model::{
     Body, Check, Defaults, Executor, Flow, Iteration, Plan, Request, Scenario, Step, Think,
     Threshold,
 };
 use super::native::{pairs, status_codes, weight};
 use super::node::{Ctx, Entry, Node, Obj, Result, Value};
+use scalelab_config::did_you_mean;
 
 const METHODS: &[&str] = &["get", "post", "put", "patch", "delete", "head", "options"];
 
@@ -136,7 +136,7 @@ fn config_with_environment<'a>(
             envs.pos,
             format!(
                 "unknown environment '{name}'{}; environments: {}",
-                did_you_mean(name, &refs),
+                did_you_mean(name, refs.iter().copied()),
                 known.join(", ")
             ),
         ));

@@ -1,4 +1,4 @@
-//! Plan errors: what was wrong and where (`file:line:column`), with "did you mean" suggestions.
+//! Plan errors: what was wrong and where (`file:line:column`).
 
 /// Why a plan could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -25,42 +25,4 @@ pub enum PlanError {
 pub(crate) struct Pos {
     pub line: u64,
     pub column: u64,
-}
-
-/// The candidate closest to `word` (ignoring case), if it is close enough to be a likely typo.
-pub(crate) fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    let word = word.to_ascii_lowercase();
-    candidates
-        .iter()
-        .map(|c| {
-            (
-                strsim::damerau_levenshtein(&word, &c.to_ascii_lowercase()),
-                *c,
-            )
-        })
-        .filter(|(distance, c)| *distance <= (c.len() / 3).max(2))
-        .min_by_key(|(distance, _)| *distance)
-        .map(|(_, c)| c)
-}
-
-/// ` (did you mean 'x'?)` when a candidate is close to `word`, else nothing.
-pub(crate) fn did_you_mean(word: &str, candidates: &[&str]) -> String {
-    closest(word, candidates)
-        .map(|c| format!(" (did you mean '{c}'?)"))
-        .unwrap_or_default()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn suggests_near_names_only() {
-        assert_eq!(
-            closest("startvu", &["startVUs", "stages"]),
-            Some("startVUs")
-        );
-        assert_eq!(closest("exector", &["executor"]), Some("executor"));
-        assert_eq!(closest("banana", &["startVUs", "stages"]), None);
-    }
 }

@@ -10,7 +10,9 @@ mod native;
 mod node;
 mod offered;
 mod options;
+mod template;
 
 pub use error::PlanError;
 pub use load::{LoadOptions, load_file, load_str};
 pub use model::*;
+pub use template::test_plan_yaml;

@@ -208,7 +208,7 @@ impl Check {
             Check::BodyContains(text) => format!("body contains {text:?}"),
             Check::Header { name, contains } => format!("header {name} contains {contains:?}"),
             Check::DurationBelow(limit) => {
-                format!("duration < {}", scalelab_shape::format_duration(*limit))
+                format!("duration < {}", scalelab_config::format_duration(*limit))
             }
         }
     }

@@ -12,7 +12,9 @@ use std::time::Duration;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
 
-use super::error::{PlanError, Pos, did_you_mean};
+use scalelab_config::did_you_mean;
+
+use super::error::{PlanError, Pos};
 
 /// The plan dialects scalelab reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -279,7 +281,7 @@ impl Node {
     /// A duration: `90s`, `1m30s`, `2h`, `250ms`, or a number of seconds.
     pub fn duration(&self, ctx: &Ctx, what: &str) -> Result<Duration> {
         match &self.value {
-            Value::Str(s) => scalelab_shape::parse_duration(s)
+            Value::Str(s) => scalelab_config::parse_duration(s)
                 .map_err(|e| ctx.error(self.pos, format!("bad duration for {what}: {e}"))),
             Value::Int(_) | Value::Float(_) => Ok(Duration::from_secs_f64(self.f64(ctx, what)?)),
             _ => Err(self.wrong(ctx, what, "a duration like 90s, 1m30s or 2h")),
@@ -407,7 +409,7 @@ impl<'a> Obj<'a> {
             .zip(&self.used)
             .filter(|(_, used)| !**used)
         {
-            let hint = did_you_mean(&entry.key, &self.asked);
+            let hint = did_you_mean(&entry.key, self.asked.iter().copied());
             match ctx.dialect {
                 Dialect::Native => {
                     return Err(ctx.error(

@@ -193,7 +193,7 @@ fn scenario(name: &str, node: &Node, ctx: &mut Ctx, fallback: &IterationParts) -
                         node.pos,
                         format!(
                             "unknown executor '{kind}' in {what}{}; executors: {}",
-                            super::error::did_you_mean(kind, EXECUTORS),
+                            scalelab_config::did_you_mean(kind, EXECUTORS.iter().copied()),
                             EXECUTORS.join(", ")
                         ),
                     )

@@ -96,6 +96,20 @@ pub async fn refusing() -> SocketAddr {
     listener.local_addr().unwrap()
 }
 
+/// A server that accepts every connection and never answers: it reads nothing and keeps each
+/// connection open for as long as the test's runtime lives.
+pub async fn dead_server() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            held.push(stream);
+        }
+    });
+    addr
+}
+
 /// A server that answers every connection with `behaviour`.
 pub async fn fault_server(behaviour: Fault) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -34,6 +34,11 @@ const BOTTOM: f64 = 30.0;
 /// The panel as an HTML `<section>`: title, note, legend and the SVG chart, its x axis running
 /// from second 0 to `last_second`.
 pub fn panel_html(panel: &Panel, last_second: f64) -> String {
+    xy_panel_html(panel, last_second, "s")
+}
+
+/// [`panel_html`] over any x quantity: the axis runs from 0 to `x_max`, its ticks end in `x_suffix`.
+pub fn xy_panel_html(panel: &Panel, x_max: f64, x_suffix: &str) -> String {
     let mut out = String::new();
     let _ = write!(
         out,
@@ -50,13 +55,13 @@ pub fn panel_html(panel: &Panel, last_second: f64) -> String {
         );
     }
     out.push_str("</ul>");
-    out.push_str(&svg(panel, last_second));
+    out.push_str(&svg(panel, x_max, x_suffix));
     out.push_str("</section>\n");
     out
 }
 
-fn svg(panel: &Panel, last_second: f64) -> String {
-    let x_max = last_second.max(1.0);
+fn svg(panel: &Panel, x_max: f64, x_suffix: &str) -> String {
+    let x_max = x_max.max(1.0);
     let y_top = panel
         .lines
         .iter()
@@ -108,10 +113,11 @@ fn svg(panel: &Panel, last_second: f64) -> String {
         let _ = write!(
             out,
             "<line x1=\"{px:.1}\" x2=\"{px:.1}\" y1=\"{TOP}\" y2=\"{:.1}\"/>\
-             <text class=\"x\" x=\"{px:.1}\" y=\"{:.1}\">{}s</text>",
+             <text class=\"x\" x=\"{px:.1}\" y=\"{:.1}\">{}{}</text>",
             TOP + plot_height,
             HEIGHT - 10.0,
             tick_label(second),
+            escape(x_suffix),
             px = x(second),
         );
         second += x_step;

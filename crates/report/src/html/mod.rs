@@ -15,6 +15,8 @@ use scalelab_metrics::output::write_atomic;
 use crate::RunResults;
 use crate::format::{bytes, count, escape, millis};
 
+pub use chart::{Line, Panel};
+
 /// The name of the report in a results directory.
 pub const REPORT_FILE: &str = "report.html";
 
@@ -68,6 +70,59 @@ pub fn html_report(results: &RunResults) -> String {
     out
 }
 
+/// A table of an [`xy_page`]: a caption, the header cells and the rows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Table {
+    pub caption: String,
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+/// A self-contained page of charts over a quantity other than time (each with its x unit) and
+/// tables, every text escaped.
+pub fn xy_page(title: &str, subtitle: &str, charts: &[(Panel, &str)], tables: &[Table]) -> String {
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{}</title><style>{STYLE}</style></head><body>\n\
+         <header><h1>{}</h1><p>{}</p></header>\n",
+        escape(title),
+        escape(title),
+        escape(subtitle)
+    );
+    for (panel, x_unit) in charts {
+        let x_max = panel
+            .lines
+            .iter()
+            .flat_map(|line| line.points.iter().map(|&(x, _)| x))
+            .fold(0.0, f64::max);
+        out.push_str(&chart::xy_panel_html(panel, x_max, x_unit));
+    }
+    for table in tables {
+        let _ = write!(
+            out,
+            "<h2>{}</h2>\n<table><thead><tr>",
+            escape(&table.caption)
+        );
+        for cell in &table.header {
+            let _ = write!(out, "<th>{}</th>", escape(cell));
+        }
+        out.push_str("</tr></thead><tbody>");
+        for row in &table.rows {
+            out.push_str("<tr>");
+            for cell in row {
+                let _ = write!(out, "<td>{}</td>", escape(cell));
+            }
+            out.push_str("</tr>");
+        }
+        out.push_str("</tbody></table>\n");
+    }
+    out.push_str("</body></html>\n");
+    out
+}
+
 /// The headline figures of the run.
 fn tiles(summary: &Summary) -> String {
     let t = &summary.totals;
@@ -94,9 +149,10 @@ fn tiles(summary: &Summary) -> String {
         (
             "iterations",
             format!(
-                "{} · {} dropped",
+                "{} · {} dropped · {} interrupted",
                 count(t.iterations),
-                count(t.dropped_iterations)
+                count(t.dropped_iterations),
+                count(t.interrupted_iterations)
             ),
         ),
         (
@@ -182,12 +238,12 @@ fn thresholds_table(summary: &Summary) -> String {
     for threshold in &summary.thresholds {
         let _ = write!(
             out,
-            "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{:.4}</td></tr>",
+            "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             if threshold.passed { "ok" } else { "failed" },
             if threshold.passed { "✓" } else { "✗" },
             escape(&threshold.metric),
             escape(&threshold.condition),
-            threshold.observed
+            escape(&threshold.observed_text())
         );
     }
     out.push_str("</tbody></table>\n");
@@ -236,3 +292,39 @@ table{border-collapse:collapse;font-size:13px;width:100%}\
 th,td{border-bottom:1px solid #eee;padding:4px 8px;text-align:right}\
 th:nth-child(-n+3),td:nth-child(-n+3){text-align:left}\
 tr.failed td{color:#b00020}";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_xy_page_has_its_charts_over_their_own_axis_and_escaped_tables() {
+        let panel = Panel {
+            title: "Throughput".into(),
+            unit: "requests/s".into(),
+            note: "n".into(),
+            lines: vec![Line {
+                label: "ok".into(),
+                color: "#123456",
+                dashed: false,
+                points: vec![(5.0, 5.0), (40.0, 30.0)],
+            }],
+        };
+        let page = xy_page(
+            "capacity <test>",
+            "sub",
+            &[(panel, " /s")],
+            &[Table {
+                caption: "Steps".into(),
+                header: vec!["step".into()],
+                rows: vec![vec!["a&b".into()]],
+            }],
+        );
+        assert!(page.starts_with("<!DOCTYPE html>"));
+        assert!(page.contains("<title>capacity &lt;test&gt;</title>"));
+        // The x axis runs to the largest x (40), ticks every 5 with the unit.
+        assert!(page.contains(">40 /s</text>") && page.contains(">5 /s</text>"));
+        assert!(page.contains("<td>a&amp;b</td>"));
+        assert!(!page.contains("<script"));
+    }
+}

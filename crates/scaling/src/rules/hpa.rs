@@ -1,22 +1,31 @@
-//! The Kubernetes HorizontalPodAutoscaler (autoscaling/v2), as its controller computes it:
+//! The Kubernetes HorizontalPodAutoscaler (autoscaling/v2), as its controller computes it
+//! (kubernetes/kubernetes `pkg/controller/podautoscaler/horizontal.go`; notes `hpa.md` K4, D1), with
+//! the defaults of Kubernetes v1.33 (kube-controller-manager flags and the autoscaling/v2 API's
+//! defaulting, unchanged since v1.18 apart from the per-direction tolerance added in v1.33):
 //!
-//! 1. Every sync period: ratio = metric / target. Pods still starting (pending) have no metric: for a
-//!    scale-up they count as 0, for a scale-down as exactly at the target; if that flips the direction,
-//!    nothing changes. Within the tolerance the recommendation is the current count, otherwise
-//!    `ceil(ratio x pods)`.
-//! 2. Stabilization: the result is at least the lowest recommendation within the scale-up window and
-//!    at most the highest within the scale-down window (default 300 s): scale-down waits for the
-//!    highest recent recommendation.
-//! 3. Rate: each behavior policy limits the change relative to the count at the start of its period
-//!    (Pods: +-value; Percent: x(1 +- value/100), rounded up when scaling up and down when scaling
-//!    down); selectPolicy Max takes the policy allowing the largest change, Min the smallest, Disabled
-//!    none. Then min and max.
+//! 1. Every sync period (15 s), each metric proposes a replica count ([`super::hpa_replicas`]); the
+//!    largest wins. If every metric fails, or some fail and the others would scale down, nothing
+//!    happens; a failed metric does not block a scale-up by the others. With the scale's replicas
+//!    outside min..max, the count is set to the nearer limit without reading metrics; with 0 replicas
+//!    (and min above 0) autoscaling is off.
+//! 2. Without `behavior` (the legacy path, kept when `spec.behavior` is nil): the proposal becomes the
+//!    highest recommendation within the downscale stabilization window (5 min, its start included),
+//!    then is clamped to `[min, min(max, max(2 x current, 4))]`.
+//! 3. With `behavior` (unset fields defaulted as the API does: up: no window, Max of 4 pods and 100 %
+//!    per 15 s; down: the controller's 5 min window, 100 % per 15 s):
+//!    - stabilization: the result is at least the lowest recommendation within the scale-up window
+//!      and at most the highest within the scale-down window;
+//!    - rate: each policy limits the change relative to the count at the start of its period (Pods:
+//!      +-value; Percent: x(1 +- value/100), rounded up when scaling up and down when scaling down);
+//!      selectPolicy Max takes the policy allowing the largest change, Min the smallest, Disabled
+//!      none. Then min and max.
 
 use std::collections::VecDeque;
 use std::time::Duration;
 
 use crate::Observation;
-use crate::policy::{Hpa, HpaPolicy, HpaPolicyKind, HpaRules, SelectPolicy};
+use crate::policy::{Hpa, HpaMetric, HpaPolicy, HpaPolicyKind, HpaRules, SelectPolicy};
+use crate::rules::hpa_replicas::{Calculator, Tolerances};
 use crate::rules::{Change, Limits};
 
 /// One direction's rules with Kubernetes' defaults filled in.
@@ -28,7 +37,7 @@ struct Resolved {
 }
 
 impl Resolved {
-    fn new(rules: &HpaRules, up: bool) -> Self {
+    fn new(rules: &HpaRules, up: bool, downscale_stabilization: Duration) -> Self {
         let per_15s = |kind, value| HpaPolicy {
             kind,
             value,
@@ -43,9 +52,11 @@ impl Resolved {
             vec![per_15s(HpaPolicyKind::Percent, 100)]
         };
         Self {
-            window: rules
-                .stabilization_window
-                .unwrap_or(Duration::from_secs(if up { 0 } else { 300 })),
+            window: rules.stabilization_window.unwrap_or(if up {
+                Duration::ZERO
+            } else {
+                downscale_stabilization
+            }),
             select: rules.select_policy.unwrap_or(SelectPolicy::Max),
             policies: rules.policies.clone().unwrap_or(default_policies),
         }
@@ -54,12 +65,13 @@ impl Resolved {
 
 #[derive(Debug, Clone)]
 pub struct HpaState {
-    metric: crate::Metric,
-    target: f64,
-    tolerance: f64,
+    metrics: Vec<HpaMetric>,
+    calculator: Calculator,
     sync_period: Duration,
-    up: Resolved,
-    down: Resolved,
+    /// The legacy path's window (`--horizontal-pod-autoscaler-downscale-stabilization`).
+    downscale_stabilization: Duration,
+    /// `(up, down)` when the spec has `behavior`.
+    behavior: Option<(Resolved, Resolved)>,
     last_sync: Option<Duration>,
     /// `(time, recommendation)`, oldest first, within the longer window.
     recommendations: VecDeque<(Duration, u32)>,
@@ -79,13 +91,28 @@ fn changed_within(events: &VecDeque<(Duration, u32)>, now: Duration, period: Dur
 
 impl HpaState {
     pub fn new(config: &Hpa) -> Self {
+        let stabilization = config.downscale_stabilization;
+        let behavior = config.behavior.as_ref();
+        let tolerance =
+            |rules: Option<&HpaRules>| rules.and_then(|r| r.tolerance).unwrap_or(config.tolerance);
         Self {
-            metric: config.metric,
-            target: config.target,
-            tolerance: config.tolerance,
+            metrics: config.metric_targets(),
+            calculator: Calculator {
+                tolerances: Tolerances::new(
+                    tolerance(behavior.map(|b| &b.scale_up)),
+                    tolerance(behavior.map(|b| &b.scale_down)),
+                ),
+                cpu_initialization_period: config.cpu_initialization_period,
+                initial_readiness_delay: config.initial_readiness_delay,
+            },
             sync_period: config.sync_period,
-            up: Resolved::new(&config.behavior.scale_up, true),
-            down: Resolved::new(&config.behavior.scale_down, false),
+            downscale_stabilization: stabilization,
+            behavior: behavior.map(|b| {
+                (
+                    Resolved::new(&b.scale_up, true, stabilization),
+                    Resolved::new(&b.scale_down, false, stabilization),
+                )
+            }),
             last_sync: None,
             recommendations: VecDeque::new(),
             scale_ups: VecDeque::new(),
@@ -107,14 +134,28 @@ impl HpaState {
         }
         self.last_sync = Some(now);
         let current = observation.capacity();
-        let value = observation.metric(self.metric)?;
-        let recommendation = self.recommend(observation, value);
-        if self.recommendations.is_empty() && !self.down.window.is_zero() {
+        // Replicas 0 with min above 0: autoscaling is off; outside min..max the Autoscaler clamps.
+        if current == 0 || current < limits.min || current > limits.max {
+            return None;
+        }
+        let (recommendation, why) = self.propose(current, observation)?;
+        // The controller records the current count when it first sees the HPA (just before this
+        // sync, so a zero window leaves it out).
+        let window = self
+            .behavior
+            .as_ref()
+            .map_or(self.downscale_stabilization, |(_, down)| down.window);
+        if self.recommendations.is_empty() && !window.is_zero() {
             self.recommendations.push_back((now, current));
         }
         self.recommendations.push_back((now, recommendation));
-        let stabilized = self.stabilize(now, current, recommendation);
-        let desired = self.limit_rate(now, current, stabilized, limits);
+        let desired = match &self.behavior {
+            None => self.legacy(now, current, recommendation, limits),
+            Some((up, down)) => {
+                let stabilized = self.stabilize(now, current, recommendation, up, down);
+                self.limit_rate(now, current, stabilized, limits, up, down)
+            }
+        };
         self.forget_old(now);
         if desired == current {
             return None;
@@ -126,63 +167,95 @@ impl HpaState {
         }
         Some(Change {
             desired,
-            reason: format!(
-                "hpa: {} {value:.1} / target {} -> recommends {recommendation}",
-                self.metric, self.target
-            ),
+            reason: format!("hpa: {why} -> recommends {recommendation}"),
         })
     }
 
-    /// Step 1: the raw recommendation.
-    fn recommend(&self, observation: &Observation, value: f64) -> u32 {
-        let current = observation.capacity();
-        let (ready, pending) = (
-            f64::from(observation.in_service),
-            f64::from(observation.pending),
-        );
-        let ratio = value / self.target;
-        if (ratio - 1.0).abs() <= self.tolerance || ready == 0.0 {
-            return current;
+    /// Step 1: every metric's proposal; the largest, unless failed metrics forbid it.
+    fn propose(&self, current: u32, observation: &Observation) -> Option<(u32, String)> {
+        let mut best: Option<u32> = None;
+        let mut failed = 0;
+        let mut parts = Vec::new();
+        for HpaMetric { metric, target } in &self.metrics {
+            match self
+                .calculator
+                .replicas(current, observation, *metric, *target)
+            {
+                Ok(replicas) => {
+                    best = best.max(Some(replicas));
+                    parts.push(format!("{metric} target {target}: {replicas}"));
+                }
+                Err(error) => {
+                    failed += 1;
+                    parts.push(format!("{metric}: {error}"));
+                }
+            }
         }
-        let pods = ready + pending;
-        let adjusted = if pending == 0.0 {
-            ratio
-        } else if ratio > 1.0 {
-            value * ready / (self.target * pods)
-        } else {
-            (value * ready + self.target * pending) / (self.target * pods)
-        };
-        if (ratio > 1.0) != (adjusted > 1.0) || (adjusted - 1.0).abs() <= self.tolerance {
-            return current;
+        let best = best?;
+        if failed > 0 && best < current {
+            return None;
         }
-        (adjusted * pods).ceil() as u32
+        Some((best, parts.join(", ")))
     }
 
-    /// Step 2: the stabilization windows (a recommendation counts while it is newer than the cutoff).
-    fn stabilize(&self, now: Duration, current: u32, recommendation: u32) -> u32 {
+    /// Step 2 without `behavior`: the highest recommendation since `now - window` (inclusive, as
+    /// the controller's `Before(cutoff)` test leaves it), then min and the scale-up limit.
+    fn legacy(&self, now: Duration, current: u32, recommendation: u32, limits: Limits) -> u32 {
+        let window = self.downscale_stabilization;
+        let stabilized = self
+            .recommendations
+            .iter()
+            .filter(|(at, _)| *at + window >= now)
+            .map(|(_, r)| *r)
+            .fold(recommendation, u32::max);
+        let scale_up_limit = current.saturating_mul(2).max(4);
+        let maximum = limits.max.min(scale_up_limit);
+        if stabilized < limits.min {
+            limits.min
+        } else {
+            stabilized.min(maximum)
+        }
+    }
+
+    /// Step 3 with `behavior`: the stabilization windows (a recommendation counts while it is newer
+    /// than the cutoff).
+    fn stabilize(
+        &self,
+        now: Duration,
+        current: u32,
+        recommendation: u32,
+        up: &Resolved,
+        down: &Resolved,
+    ) -> u32 {
         let within = |window: Duration| {
             self.recommendations
                 .iter()
                 .filter(move |(at, _)| *at + window > now)
                 .map(|(_, r)| *r)
         };
-        let up_floor = within(self.up.window).fold(recommendation, u32::min);
-        let down_ceiling = within(self.down.window).fold(recommendation, u32::max);
+        let up_floor = within(up.window).fold(recommendation, u32::min);
+        let down_ceiling = within(down.window).fold(recommendation, u32::max);
         current.max(up_floor).min(down_ceiling)
     }
 
-    /// Step 3: behavior rate limits, then min and max.
-    fn limit_rate(&self, now: Duration, current: u32, desired: u32, limits: Limits) -> u32 {
+    /// Then the behavior's rate limits, then min and max.
+    fn limit_rate(
+        &self,
+        now: Duration,
+        current: u32,
+        desired: u32,
+        limits: Limits,
+        up: &Resolved,
+        down: &Resolved,
+    ) -> u32 {
         let current_i = i64::from(current);
         if desired > current {
-            let limit = self
-                .period_limit(now, current_i, &self.up, true)
-                .max(current_i);
+            let limit = self.period_limit(now, current_i, up, true).max(current_i);
             let ceiling = limit.min(i64::from(limits.max));
             limits.clamp(i64::from(desired).min(ceiling).max(i64::from(limits.min)))
         } else if desired < current {
             let limit = self
-                .period_limit(now, current_i, &self.down, false)
+                .period_limit(now, current_i, down, false)
                 .min(current_i);
             let floor = limit.max(i64::from(limits.min));
             limits.clamp(i64::from(desired).max(floor))
@@ -229,14 +302,6 @@ impl HpaState {
     }
 
     fn forget_old(&mut self, now: Duration) {
-        let keep = self.up.window.max(self.down.window);
-        while self
-            .recommendations
-            .front()
-            .is_some_and(|(at, _)| *at + keep <= now && self.recommendations.len() > 1)
-        {
-            self.recommendations.pop_front();
-        }
         let longest = |rules: &Resolved| {
             rules
                 .policies
@@ -245,7 +310,17 @@ impl HpaState {
                 .max()
                 .unwrap_or_default()
         };
-        let period = longest(&self.up).max(longest(&self.down));
+        let (keep, period) = match &self.behavior {
+            None => (self.downscale_stabilization, Duration::ZERO),
+            Some((up, down)) => (up.window.max(down.window), longest(up).max(longest(down))),
+        };
+        while self
+            .recommendations
+            .front()
+            .is_some_and(|(at, _)| *at + keep < now && self.recommendations.len() > 1)
+        {
+            self.recommendations.pop_front();
+        }
         for events in [&mut self.scale_ups, &mut self.scale_downs] {
             while events.front().is_some_and(|(at, _)| *at + period <= now) {
                 events.pop_front();
@@ -262,14 +337,22 @@ mod tests {
 
     const LIMITS: Limits = Limits { min: 1, max: 100 };
 
-    fn hpa(behavior: HpaBehavior) -> HpaState {
-        HpaState::new(&Hpa {
+    fn config(behavior: Option<HpaBehavior>) -> Hpa {
+        Hpa {
             metric: Metric::Cpu,
-            target: 50.0,
+            target: Some(50.0),
+            metrics: None,
             tolerance: 0.1,
             sync_period: Duration::from_secs(15),
+            downscale_stabilization: Duration::from_secs(300),
+            cpu_initialization_period: Duration::from_secs(300),
+            initial_readiness_delay: Duration::from_secs(30),
             behavior,
-        })
+        }
+    }
+
+    fn hpa(behavior: HpaBehavior) -> HpaState {
+        HpaState::new(&config(Some(behavior)))
     }
 
     fn step(
@@ -279,12 +362,7 @@ mod tests {
         pending: u32,
         cpu: f64,
     ) -> Option<u32> {
-        let observation = Observation {
-            in_service,
-            pending,
-            cpu: Some(cpu),
-            ..Observation::default()
-        };
+        let observation = Observation::uniform(in_service, pending, Some(cpu));
         state
             .evaluate(Duration::from_secs(seconds), &observation, LIMITS)
             .map(|c| c.desired)
@@ -338,6 +416,7 @@ mod tests {
     #[test]
     fn behavior_policies_pods_percent_and_select_policy() {
         let rules = |select, policies| HpaRules {
+            tolerance: None,
             stabilization_window: Some(Duration::ZERO),
             select_policy: Some(select),
             policies: Some(policies),
@@ -371,5 +450,181 @@ mod tests {
             scale_down: rules(SelectPolicy::Disabled, vec![]),
         });
         assert_eq!(step(&mut disabled, 0, 80, 0, 5.0), None);
+    }
+
+    /// One replica of a table case.
+    #[derive(Clone, Copy)]
+    enum Pod {
+        /// In service long ago, with a CPU sample.
+        Ready(f64),
+        /// In service, no sample.
+        Missing,
+        /// Launched long ago, never ready, no sample (phase Pending).
+        Pending,
+        /// Running long ago, never ready, with a CPU sample.
+        Unready(f64),
+        /// Started 1 min ago, in service for this many seconds, with a CPU sample.
+        Young(f64, u64),
+        Failed(f64),
+        Draining(f64),
+        /// In service long ago with CPU, memory and requests samples.
+        Samples(f64, Option<f64>, f64),
+    }
+
+    fn replica(pod: Pod) -> crate::Replica {
+        use crate::ReplicaState::*;
+        let hour = Duration::from_secs(3600);
+        let make = |state, cpu: Option<f64>| crate::Replica {
+            state,
+            age: hour,
+            state_for: hour,
+            cpu,
+            memory: cpu,
+            ..crate::Replica::default()
+        };
+        match pod {
+            Pod::Ready(cpu) => make(InService, Some(cpu)),
+            Pod::Missing => make(InService, None),
+            Pod::Pending => make(Pending, None),
+            Pod::Unready(cpu) => make(Pending, Some(cpu)),
+            Pod::Young(cpu, ready_for) => crate::Replica {
+                age: Duration::from_secs(60),
+                state_for: Duration::from_secs(ready_for),
+                ..make(InService, Some(cpu))
+            },
+            Pod::Failed(cpu) => make(Failed, Some(cpu)),
+            Pod::Draining(cpu) => make(Draining, Some(cpu)),
+            Pod::Samples(cpu, memory, requests) => crate::Replica {
+                memory,
+                requests: Some(requests),
+                ..make(InService, Some(cpu))
+            },
+        }
+    }
+
+    /// Name (with the hand computation), metrics, pods, expected new count.
+    type Case = (&'static str, Vec<HpaMetric>, Vec<Pod>, Option<u32>);
+
+    fn times(n: usize, pod: Pod) -> Vec<Pod> {
+        vec![pod; n]
+    }
+
+    /// Legacy controller (no `behavior`), no stabilization window, min 1, max 100, one sync.
+    #[test]
+    fn table_of_hand_computed_decisions() {
+        use Pod::*;
+        let cpu_50 = vec![HpaMetric {
+            metric: Metric::Cpu,
+            target: 50.0,
+        }];
+        let metric = |metric, target| HpaMetric { metric, target };
+        #[rustfmt::skip]
+        let cases: Vec<Case> = vec![
+            // U = floor(mean %), ratio = U / 50; fast path: ceil(U x ready / 50).
+            ("3 at 60: 60/50 = 1.2 -> ceil(3.6) = 4", cpu_50.clone(), times(3, Ready(60.0)), Some(4)),
+            ("4 at 55: 1.1 exactly is within 0.1", cpu_50.clone(), times(4, Ready(55.0)), None),
+            ("4 at 45: 0.9 exactly is within 0.1", cpu_50.clone(), times(4, Ready(45.0)), None),
+            ("4 at 56: 1.12 -> ceil(4.48) = 5", cpu_50.clone(), times(4, Ready(56.0)), Some(5)),
+            ("10 at 44: 0.88 -> ceil(8.8) = 9", cpu_50.clone(), times(10, Ready(44.0)), Some(9)),
+            ("2 at 55.99: U = 55, within", cpu_50.clone(), times(2, Ready(55.99)), None),
+            ("1 at 10 + 4 pending: 0.2 x 1 ready -> 1", cpu_50.clone(),
+                [vec![Ready(10.0)], times(4, Pending)].concat(), Some(1)),
+            ("2 at 90 + 2 pending: recount (180 + 0 + 0) / 4 = 45 flips: keep", cpu_50.clone(),
+                [times(2, Ready(90.0)), times(2, Pending)].concat(), None),
+            ("2 at 150 + 2 pending: 300 / 4 = 75 -> ceil(1.5 x 4) = 6", cpu_50.clone(),
+                [times(2, Ready(150.0)), times(2, Pending)].concat(), Some(6)),
+            ("running never-ready pods' CPU is set aside like pending: 6", cpu_50.clone(),
+                [times(2, Ready(150.0)), times(2, Unready(10.0))].concat(), Some(6)),
+            ("2 at 80 + 1 missing at 0: 160 / 3 = 53, within", cpu_50.clone(),
+                vec![Ready(80.0), Ready(80.0), Missing], None),
+            ("2 at 100 + 1 missing at 0: 200 / 3 = 66 -> ceil(66 x 3 / 50) = 4", cpu_50.clone(),
+                vec![Ready(100.0), Ready(100.0), Missing], Some(4)),
+            ("3 at 10 + 1 missing at 100: 130 / 4 = 32 -> ceil(2.56) = 3", cpu_50.clone(),
+                [times(3, Ready(10.0)), vec![Missing]].concat(), Some(3)),
+            ("2 at 20 + 1 missing at 100: 140 / 3 = 46, within", cpu_50.clone(),
+                vec![Ready(20.0), Ready(20.0), Missing], None),
+            ("failed pod discarded: 2 at 100 -> 4", cpu_50.clone(),
+                vec![Ready(100.0), Ready(100.0), Failed(0.0)], Some(4)),
+            ("draining pod discarded: 2 at 100 -> 4", cpu_50.clone(),
+                vec![Ready(100.0), Ready(100.0), Draining(0.0)], Some(4)),
+            ("young pod ready 30 s of a 60 s window set aside: 20 x 1 / 50 -> 1", cpu_50.clone(),
+                vec![Ready(20.0), Young(100.0, 30)], Some(1)),
+            ("young pod ready a whole window counts: 60 -> ceil(2.4) = 3", cpu_50.clone(),
+                vec![Ready(20.0), Young(100.0, 60)], Some(3)),
+            ("young unready on a scale-up at 0: (100 + 0) / 2 = 50, within", cpu_50.clone(),
+                vec![Ready(100.0), Young(100.0, 30)], None),
+            ("no sample at all: the metric fails, nothing happens", cpu_50.clone(),
+                times(2, Pending), None),
+            ("legacy scale-up limit: 2 at 250 want 10, max(2 x 2, 4) = 4", cpu_50.clone(),
+                times(2, Ready(250.0)), Some(4)),
+            ("legacy scale-up limit: 5 at 250 want 25, max(2 x 5, 4) = 10", cpu_50.clone(),
+                times(5, Ready(250.0)), Some(10)),
+            ("memory counts a running unready pod: (20 + 100) / 2 = 60 -> 3",
+                vec![metric(Metric::Memory, 50.0)], vec![Ready(20.0), Unready(100.0)], Some(3)),
+            ("requests 0.3 per pod against 0.2: 1.5 -> ceil(4.5) = 5",
+                vec![metric(Metric::RequestsPerTarget, 0.2)], times(3, Samples(0.0, None, 0.3)), Some(5)),
+            ("largest wins: cpu 30/50 -> ceil(1.2) = 2, requests 15/10 -> ceil(3) = 3",
+                vec![metric(Metric::Cpu, 50.0), metric(Metric::RequestsPerTarget, 10.0)],
+                times(2, Samples(30.0, None, 15.0)), Some(3)),
+            ("failed memory metric does not block cpu's scale-up: 100/50 -> 4",
+                vec![metric(Metric::Cpu, 50.0), metric(Metric::Memory, 50.0)],
+                times(2, Samples(100.0, None, 0.0)), Some(4)),
+            ("failed memory metric blocks cpu's scale-down (10/50 -> 1)",
+                vec![metric(Metric::Cpu, 50.0), metric(Metric::Memory, 50.0)],
+                times(2, Samples(10.0, None, 0.0)), None),
+        ];
+        assert!(cases.len() >= 20);
+        for (name, metrics, pods, expected) in cases {
+            let mut state = HpaState::new(&Hpa {
+                target: None,
+                metrics: Some(metrics),
+                downscale_stabilization: Duration::ZERO,
+                ..config(None)
+            });
+            let observation = Observation {
+                replicas: pods.into_iter().map(replica).collect(),
+                window: Duration::from_secs(60),
+            };
+            let got = state
+                .evaluate(Duration::ZERO, &observation, LIMITS)
+                .map(|c| c.desired);
+            assert_eq!(got, expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn without_behavior_the_highest_recommendation_of_the_last_5_minutes_holds_its_start_included()
+    {
+        let mut state = HpaState::new(&config(None));
+        // 10 pods at 50 % recommend 10; then 25 % recommends ceil(10 x 25 / 50) = 5.
+        assert_eq!(step(&mut state, 0, 10, 0, 50.0), None);
+        for seconds in (15..=300).step_by(15) {
+            // At 300 s the recommendation of 0 s is still in the window: 0 + 300 >= 300.
+            assert_eq!(step(&mut state, seconds, 10, 0, 25.0), None, "{seconds}");
+        }
+        assert_eq!(step(&mut state, 315, 10, 0, 25.0), Some(5));
+    }
+
+    #[test]
+    fn behavior_sets_a_tolerance_per_direction() {
+        let mut behavior = HpaBehavior::default();
+        behavior.scale_up.tolerance = Some(0.5);
+        behavior.scale_down.stabilization_window = Some(Duration::ZERO);
+        behavior.scale_down.tolerance = Some(0.05);
+        let mut state = HpaState::new(&config(Some(behavior)));
+        // 4 at 70 %: 1.4 is within the 0.5 up tolerance.
+        assert_eq!(step(&mut state, 0, 4, 0, 70.0), None);
+        // 20 at 47 %: 0.94 is outside 0.05 down: ceil(20 x 47 / 50) = ceil(18.8) = 19.
+        assert_eq!(step(&mut state, 15, 20, 0, 47.0), Some(19));
+    }
+
+    #[test]
+    fn outside_its_limits_or_at_zero_replicas_the_hpa_reads_no_metric() {
+        let mut state = HpaState::new(&config(None));
+        let limits = Limits { min: 2, max: 3 };
+        let one = Observation::uniform(1, 0, Some(500.0));
+        assert_eq!(state.evaluate(Duration::ZERO, &one, limits), None);
+        let none = Observation::uniform(0, 0, None);
+        assert_eq!(state.evaluate(Duration::from_secs(15), &none, limits), None);
     }
 }

@@ -1,7 +1,9 @@
-//! The running state of each kind of rule. Each `evaluate` reads one observation and proposes a new
-//! capacity (within the limits) only when it differs from the current one.
+//! The running state of each kind of rule. Each reads one observation and proposes a new capacity
+//! (within the limits) only when it differs from the current one.
 
+pub mod aws;
 pub mod hpa;
+pub mod hpa_replicas;
 pub mod simple;
 pub mod step;
 pub mod target_tracking;
@@ -27,6 +29,39 @@ impl Limits {
 pub struct Change {
     pub desired: u32,
     pub reason: String,
+}
+
+/// One AWS policy's proposal, before the group picks among them ([`aws::AwsGroup`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    pub desired: u32,
+    pub reason: String,
+    /// What the group remembers if this proposal is carried out.
+    pub then: Then,
+}
+
+/// What carrying out a proposal starts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Then {
+    /// A simple policy's activity, blocking simple scaling until it completes and its cooldown
+    /// passes.
+    Simple { cooldown: Duration },
+    /// Launched instances warm up for this long after start-up (step and target tracking).
+    WarmUp(Duration),
+    /// Nothing (a step or target tracking scale-in).
+    Nothing,
+}
+
+impl Then {
+    /// How long the proposal holds the group: the tie-break between equal capacities, so that the
+    /// order of policies in the file never matters.
+    fn hold(&self) -> Duration {
+        match self {
+            Self::Simple { cooldown } => *cooldown,
+            Self::WarmUp(warmup) => *warmup,
+            Self::Nothing => Duration::ZERO,
+        }
+    }
 }
 
 /// Instances launched by a rule that still warm up: `(warm at, count)`, oldest first.

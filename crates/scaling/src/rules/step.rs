@@ -1,25 +1,20 @@
-//! AWS step scaling: the step adjustment is chosen by the breach size (datapoint minus threshold).
-//! While launched instances warm up (start-up plus warm-up), they count as already added: a new
-//! breach scales out only if its step asks for more than that, and no scale-in happens meanwhile.
+//! AWS step scaling (EC2 Auto Scaling User Guide, "Step and simple scaling policies"; API reference
+//! `StepAdjustment`; notes `aws.md` A1, A8): the step adjustment is chosen by the breach, the alarm's
+//! aggregated datapoint minus its threshold. While launched instances warm up (start-up plus
+//! warm-up) they count as already added: a new breach scales out only if its step asks for more than
+//! that, and no scale-in happens meanwhile. There is no cooldown.
 
 use std::time::Duration;
 
 use crate::adjustment::adjusted_capacity;
 use crate::alarm::Alarm;
 use crate::policy::{StepAdjustment, StepScaling};
-use crate::rules::{Change, Limits, Warming};
+use crate::rules::{Candidate, Limits, Then};
 use crate::{AdjustmentType, Observation};
 
-/// All step scaling policies of a group; the first in ALARM whose step changes capacity acts.
+/// One step scaling policy and its alarm.
 #[derive(Debug, Clone)]
-pub struct StepGroup {
-    policies: Vec<StepPolicy>,
-    warming: Warming,
-    startup: Duration,
-}
-
-#[derive(Debug, Clone)]
-struct StepPolicy {
+pub struct StepPolicy {
     name: String,
     alarm: Alarm,
     adjustment_type: AdjustmentType,
@@ -28,13 +23,16 @@ struct StepPolicy {
     warmup: Duration,
 }
 
-/// The step whose bounds hold `breach`: `lower <= breach < upper` at or above the threshold,
-/// `lower < breach <= upper` below it.
-fn step_for(steps: &[StepAdjustment], breach: f64) -> Option<&StepAdjustment> {
+/// The step whose bounds hold `breach`. The inclusivity follows the alarm's side of the threshold,
+/// not the breach's sign (A1): for an alarm on values above the threshold (`>`, `>=`) the lower bound
+/// is inclusive and the upper exclusive; below it (`<`, `<=`) the lower bound is exclusive and the
+/// upper inclusive, so a `<=` alarm's datapoint exactly at the threshold (breach 0) falls in a
+/// `(-10, 0]` step.
+pub fn step_for(steps: &[StepAdjustment], breach: f64, above: bool) -> Option<&StepAdjustment> {
     steps.iter().find(|step| {
         let lower = step.lower.unwrap_or(f64::NEG_INFINITY);
         let upper = step.upper.unwrap_or(f64::INFINITY);
-        if breach >= 0.0 {
+        if above {
             lower <= breach && breach < upper
         } else {
             lower < breach && breach <= upper
@@ -42,80 +40,119 @@ fn step_for(steps: &[StepAdjustment], breach: f64) -> Option<&StepAdjustment> {
     })
 }
 
-impl StepGroup {
-    pub fn new(policies: &[StepScaling], startup: Duration) -> Self {
+/// AWS's rules for a policy's steps (A1): no step with both bounds null, lower below upper, no
+/// overlap and no gap between steps, at most one null lower and one null upper bound, a negative
+/// lower bound needs a step with a null lower bound and a positive upper bound one with a null upper
+/// bound. `field` names the policy in errors.
+pub fn validate_steps(steps: &[StepAdjustment], field: &str) -> Result<(), String> {
+    if steps.is_empty() {
+        return Err(format!("{field}.steps needs at least one step"));
+    }
+    let mut sorted: Vec<&StepAdjustment> = steps.iter().collect();
+    sorted.sort_by(|a, b| {
+        let key = |s: &StepAdjustment| s.lower.unwrap_or(f64::NEG_INFINITY);
+        key(a).total_cmp(&key(b))
+    });
+    for step in &sorted {
+        match (step.lower, step.upper) {
+            (None, None) => {
+                return Err(format!(
+                    "{field}.steps: a step cannot have both bounds null"
+                ));
+            }
+            (Some(lower), Some(upper)) if lower >= upper => {
+                return Err(format!(
+                    "{field}.steps: lower bound {lower} must be below upper bound {upper}"
+                ));
+            }
+            _ => {}
+        }
+    }
+    for pair in sorted.windows(2) {
+        if pair[0].upper.is_none() || pair[1].lower.is_none() || pair[0].upper != pair[1].lower {
+            return Err(format!(
+                "{field}.steps must neither overlap nor leave gaps: a step ending at {} is followed by one starting at {}",
+                bound(pair[0].upper),
+                bound(pair[1].lower)
+            ));
+        }
+    }
+    let lowest = sorted[0];
+    let highest = sorted[sorted.len() - 1];
+    if lowest.lower.is_some_and(|l| l < 0.0) {
+        return Err(format!(
+            "{field}.steps: a negative lower bound needs a step with a null lower bound"
+        ));
+    }
+    if highest.upper.is_some_and(|u| u > 0.0) {
+        return Err(format!(
+            "{field}.steps: a positive upper bound needs a step with a null upper bound"
+        ));
+    }
+    Ok(())
+}
+
+fn bound(value: Option<f64>) -> String {
+    value.map_or("infinity".into(), |v| v.to_string())
+}
+
+impl StepPolicy {
+    pub fn new(index: usize, policy: &StepScaling) -> Self {
         Self {
-            policies: policies
-                .iter()
-                .enumerate()
-                .map(|(i, p)| StepPolicy {
-                    name: format!("step[{i}]"),
-                    alarm: Alarm::new(p.alarm.clone()),
-                    adjustment_type: p.adjustment_type,
-                    steps: p.steps.clone(),
-                    min_adjustment_magnitude: p.min_adjustment_magnitude,
-                    warmup: p.warmup,
-                })
-                .collect(),
-            warming: Warming::default(),
-            startup,
+            name: format!("step[{index}]"),
+            alarm: Alarm::new(policy.alarm.clone()),
+            adjustment_type: policy.adjustment_type,
+            steps: policy.steps.clone(),
+            min_adjustment_magnitude: policy.min_adjustment_magnitude,
+            warmup: policy.warmup,
         }
     }
 
-    pub fn evaluate(
-        &mut self,
-        now: Duration,
-        observation: &Observation,
-        limits: Limits,
-    ) -> Option<Change> {
-        let current = observation.capacity();
-        let warming = self.warming.count(now, current);
-        for policy in &mut self.policies {
-            let metric = policy.alarm.config().metric;
-            policy.alarm.observe(now, observation.metric(metric));
+    pub fn observe(&mut self, now: Duration, observation: &Observation) {
+        let metric = self.alarm.config().metric;
+        self.alarm.observe(now, observation.metric(metric));
+    }
+
+    /// What this policy would do with `warming` of the `current` instances still warming up.
+    pub fn candidate(&self, current: u32, warming: u32, limits: Limits) -> Option<Candidate> {
+        if !self.alarm.in_alarm() {
+            return None;
         }
-        for policy in self.policies.iter().filter(|p| p.alarm.in_alarm()) {
-            let Some(datapoint) = policy.alarm.last_datapoint() else {
-                continue;
-            };
-            let Some(step) = step_for(&policy.steps, datapoint - policy.alarm.config().threshold)
-            else {
-                continue;
-            };
-            let adjust = |base| {
-                limits.clamp(adjusted_capacity(
-                    base,
-                    policy.adjustment_type,
-                    step.adjustment,
-                    policy.min_adjustment_magnitude,
-                ))
-            };
-            let reason = || {
-                format!(
-                    "{}: {} (step {:+})",
-                    policy.name,
-                    policy.alarm.describe(),
-                    step.adjustment
-                )
-            };
-            let out = adjust(current - warming);
-            if out > current {
-                self.warming
-                    .launched(now + self.startup + policy.warmup, out - current);
-                return Some(Change {
-                    desired: out,
-                    reason: reason(),
-                });
-            }
-            let scaled_in = adjust(current);
-            if scaled_in < current && warming == 0 {
-                return Some(Change {
-                    desired: scaled_in,
-                    reason: reason(),
-                });
-            }
+        let config = self.alarm.config();
+        let datapoint = self.alarm.last_datapoint()?;
+        let step = step_for(
+            &self.steps,
+            datapoint - config.threshold,
+            config.comparison.above(),
+        )?;
+        let adjust = |base| {
+            limits.clamp(adjusted_capacity(
+                base,
+                self.adjustment_type,
+                step.adjustment,
+                self.min_adjustment_magnitude,
+            ))
+        };
+        let reason = format!(
+            "{}: {} (step {:+})",
+            self.name,
+            self.alarm.describe(),
+            step.adjustment
+        );
+        let out = adjust(current - warming);
+        if out > current {
+            return Some(Candidate {
+                desired: out,
+                reason,
+                then: Then::WarmUp(self.warmup),
+            });
         }
-        None
+        let scaled_in = adjust(current);
+        (scaled_in < current && warming == 0).then_some(Candidate {
+            desired: scaled_in,
+            reason,
+            then: Then::Nothing,
+        })
     }
 }
 
@@ -123,6 +160,7 @@ impl StepGroup {
 mod tests {
     use super::*;
     use crate::alarm::{AlarmConfig, Comparison};
+    use crate::rules::aws::AwsGroup;
     use crate::{Metric, Statistic};
 
     fn step(lower: Option<f64>, upper: Option<f64>, adjustment: f64) -> StepAdjustment {
@@ -152,12 +190,7 @@ mod tests {
     }
 
     fn at(m: u64, in_service: u32, pending: u32, cpu: f64) -> (Duration, Observation) {
-        let observation = Observation {
-            in_service,
-            pending,
-            cpu: Some(cpu),
-            ..Observation::default()
-        };
+        let observation = Observation::uniform(in_service, pending, Some(cpu));
         (Duration::from_secs(60 * m), observation)
     }
 
@@ -191,18 +224,75 @@ mod tests {
     fn steps_by_breach_size_with_aws_bounds() {
         let steps = &aws_example()[0].steps;
         // 60 % is a breach of exactly 10: the upper bound is exclusive above the threshold.
-        assert_eq!(step_for(steps, 10.0).unwrap().adjustment, 20.0);
-        assert_eq!(step_for(steps, 9.99).unwrap().adjustment, 10.0);
+        assert_eq!(step_for(steps, 10.0, true).unwrap().adjustment, 20.0);
+        assert_eq!(step_for(steps, 9.99, true).unwrap().adjustment, 10.0);
+        // 50 % is a breach of exactly 0: the lower bound is inclusive above the threshold.
+        assert_eq!(step_for(steps, 0.0, true).unwrap().adjustment, 10.0);
         let down = &aws_example()[1].steps;
         // 30 % is a breach of -20: below the threshold the upper bound is inclusive.
-        assert_eq!(step_for(down, -20.0).unwrap().adjustment, -30.0);
-        assert_eq!(step_for(down, -15.0).unwrap().adjustment, -10.0);
-        assert!(step_for(down, -5.0).is_none());
+        assert_eq!(step_for(down, -20.0, false).unwrap().adjustment, -30.0);
+        assert_eq!(step_for(down, -15.0, false).unwrap().adjustment, -10.0);
+        assert!(step_for(down, -5.0, false).is_none());
+    }
+
+    #[test]
+    fn a_datapoint_exactly_at_a_below_threshold_falls_in_the_step_ending_at_zero() {
+        // A <= 50 alarm with steps (-10, 0] -> -1 and (-inf, -10] -> -2: 50 % is a breach of 0,
+        // inside (-10, 0] because below the threshold the upper bound is inclusive.
+        let steps = vec![
+            step(Some(-10.0), Some(0.0), -1.0),
+            step(None, Some(-10.0), -2.0),
+        ];
+        assert_eq!(step_for(&steps, 0.0, false).unwrap().adjustment, -1.0);
+        assert_eq!(step_for(&steps, -10.0, false).unwrap().adjustment, -2.0);
+        let mut scale_in = policy(50.0, Comparison::LessThanOrEqual, steps);
+        scale_in.adjustment_type = AdjustmentType::ChangeInCapacity;
+        let mut group = AwsGroup::new(&[], &[scale_in], &[], Duration::ZERO);
+        let (now, obs) = at(1, 4, 0, 50.0);
+        assert_eq!(group.evaluate(now, &obs, LIMITS).unwrap().desired, 3);
+    }
+
+    #[test]
+    fn steps_must_not_overlap_or_leave_gaps() {
+        assert!(validate_steps(&aws_example()[0].steps, "step[0]").is_ok());
+        assert!(validate_steps(&aws_example()[1].steps, "step[1]").is_ok());
+        let gap = [
+            step(Some(0.0), Some(10.0), 1.0),
+            step(Some(20.0), None, 2.0),
+        ];
+        let error = validate_steps(&gap, "step[0]").unwrap_err();
+        assert!(
+            error.contains("ending at 10 is followed by one starting at 20"),
+            "{error}"
+        );
+        let overlap = [
+            step(Some(0.0), Some(15.0), 1.0),
+            step(Some(10.0), None, 2.0),
+        ];
+        assert!(validate_steps(&overlap, "step[0]").is_err());
+        let unbounded = [step(None, None, 1.0)];
+        assert!(
+            validate_steps(&unbounded, "step[0]")
+                .unwrap_err()
+                .contains("both bounds null")
+        );
+        let open_top = [step(Some(0.0), Some(10.0), 1.0)];
+        assert!(
+            validate_steps(&open_top, "step[0]")
+                .unwrap_err()
+                .contains("null upper bound")
+        );
+        let open_bottom = [step(Some(-10.0), Some(0.0), -1.0)];
+        assert!(
+            validate_steps(&open_bottom, "step[0]")
+                .unwrap_err()
+                .contains("null lower bound")
+        );
     }
 
     #[test]
     fn warming_instances_count_as_already_added() {
-        let mut group = StepGroup::new(&aws_example(), Duration::ZERO);
+        let mut group = AwsGroup::new(&[], &aws_example(), &[], Duration::ZERO);
         // 10 instances at 55 %: +10 % = +1.
         let (now, obs) = at(1, 10, 0, 55.0);
         assert_eq!(group.evaluate(now, &obs, LIMITS).unwrap().desired, 11);

@@ -1,14 +1,24 @@
+//! Durations as people write them in files and on the command line.
+
 use std::time::Duration;
 
+/// Why a duration could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DurationError {
+    #[error("'{0}' is not a valid number of seconds")]
+    Seconds(String),
+    #[error("'{0}' is not a duration like 90s, 1m30s, 2h or plain seconds")]
+    Text(String),
+}
+
 /// Parses `90s`, `1m30s`, `2h`, `250ms` or plain seconds (`90`, `0.5`).
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
+pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
     let text = text.trim();
     if let Ok(seconds) = text.parse::<f64>() {
         return Duration::try_from_secs_f64(seconds)
-            .map_err(|_| format!("'{text}' is not a valid number of seconds"));
+            .map_err(|_| DurationError::Seconds(text.to_owned()));
     }
-    humantime::parse_duration(text)
-        .map_err(|_| format!("'{text}' is not a duration like 90s, 1m30s, 2h or plain seconds"))
+    humantime::parse_duration(text).map_err(|_| DurationError::Text(text.to_owned()))
 }
 
 /// Formats a duration compactly: `1m30s`, `250ms`, `2h`.
