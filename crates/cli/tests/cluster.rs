@@ -627,3 +627,59 @@ fn a_bad_cluster_file_exits_104_naming_file_line_and_field() {
         "{stderr}"
     );
 }
+
+#[test]
+fn the_cluster_command_serves_its_gauges_at_metrics_addr() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cluster.yaml");
+    std::fs::write(&file, TWO_GROUPS_ON_ANY_PORT).unwrap();
+    let mut child = scalelab()
+        .arg("cluster")
+        .arg(&file)
+        .args(["--metrics-addr", "127.0.0.1:0", "--quiet"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The bound address is printed once every replica is in service.
+    let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut lines = std::io::BufRead::lines(stderr).map_while(Result::ok);
+    let address = lines
+        .by_ref()
+        .find_map(|line| {
+            line.strip_prefix("cluster metrics on http://")
+                .map(|rest| rest.trim_end_matches("/metrics").to_owned())
+        })
+        .expect("the metrics address is printed");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    // The gauges are set at the end of each second: wait (boundedly) for the first.
+    let mut text = String::new();
+    for _ in 0..100 {
+        text = runtime.block_on(async {
+            reqwest::get(format!("http://{address}/metrics"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        });
+        if text.contains("scalelab_cluster_replicas{group=\"one\",phase=\"in_service\"} 2") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    // Read stderr to its end, so that scalelab can write its last lines.
+    let rest: Vec<String> = lines.collect();
+    assert!(child.wait().unwrap().success(), "{rest:?}");
+    for series in [
+        "scalelab_cluster_replicas{group=\"one\",phase=\"in_service\"} 2",
+        "scalelab_cluster_replicas{group=\"two\",phase=\"in_service\"} 1",
+        "scalelab_cluster_desired_replicas{group=\"two\"} 1",
+    ] {
+        assert!(text.contains(series), "{series} missing from:\n{text}");
+    }
+}
