@@ -49,6 +49,9 @@ enum Command {
     Cost(commands::cost::CostArgs),
     /// Replicas behind an L7 load balancer, scaled by their policies; with --plan, load through it.
     Cluster(commands::cluster::ClusterArgs),
+    /// Run a cluster replica's command, killed when the cluster dies (used by `scalelab cluster`).
+    #[command(hide = true)]
+    Replica(commands::replica::ReplicaArgs),
 }
 
 fn main() -> ExitCode {
@@ -79,6 +82,7 @@ fn main() -> ExitCode {
             Command::Sweep(args) => commands::sweep::run(args),
             Command::Cost(args) => commands::cost::run(args),
             Command::Cluster(args) => commands::cluster::run(args).await,
+            Command::Replica(args) => commands::replica::run(args),
         }
     });
     match result {

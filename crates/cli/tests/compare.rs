@@ -120,4 +120,17 @@ async fn a_slower_target_is_a_regression_and_a_faster_one_is_not() {
         "{}",
         text(&no_summary)
     );
+
+    // A damaged time series (a second of 10^12) is named, not charted into terabytes.
+    let series = Path::new(slow).join("timeseries.csv");
+    let mut damaged = std::fs::read_to_string(&series).unwrap();
+    let lines = damaged.lines().count();
+    let last = damaged.lines().last().unwrap().to_owned();
+    let (_, rest) = last.split_once(',').unwrap();
+    damaged.push_str(&format!("1000000000000,{rest}\n"));
+    std::fs::write(&series, damaged).unwrap();
+    let refused = scalelab(&["report", slow]);
+    assert_eq!(refused.status.code(), Some(1));
+    let expected = format!("timeseries.csv: line {}, column 'second'", lines + 1);
+    assert!(text(&refused).contains(&expected), "{}", text(&refused));
 }

@@ -65,3 +65,25 @@ fn serve_rejects_a_bad_duration_with_a_clear_error() {
         "{stderr}"
     );
 }
+
+#[test]
+fn serve_refuses_caps_and_timeouts_out_of_range() {
+    for (option, value, expected) in [
+        (
+            "--cpu-cap",
+            "150",
+            "CPU cap must be above 0 and at most 100",
+        ),
+        ("--cpu-cap", "0", "CPU cap must be above 0 and at most 100"),
+        ("--header-timeout", "0s", "header timeout must be above 0"),
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_scalelab"))
+            .args(["serve", "--listen", "127.0.0.1:0", option, value])
+            .env_remove("PORT")
+            .output()
+            .expect("scalelab runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{option} {value} was accepted");
+        assert!(stderr.contains(expected), "{option} {value}: {stderr}");
+    }
+}

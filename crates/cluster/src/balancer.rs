@@ -1,6 +1,7 @@
-//! The L7 load balancer: listener rules by path prefix pick a group's pool; the pool picks a backend
-//! (round robin or least outstanding requests); the request goes over a keep-alive connection. Answers
-//! 502/503/504 as an ALB does, and counts each.
+//! The L7 load balancer: listener rules by (normalized) path prefix pick a group's pool; the pool picks
+//! a backend (round robin or least outstanding requests); the request streams over a keep-alive
+//! connection. Answers 502/503/504 as an ALB does, and counts each. Only a failure to connect to a
+//! backend takes it out of rotation: nothing a client sends can.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -9,21 +10,35 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::{HeaderMap, Method, Request, Response, StatusCode, Uri, header};
-use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
+use http::{HeaderMap, HeaderValue, Request, Response, StatusCode, Uri, header};
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt, Empty, Full, LengthLimitError, Limited};
+use hyper::body::{Body, Incoming};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use scalelab_metrics::LatencyHistogram;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+use tower_http::timeout::TimeoutBody;
 
-use crate::config::{Algorithm, ClusterConfig};
+use crate::config::{Algorithm, ClientLimits, ClusterConfig};
 use crate::events::{EventKind, EventLog};
 
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A streamed body, in either direction.
+pub type ProxyBody = UnsyncBoxBody<Bytes, BoxError>;
+
 /// The HTTP client to backends: keep-alive connections, pooled per backend.
-pub type BackendClient = Client<HttpConnector, Full<Bytes>>;
+pub type BackendClient = Client<HttpConnector, ProxyBody>;
+
+/// A body of `bytes`, as a [`ProxyBody`].
+pub fn body_of(bytes: impl Into<Bytes>) -> ProxyBody {
+    Full::new(bytes.into())
+        .map_err(|never| match never {})
+        .boxed_unsync()
+}
 
 /// A keep-alive client for backends and their health checks.
 pub fn backend_client() -> BackendClient {
@@ -235,14 +250,19 @@ pub struct Balancer {
     pools: Vec<Arc<Pool>>,
     rules: Vec<(String, usize, bool)>,
     default_pool: usize,
+    limits: ClientLimits,
     client: BackendClient,
     events: Arc<EventLog>,
 }
 
+/// Why a request got no answer from a backend.
 enum Failure {
+    /// No connection to the backend: the only failure that takes it out of rotation.
     Refused,
     Timeout,
     BadGateway,
+    /// The client's body broke off, stalled or passed the limit: the client's fault, not the backend's.
+    Client(StatusCode, &'static str),
 }
 
 impl Balancer {
@@ -274,6 +294,7 @@ impl Balancer {
             pools,
             rules,
             default_pool,
+            limits: config.client.clone(),
             client,
             events,
         }
@@ -283,7 +304,7 @@ impl Balancer {
         &self.pools
     }
 
-    /// The pool for `path` and the path to forward.
+    /// The pool for a normalized `path` and the path to forward.
     fn route<'a>(&self, path: &'a str) -> (&Arc<Pool>, &'a str) {
         for (prefix, pool, strip) in &self.rules {
             let Some(rest) = path.strip_prefix(prefix.as_str()) else {
@@ -301,29 +322,22 @@ impl Balancer {
         (&self.pools[self.default_pool], path)
     }
 
-    async fn handle(&self, request: Request<Incoming>) -> Response<Full<Bytes>> {
+    async fn handle(&self, request: Request<Incoming>, client: SocketAddr) -> Response<ProxyBody> {
         let started = Instant::now();
-        let path = request.uri().path().to_owned();
-        let (pool, forwarded) = self.route(&path);
-        let query = request.uri().query().map(|q| format!("?{q}"));
-        let target = format!("{forwarded}{}", query.as_deref().unwrap_or(""));
-        let (parts, body) = request.into_parts();
-        let response = match body.collect().await {
-            Ok(body) => {
-                self.forward(
-                    pool,
-                    &parts.method,
-                    &parts.headers,
-                    &target,
-                    body.to_bytes(),
-                )
-                .await
-            }
-            Err(_) => answer(
+        // Only origin-form targets are routed: `OPTIONS *` or `CONNECT host:port` are the client's
+        // business with the load balancer, answered here and never sent to a backend.
+        let Some(path) = normalize_path(request.uri().path()) else {
+            return answer(
                 StatusCode::BAD_REQUEST,
-                "the request body could not be read",
-            ),
+                "the load balancer forwards only paths that start with '/'",
+            );
         };
+        let (pool, forwarded) = self.route(&path);
+        let target = match request.uri().query() {
+            Some(query) => format!("{forwarded}?{query}"),
+            None => forwarded.to_owned(),
+        };
+        let response = self.forward(pool, request, &target, client).await;
         let counters = &pool.counters;
         counters.requests.fetch_add(1, Ordering::Relaxed);
         if response.status().is_server_error() {
@@ -337,15 +351,28 @@ impl Balancer {
     }
 
     /// Sends the request to a backend; a refused connection takes the backend out of rotation and an
-    /// idempotent request is retried once on another backend.
+    /// idempotent request without a body is retried once on another backend.
     async fn forward(
         &self,
         pool: &Pool,
-        method: &Method,
-        headers: &HeaderMap,
+        request: Request<Incoming>,
         target: &str,
-        body: Bytes,
-    ) -> Response<Full<Bytes>> {
+        client: SocketAddr,
+    ) -> Response<ProxyBody> {
+        let (mut parts, body) = request.into_parts();
+        let declared = parts
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        if declared.is_some_and(|length| length > self.limits.max_request_body) {
+            return too_large(self.limits.max_request_body);
+        }
+        parts.headers = forwarded_headers(&parts.headers, client);
+        let retriable = parts.method.is_idempotent() && body.is_end_stream();
+        let limit = usize::try_from(self.limits.max_request_body).unwrap_or(usize::MAX);
+        let mut body = Some(
+            Limited::new(TimeoutBody::new(self.limits.idle_timeout, body), limit).boxed_unsync(),
+        );
         let mut refused_by = None;
         loop {
             let Some(backend) = pool.pick(refused_by) else {
@@ -362,18 +389,13 @@ impl Balancer {
                     "no healthy backend in the target group",
                 );
             };
-            backend.in_flight.fetch_add(1, Ordering::SeqCst);
+            // A retry has no body to send (only bodiless requests are retried).
+            let body = body
+                .take()
+                .unwrap_or_else(|| Empty::new().map_err(|never| match never {}).boxed_unsync());
             let result = self
-                .send(
-                    &backend,
-                    pool.timeout,
-                    method,
-                    headers,
-                    target,
-                    body.clone(),
-                )
+                .send(&backend, pool.timeout, &parts, target, body)
                 .await;
-            backend.in_flight.fetch_sub(1, Ordering::SeqCst);
             match result {
                 Ok(response) => {
                     backend.requests.fetch_add(1, Ordering::SeqCst);
@@ -388,7 +410,7 @@ impl Balancer {
                             format!("{} refused a connection", backend.addr),
                         );
                     }
-                    if refused_by.is_none() && method.is_idempotent() {
+                    if refused_by.is_none() && retriable {
                         refused_by = Some(backend.replica);
                         continue;
                     }
@@ -411,45 +433,49 @@ impl Balancer {
                     pool.counters.bad_gateway.fetch_add(1, Ordering::Relaxed);
                     return answer(StatusCode::BAD_GATEWAY, "the backend closed the connection");
                 }
+                Err(Failure::Client(StatusCode::PAYLOAD_TOO_LARGE, _)) => {
+                    return too_large(self.limits.max_request_body);
+                }
+                Err(Failure::Client(status, message)) => return answer(status, message),
             }
         }
     }
 
+    /// One exchange with `backend`, until the response's head; its body streams on, and the
+    /// backend counts the request in flight until the body is done.
     async fn send(
         &self,
-        backend: &Backend,
+        backend: &Arc<Backend>,
         timeout: Duration,
-        method: &Method,
-        headers: &HeaderMap,
+        parts: &http::request::Parts,
         target: &str,
-        body: Bytes,
-    ) -> Result<Response<Full<Bytes>>, Failure> {
-        let uri: Uri = format!("http://{}{target}", backend.addr)
-            .parse()
-            .map_err(|_| Failure::BadGateway)?;
-        let mut request = Request::builder()
-            .method(method.clone())
-            .uri(uri)
-            .body(Full::new(body))
-            .map_err(|_| Failure::BadGateway)?;
-        *request.headers_mut() = without_hop_by_hop(headers);
-        let exchange = async {
-            let response = self.client.request(request).await.map_err(|e| {
-                if e.is_connect() {
-                    Failure::Refused
-                } else {
-                    Failure::BadGateway
-                }
+        body: ProxyBody,
+    ) -> Result<Response<ProxyBody>, Failure> {
+        let uri = Uri::builder()
+            .scheme("http")
+            .authority(backend.addr.to_string())
+            .path_and_query(target)
+            .build()
+            .map_err(|_| {
+                Failure::Client(StatusCode::BAD_REQUEST, "the request target is invalid")
             })?;
-            let (parts, body) = response.into_parts();
+        let mut request = Request::new(body);
+        *request.method_mut() = parts.method.clone();
+        *request.uri_mut() = uri;
+        *request.headers_mut() = parts.headers.clone();
+        let in_flight = InFlight::new(backend.clone());
+        let exchange = async {
+            let response = self.client.request(request).await.map_err(classify)?;
+            let (mut parts, body) = response.into_parts();
+            parts.headers = without_hop_by_hop(&parts.headers);
+            // The guard lives as long as the body: dropped when the last byte went to the client.
             let body = body
-                .collect()
-                .await
-                .map_err(|_| Failure::BadGateway)?
-                .to_bytes();
-            let mut response = Response::from_parts(parts, Full::new(body));
-            *response.headers_mut() = without_hop_by_hop(response.headers());
-            Ok(response)
+                .map_err(move |error| {
+                    let _ = &in_flight;
+                    BoxError::from(error)
+                })
+                .boxed_unsync();
+            Ok(Response::from_parts(parts, body))
         };
         tokio::time::timeout(timeout, exchange)
             .await
@@ -457,14 +483,75 @@ impl Balancer {
     }
 }
 
-/// Serves the balancer on `listener` until `stop` is cancelled.
+/// Counts a request in flight on a backend while it lives.
+struct InFlight(Arc<Backend>);
+
+impl InFlight {
+    fn new(backend: Arc<Backend>) -> Self {
+        backend.in_flight.fetch_add(1, Ordering::SeqCst);
+        Self(backend)
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Whose fault a failed exchange was: a connection that could not be made is the backend's; a request
+/// body that broke off, stalled or grew past the limit is the client's; anything else is a bad gateway.
+fn classify(error: hyper_util::client::legacy::Error) -> Failure {
+    if error.is_connect() {
+        return Failure::Refused;
+    }
+    let causes = std::iter::successors(std::error::Error::source(&error), |cause| cause.source());
+    let mut client_body = false;
+    for cause in causes {
+        if cause.is::<LengthLimitError>() {
+            return Failure::Client(StatusCode::PAYLOAD_TOO_LARGE, "request body too large");
+        }
+        if cause.is::<tower_http::timeout::TimeoutError>() {
+            return Failure::Client(
+                StatusCode::REQUEST_TIMEOUT,
+                "the client stopped sending its request body",
+            );
+        }
+        client_body |= cause
+            .downcast_ref::<hyper::Error>()
+            .is_some_and(|e| e.is_user() || e.is_incomplete_message());
+    }
+    if client_body {
+        return Failure::Client(
+            StatusCode::BAD_REQUEST,
+            "the request body could not be read",
+        );
+    }
+    Failure::BadGateway
+}
+
+/// Serves the balancer on `listener` until `stop` is cancelled, closing client connections that do
+/// not send a request head within the header timeout (idle keep-alive connections included).
 pub async fn serve(balancer: Arc<Balancer>, listener: TcpListener, stop: CancellationToken) {
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(balancer.limits.header_timeout);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(balancer.limits.header_timeout)
+        .keep_alive_timeout(balancer.limits.header_timeout);
+    let builder = Arc::new(builder);
     loop {
-        let (stream, _) = tokio::select! {
+        let (stream, client) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 Err(error) => {
+                    // Out of file descriptors, most often: wait for connections to close.
                     tracing::warn!(%error, "load balancer: accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }
             },
@@ -472,13 +559,13 @@ pub async fn serve(balancer: Arc<Balancer>, listener: TcpListener, stop: Cancell
         };
         let _ = stream.set_nodelay(true);
         let balancer = balancer.clone();
+        let builder = builder.clone();
         let stop = stop.clone();
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |request| {
                 let balancer = balancer.clone();
-                async move { Ok::<_, Infallible>(balancer.handle(request).await) }
+                async move { Ok::<_, Infallible>(balancer.handle(request, client).await) }
             });
-            let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
             let connection = builder.serve_connection(TokioIo::new(stream), service);
             tokio::select! {
                 _ = connection => {}
@@ -488,33 +575,167 @@ pub async fn serve(balancer: Arc<Balancer>, listener: TcpListener, stop: Cancell
     }
 }
 
-/// Headers that describe one connection, not the message: never forwarded.
-const HOP_BY_HOP: [header::HeaderName; 5] = [
-    header::CONNECTION,
-    header::TRANSFER_ENCODING,
-    header::TE,
-    header::UPGRADE,
-    header::PROXY_AUTHORIZATION,
-];
-
-fn without_hop_by_hop(headers: &HeaderMap) -> HeaderMap {
-    let mut headers = headers.clone();
-    for name in HOP_BY_HOP {
-        headers.remove(name);
+/// `path` with percent-encoded unreserved characters decoded and `.`/`..` segments removed (RFC 3986
+/// sections 6.2.2.2 and 5.2.4), so that routing and the backend see the same path; `None` unless it
+/// starts with `/`. Written by hand: the `percent-encoding` crate decodes every octet, `%2F` included,
+/// which would change the path's segments.
+pub fn normalize_path(path: &str) -> Option<String> {
+    if !path.starts_with('/') {
+        return None;
     }
-    headers.remove("keep-alive");
-    headers
+    let decoded = decode_unreserved(path);
+    let mut segments: Vec<&str> = Vec::new();
+    let mut parts = decoded[1..].split('/').peekable();
+    while let Some(segment) = parts.next() {
+        let last = parts.peek().is_none();
+        match segment {
+            "." | ".." => {
+                if segment == ".." {
+                    segments.pop();
+                }
+                // A trailing dot segment leaves the path ending in '/'.
+                if last {
+                    segments.push("");
+                }
+            }
+            segment => segments.push(segment),
+        }
+    }
+    Some(format!("/{}", segments.join("/")))
 }
 
-fn answer(status: StatusCode, message: &str) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(format!(
+/// Decodes `%XX` where XX is an unreserved character (ALPHA, DIGIT, `-`, `.`, `_`, `~`).
+fn decode_unreserved(path: &str) -> String {
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let decoded = (bytes[i] == b'%')
+            .then(|| bytes.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|hex| u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok())
+            .filter(|b| b.is_ascii_alphanumeric() || b"-._~".contains(b));
+        match decoded {
+            Some(byte) => {
+                out.push(byte);
+                i += 3;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    // Only ASCII was decoded, so what was UTF-8 stays UTF-8.
+    String::from_utf8(out).unwrap_or_else(|_| path.to_owned())
+}
+
+/// Headers that describe one connection, not the message: never forwarded (RFC 9110 section 7.6.1).
+const HOP_BY_HOP: [&str; 8] = [
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "transfer-encoding",
+    "upgrade",
+];
+
+/// `headers` without the hop-by-hop ones, nor those the `Connection` header names.
+fn without_hop_by_hop(headers: &HeaderMap) -> HeaderMap {
+    let mut kept = headers.clone();
+    for value in headers.get_all(header::CONNECTION) {
+        for name in value.to_str().unwrap_or("").split(',') {
+            kept.remove(name.trim());
+        }
+    }
+    for name in HOP_BY_HOP {
+        kept.remove(name);
+    }
+    kept
+}
+
+/// The headers a backend gets: without hop-by-hop ones, with the client's address appended to
+/// `X-Forwarded-For` and `X-Forwarded-Proto` set, as an ALB does.
+fn forwarded_headers(headers: &HeaderMap, client: SocketAddr) -> HeaderMap {
+    let mut forwarded = without_hop_by_hop(headers);
+    let mut chain: Vec<String> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .collect();
+    chain.push(client.ip().to_string());
+    if let Ok(value) = HeaderValue::from_str(&chain.join(", ")) {
+        forwarded.insert("x-forwarded-for", value);
+    }
+    forwarded.insert("x-forwarded-proto", HeaderValue::from_static("http"));
+    forwarded
+}
+
+fn too_large(limit: u64) -> Response<ProxyBody> {
+    let mut response = answer(StatusCode::PAYLOAD_TOO_LARGE, "request body too large");
+    if let Ok(value) = HeaderValue::from_str(&limit.to_string()) {
+        response.headers_mut().insert("x-max-request-body", value);
+    }
+    response
+}
+
+fn answer(status: StatusCode, message: &str) -> Response<ProxyBody> {
+    let mut response = Response::new(body_of(format!(
         "{{\"error\":\"{message}\",\"status\":{}}}",
         status.as_u16()
-    ))));
+    )));
     *response.status_mut() = status;
     response.headers_mut().insert(
         header::CONTENT_TYPE,
-        header::HeaderValue::from_static("application/json"),
+        HeaderValue::from_static("application/json"),
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize_path;
+    use proptest::prelude::*;
+
+    #[test]
+    fn dot_segments_go_as_rfc_3986_removes_them() {
+        // RFC 3986 section 5.2.4's example, then its edge cases.
+        assert_eq!(normalize_path("/a/b/c/./../../g").unwrap(), "/a/g");
+        for (path, normalized) in [
+            ("/", "/"),
+            ("/.", "/"),
+            ("/..", "/"),
+            ("/../../x", "/x"),
+            ("/a/..", "/"),
+            ("/a/.", "/a/"),
+            ("/a/./b", "/a/b"),
+            ("/cluster1/../cluster2/ping", "/cluster2/ping"),
+            ("/cluster1/%2e%2E/cluster2/ping", "/cluster2/ping"),
+            ("/%7Euser/%41", "/~user/A"),
+            // Reserved and non-ASCII octets stay encoded: %2F is not a segment separator.
+            ("/a%2F..%2Fb", "/a%2F..%2Fb"),
+            ("/caf%C3%A9", "/caf%C3%A9"),
+            ("/100%", "/100%"),
+            ("/%zz", "/%zz"),
+        ] {
+            assert_eq!(normalize_path(path).unwrap(), normalized, "{path}");
+        }
+        assert_eq!(normalize_path("*"), None);
+        assert_eq!(normalize_path(""), None);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn normalized_paths_have_no_dot_segments_and_stay_put(path in "/([a-z.%2eE/]{0,6}){0,6}") {
+            let normalized = normalize_path(&path).unwrap();
+            prop_assert!(normalized.starts_with('/'));
+            prop_assert!(normalized.split('/').all(|s| s != "." && s != ".."), "{normalized}");
+            prop_assert_eq!(normalize_path(&normalized).unwrap(), normalized);
+        }
+    }
 }

@@ -20,6 +20,9 @@ pub enum ConfigError {
     },
 }
 
+/// Most replicas one group may have: they all run on this machine.
+pub const MAX_REPLICAS: u32 = 256;
+
 /// A whole cluster: one load balancer in front of one or more groups.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -34,6 +37,41 @@ pub struct ClusterConfig {
     /// The group of requests no rule matches [default: the first group].
     #[serde(default)]
     pub default_group: Option<String>,
+    /// What the load balancer allows its clients.
+    #[serde(default)]
+    pub client: ClientLimits,
+}
+
+/// Limits on the load balancer's clients, against careless and hostile ones.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientLimits {
+    /// Longest wait for a request's head, counted from the connection's start or the end of its
+    /// previous response: closes slow (slowloris) and idle keep-alive connections.
+    #[serde(
+        default = "ten_seconds",
+        deserialize_with = "scalelab_config::duration_serde::deserialize"
+    )]
+    pub header_timeout: Duration,
+    /// Longest silence while a request body is being received (408 beyond).
+    #[serde(
+        default = "sixty_seconds",
+        deserialize_with = "scalelab_config::duration_serde::deserialize"
+    )]
+    pub idle_timeout: Duration,
+    /// Largest request body, in bytes or as `64MiB` (413 beyond).
+    #[serde(default = "default_max_body", deserialize_with = "size")]
+    pub max_request_body: u64,
+}
+
+impl Default for ClientLimits {
+    fn default() -> Self {
+        Self {
+            header_timeout: ten_seconds(),
+            idle_timeout: sixty_seconds(),
+            max_request_body: default_max_body(),
+        }
+    }
 }
 
 /// Routes paths under `path` to `group`.
@@ -63,8 +101,9 @@ pub enum Algorithm {
 #[serde(deny_unknown_fields)]
 pub struct GroupConfig {
     pub name: String,
-    /// Options of the embedded stress service (`scalelab serve`), e.g. `--mode sync --workers 2`.
-    #[serde(default, deserialize_with = "words")]
+    /// Options of the embedded stress service (`scalelab serve`), e.g. `--mode sync --workers 2`;
+    /// checked when the file is read.
+    #[serde(default, deserialize_with = "serve_options")]
     pub serve: Vec<String>,
     /// Any command line instead of the stress service; `{port}` is replaced by the replica's port
     /// (also given as the PORT environment variable). Words split on spaces, or a list.
@@ -181,6 +220,11 @@ pub struct GroupPolicy {
 }
 
 impl GroupConfig {
+    /// The value of `--name` among the `serve` options, if given.
+    pub fn serve_option(&self, name: &str) -> Option<&str> {
+        option_value(&self.serve, name)
+    }
+
     /// Replicas at the start.
     pub fn initial(&self) -> u32 {
         self.initial.unwrap_or(self.min)
@@ -209,6 +253,12 @@ impl GroupConfig {
             return Err(format!(
                 "group '{name}': min ({}) must not exceed max ({}), and max must be at least 1",
                 self.min, self.max
+            ));
+        }
+        if self.max > MAX_REPLICAS {
+            return Err(format!(
+                "group '{name}': max ({}) is more replicas than one machine runs (at most {MAX_REPLICAS})",
+                self.max
             ));
         }
         if !(self.min..=self.max).contains(&self.initial()) {
@@ -285,6 +335,61 @@ impl ClusterConfig {
         Ok(config)
     }
 
+    /// The stress caps each group's embedded replicas get, as `serve` options, so that all replicas
+    /// together may stress no more than one service alone on this host: 100 % of the cores and
+    /// `memory_bytes` (what `scalelab serve` takes: half the available memory). A group's own
+    /// `--cpu-cap`/`--memory-cap` is kept, and the rest is shared among the other groups' replicas by
+    /// their `max`. Custom-command groups get none.
+    pub fn stress_caps(&self, memory_bytes: u64) -> Result<Vec<Vec<String>>, String> {
+        let builtin = || self.groups.iter().filter(|g| g.command.is_none());
+        let given = |name: &str, parse: fn(&str) -> Option<f64>| {
+            builtin()
+                .filter_map(|g| Some(parse(g.serve_option(name)?)? * f64::from(g.max)))
+                .sum::<f64>()
+        };
+        let sharing = |name: &str| {
+            builtin()
+                .filter(|g| g.serve_option(name).is_none())
+                .map(|g| f64::from(g.max))
+                .sum::<f64>()
+        };
+        let cpu_given = given("--cpu-cap", |v| v.parse().ok());
+        let memory_given = given("--memory-cap", |v| size_of(v).ok().map(|b| b as f64));
+        if cpu_given > 100.0 + 1e-9 {
+            return Err(format!(
+                "the groups' --cpu-cap x max add up to {cpu_given}% of the cores (at most 100%)"
+            ));
+        }
+        if memory_given > memory_bytes as f64 {
+            return Err(format!(
+                "the groups' --memory-cap x max add up to {memory_given:.0} bytes, more than the \
+                 {memory_bytes} bytes all replicas may stress on this host (half the available memory)"
+            ));
+        }
+        let cpu_share = (100.0 - cpu_given) / sharing("--cpu-cap").max(1.0);
+        let memory_share = (memory_bytes as f64 - memory_given) / sharing("--memory-cap").max(1.0);
+        Ok(self
+            .groups
+            .iter()
+            .map(|g| {
+                let mut caps = Vec::new();
+                if g.command.is_some() {
+                    return caps;
+                }
+                if g.serve_option("--cpu-cap").is_none() {
+                    caps.extend(["--cpu-cap".to_owned(), format!("{cpu_share}")]);
+                }
+                if g.serve_option("--memory-cap").is_none() {
+                    caps.extend([
+                        "--memory-cap".to_owned(),
+                        format!("{}", memory_share.floor()),
+                    ]);
+                }
+                caps
+            })
+            .collect())
+    }
+
     /// The index of the group named `name`.
     pub fn group_index(&self, name: &str) -> Option<usize> {
         self.groups.iter().position(|g| g.name == name)
@@ -323,6 +428,13 @@ impl ClusterConfig {
         if let Some(name) = &self.default_group {
             known(name, "default_group")?;
         }
+        let client = &self.client;
+        if client.header_timeout.is_zero() || client.idle_timeout.is_zero() {
+            return Err("client.header_timeout and client.idle_timeout must be above 0".into());
+        }
+        if client.max_request_body == 0 {
+            return Err("client.max_request_body must be above 0".into());
+        }
         Ok(())
     }
 }
@@ -347,10 +459,139 @@ fn words<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
     Words::deserialize(d).map(Words::split)
 }
 
+/// The `serve` options, checked as `scalelab serve` would check them: a typo fails when the file is
+/// read, not when the first replica dies. `--listen`, `--port` and `--parent-pid` belong to the cluster.
+fn serve_options<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    let words = words(d)?;
+    check_serve_options(&words).map_err(serde::de::Error::custom)?;
+    Ok(words)
+}
+
+/// Checks one option's value; the error says what was expected.
+type CheckValue = fn(&str) -> Result<(), String>;
+
+/// Options of `scalelab serve` a cluster file may give, and how each value is checked.
+const SERVE_OPTIONS: [(&str, CheckValue); 9] = [
+    ("--mode", |v| match v {
+        "async" | "sync" => Ok(()),
+        _ => Err("async or sync".into()),
+    }),
+    ("--workers", |v| positive(v).map(drop)),
+    ("--backlog", |v| {
+        v.parse::<u32>()
+            .map(drop)
+            .map_err(|_| "a whole number".into())
+    }),
+    ("--token", |_| Ok(())),
+    ("--seed", |v| {
+        v.parse::<u64>()
+            .map(drop)
+            .map_err(|_| "a whole number".into())
+    }),
+    ("--memory-cap", |v| size_of(v).map(drop)),
+    ("--cpu-cap", |v| match v.parse::<f64>() {
+        Ok(cap) if cap > 0.0 && cap <= 100.0 => Ok(()),
+        _ => Err("a % of all cores above 0 and at most 100".into()),
+    }),
+    ("--grace", |v| {
+        scalelab_config::parse_duration(v)
+            .map(drop)
+            .map_err(|e| e.to_string())
+    }),
+    (
+        "--header-timeout",
+        |v| match scalelab_config::parse_duration(v) {
+            Ok(d) if !d.is_zero() => Ok(()),
+            _ => Err("a duration above 0 such as 10s".into()),
+        },
+    ),
+];
+
+fn positive(value: &str) -> Result<u32, String> {
+    value
+        .parse::<u32>()
+        .ok()
+        .filter(|n| *n >= 1)
+        .ok_or_else(|| "a whole number of at least 1".into())
+}
+
+fn size_of(value: &str) -> Result<u64, String> {
+    value
+        .trim()
+        .parse::<bytesize::ByteSize>()
+        .map(|size| size.as_u64())
+        .map_err(|_| "a size such as 512MiB".into())
+}
+
+fn check_serve_options(words: &[String]) -> Result<(), String> {
+    let mut words = words.iter();
+    while let Some(word) = words.next() {
+        let (name, inline) = match word.split_once('=') {
+            Some((name, value)) => (name, Some(value.to_owned())),
+            None => (word.as_str(), None),
+        };
+        if ["--listen", "--port", "--parent-pid"].contains(&name) {
+            return Err(format!(
+                "serve: {name} is set by the cluster for each replica"
+            ));
+        }
+        let Some((_, check)) = SERVE_OPTIONS.iter().find(|(known, _)| *known == name) else {
+            let nearest =
+                scalelab_config::did_you_mean(name, SERVE_OPTIONS.iter().map(|(known, _)| *known));
+            return Err(format!("serve: unknown option '{name}'{nearest}"));
+        };
+        let value = inline
+            .or_else(|| words.next().cloned())
+            .ok_or_else(|| format!("serve: {name} needs a value"))?;
+        check(&value).map_err(|expected| format!("serve: {name} '{value}' is not {expected}"))?;
+    }
+    Ok(())
+}
+
+/// The value of option `name` in `words` (`--name value` or `--name=value`).
+fn option_value<'a>(words: &'a [String], name: &str) -> Option<&'a str> {
+    let mut iter = words.iter();
+    while let Some(word) = iter.next() {
+        if word == name {
+            return iter.next().map(String::as_str);
+        }
+        if let Some(value) = word
+            .strip_prefix(name)
+            .and_then(|rest| rest.strip_prefix('='))
+        {
+            return Some(value);
+        }
+    }
+    None
+}
+
 fn optional_words<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
     Option::<Words>::deserialize(d).map(|w| w.map(Words::split))
 }
 
+/// A size as a number of bytes or a text such as `64MiB` or `1GB`.
+fn size<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Size {
+        Bytes(u64),
+        Text(String),
+    }
+    match Size::deserialize(d)? {
+        Size::Bytes(bytes) => Ok(bytes),
+        Size::Text(text) => text
+            .trim()
+            .parse::<bytesize::ByteSize>()
+            .map(|size| size.as_u64())
+            .map_err(|e| {
+                serde::de::Error::custom(format!("'{text}' is not a size like 64MiB: {e}"))
+            }),
+    }
+}
+
+fn default_max_body() -> u64 {
+    64 * 1024 * 1024
+}
 fn default_listen() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 8000))
 }
@@ -368,6 +609,9 @@ fn one_f64() -> f64 {
 }
 fn two_seconds() -> Duration {
     Duration::from_secs(2)
+}
+fn ten_seconds() -> Duration {
+    Duration::from_secs(10)
 }
 fn five_seconds() -> Duration {
     Duration::from_secs(5)
@@ -423,6 +667,35 @@ rules:
     }
 
     #[test]
+    fn stress_caps_of_all_replicas_add_up_to_one_service() {
+        let config = ClusterConfig::from_yaml(
+            "groups:
+  - {name: a, max: 3}
+  - {name: b, max: 2, serve: --cpu-cap 20 --memory-cap 1000}
+  - {name: c, max: 1, command: 'app {port}'}
+  - {name: d, max: 2}
+",
+        )
+        .unwrap();
+        let caps = config.stress_caps(10_000).unwrap();
+        // b takes 2 x 20 % = 40 % and 2 x 1000 bytes; a's 3 and d's 2 replicas share the rest:
+        // (100 - 40) / 5 = 12 % and (10000 - 2000) / 5 = 1600 bytes each; c runs its own command.
+        assert_eq!(caps[0], ["--cpu-cap", "12", "--memory-cap", "1600"]);
+        assert!(caps[1].is_empty() && caps[2].is_empty());
+        assert_eq!(caps[3], caps[0]);
+        let total_cpu = 3.0 * 12.0 + 2.0 * 20.0 + 2.0 * 12.0;
+        assert_eq!(total_cpu, 100.0);
+        let greedy =
+            ClusterConfig::from_yaml("groups: [{name: a, max: 5, serve: --cpu-cap 30}]\n").unwrap();
+        let error = greedy.stress_caps(10_000).unwrap_err();
+        assert!(error.contains("150% of the cores"), "{error}");
+        let memory =
+            ClusterConfig::from_yaml("groups: [{name: a, max: 5, serve: --memory-cap 3000}]\n")
+                .unwrap();
+        assert!(memory.stress_caps(10_000).is_err());
+    }
+
+    #[test]
     fn the_examples_read() {
         for text in [
             include_str!("../../../examples/cluster-two-groups.yaml"),
@@ -451,6 +724,37 @@ rules:
             ClusterConfig::from_yaml("groups: [{name: a, max: 2, command: 'node app.js'}]\n")
                 .unwrap_err();
         assert!(port.contains("{port}"), "{port}");
+        let serve = ClusterConfig::from_yaml(
+            "groups:\n  - name: a\n    max: 2\n    serve: --mode sync --wrkers 2\n",
+        )
+        .unwrap_err();
+        assert!(
+            serve.contains("unknown option '--wrkers' (did you mean '--workers'?)")
+                && serve.contains("line 4"),
+            "{serve}"
+        );
+        for (bad, why) in [
+            (
+                "--workers 0",
+                "--workers '0' is not a whole number of at least 1",
+            ),
+            ("--mode fast", "--mode 'fast' is not async or sync"),
+            ("--cpu-cap=150", "--cpu-cap '150' is not"),
+            ("--memory-cap lots", "--memory-cap 'lots' is not a size"),
+            ("--grace", "--grace needs a value"),
+            ("--port 9000", "--port is set by the cluster"),
+        ] {
+            let error = ClusterConfig::from_yaml(&format!(
+                "groups:\n  - name: a\n    max: 2\n    serve: {bad}\n"
+            ))
+            .unwrap_err();
+            assert!(
+                error.contains(why) && error.contains("line 4"),
+                "{bad}: {error}"
+            );
+        }
+        let many = ClusterConfig::from_yaml("groups: [{name: a, max: 100000}]\n").unwrap_err();
+        assert!(many.contains("at most 256"), "{many}");
         let limits = ClusterConfig::from_yaml("groups: [{name: a, min: 3, max: 2}]\n").unwrap_err();
         assert!(
             limits.contains("min (3) must not exceed max (2)"),

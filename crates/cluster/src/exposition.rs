@@ -167,7 +167,11 @@ pub async fn serve(exposition: Arc<Exposition>, listener: TcpListener, stop: Can
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => stream,
-                Err(_) => continue,
+                Err(_) => {
+                    // Out of file descriptors, most often: wait for connections to close.
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
             },
             _ = stop.cancelled() => return,
         };

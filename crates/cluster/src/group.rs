@@ -2,9 +2,8 @@
 //! and the per-second measurements the autoscaler reads.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use scalelab_scaling::{Metric, Observation, Replica as ReplicaSample, ReplicaState};
 use tokio::task::JoinSet;
@@ -14,7 +13,7 @@ use crate::config::GroupConfig;
 use crate::events::{EventKind, EventLog};
 use crate::health::check_until_stopped;
 use crate::sampler::{GroupUsage, ReplicaMeter};
-use crate::supervisor::{LaunchError, Phase, Replica};
+use crate::supervisor::{LaunchError, Launcher, Phase, Replica};
 
 /// What one replica measured over the last second.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,6 +27,12 @@ pub struct ReplicaStatus {
     /// Requests answered since launch.
     pub requests: u64,
     pub in_flight: u64,
+}
+
+/// The wait before launching again after `crashes` replicas in a row exited before they were in
+/// service: 1 s, doubling up to 60 s (Kubernetes' CrashLoopBackOff doubles from 10 s up to 5 min).
+pub fn backoff(crashes: u32) -> Duration {
+    Duration::from_secs(1u64 << crashes.saturating_sub(1).min(6)).min(Duration::from_secs(60))
 }
 
 /// One group over the last second.
@@ -66,7 +71,15 @@ pub struct GroupRuntime {
     meters: HashMap<u64, ReplicaMeter>,
     /// The pool's counts at the last measurement.
     counted: Counts,
-    serve_program: PathBuf,
+    launcher: Launcher,
+    /// Stress caps of embedded replicas, as `serve` options.
+    caps: Vec<String>,
+    /// Replicas in a row that exited before they were ever in service, and no launch before
+    /// `hold_until`: exponential back-off of a command that cannot start.
+    crashes: u32,
+    hold_until: Option<Instant>,
+    /// Why the last replica that exited did.
+    pub last_exit: Option<String>,
     client: BackendClient,
     events: Arc<EventLog>,
 }
@@ -75,7 +88,8 @@ impl GroupRuntime {
     pub fn new(
         config: GroupConfig,
         pool: Arc<Pool>,
-        serve_program: PathBuf,
+        launcher: Launcher,
+        caps: Vec<String>,
         client: BackendClient,
         events: Arc<EventLog>,
     ) -> Self {
@@ -86,7 +100,11 @@ impl GroupRuntime {
             replicas: Vec::new(),
             meters: HashMap::new(),
             counted: Counts::default(),
-            serve_program,
+            launcher,
+            caps,
+            crashes: 0,
+            hold_until: None,
+            last_exit: None,
             client,
             events,
         }
@@ -115,7 +133,7 @@ impl GroupRuntime {
 
     fn launch(&mut self, next_id: &mut u64, why: &str) -> Result<(), LaunchError> {
         *next_id += 1;
-        let replica = Replica::launch(*next_id, &self.config, &self.serve_program)?;
+        let replica = Replica::launch(*next_id, &self.config, &self.launcher, &self.caps)?;
         self.events.record(
             self.name(),
             Some(replica.id),
@@ -154,17 +172,30 @@ impl GroupRuntime {
             let replica = &mut self.replicas[index];
             let (id, health) = (replica.id, replica.backend.health());
             let problem = if let Some(status) = replica.exited() {
+                let reason = replica.exit_reason(status);
                 self.events.record(
                     &self.config.name,
                     Some(id),
                     EventKind::Exited,
-                    status.to_string(),
+                    reason.clone(),
                 );
-                Some("it exited".to_owned())
+                self.last_exit = Some(reason);
+                if replica.phase == Phase::Pending {
+                    self.crashes += 1;
+                    let delay = backoff(self.crashes);
+                    self.hold_until = Some(now + delay);
+                    Some(format!(
+                        "it exited before it was in service ({} in a row): next launch in {delay:?}",
+                        self.crashes
+                    ))
+                } else {
+                    Some("it exited".to_owned())
+                }
             } else {
                 match replica.phase {
                     Phase::Pending if health == Health::Healthy => {
                         replica.phase = Phase::InService;
+                        self.crashes = 0;
                         None
                     }
                     Phase::Pending if now - replica.launched > self.config.startup_grace => {
@@ -205,7 +236,8 @@ impl GroupRuntime {
     /// Launches or drains replicas until in service plus pending equals `desired`; scale-in removes
     /// the newest first, pending ones before any in service.
     pub fn reconcile(&mut self, next_id: &mut u64, stopping: &mut JoinSet<()>) {
-        while self.in_service() + self.pending() < self.desired {
+        let backing_off = self.hold_until.is_some_and(|until| Instant::now() < until);
+        while !backing_off && self.in_service() + self.pending() < self.desired {
             let why = format!("desired {}", self.desired);
             if let Err(error) = self.launch(next_id, &why) {
                 self.events
@@ -311,7 +343,7 @@ impl GroupRuntime {
         let latency = self.pool.take_latency();
         let observation = Observation {
             replicas: samples,
-            window: std::time::Duration::from_secs_f64(elapsed_seconds.max(1e-3)),
+            window: Duration::from_secs_f64(elapsed_seconds.max(1e-3)),
         };
         let in_service = observation.in_service();
         let status = GroupStatus {
@@ -342,5 +374,16 @@ impl GroupRuntime {
         while !self.replicas.is_empty() {
             self.stop(0, stopping, "the cluster is shutting down".into());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn back_off_doubles_from_one_second_up_to_a_minute() {
+        let waits: Vec<u64> = (1..=9).map(|n| backoff(n).as_secs()).collect();
+        assert_eq!(waits, [1, 2, 4, 8, 16, 32, 60, 60, 60]);
     }
 }

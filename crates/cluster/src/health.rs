@@ -6,10 +6,9 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use http::Request;
-use http_body_util::Full;
 use tokio_util::sync::CancellationToken;
 
-use crate::balancer::{Backend, BackendClient, Health};
+use crate::balancer::{Backend, BackendClient, Health, body_of};
 use crate::config::HealthCheck;
 use crate::events::{EventKind, EventLog};
 
@@ -32,7 +31,7 @@ pub async fn check_until_stopped(
             _ = stop.cancelled() => return,
         }
         let request = Request::get(uri.as_str())
-            .body(Full::new(Bytes::new()))
+            .body(body_of(Bytes::new()))
             .expect("a valid health check request");
         let passed = matches!(
             tokio::time::timeout(check.timeout, client.request(request)).await,

@@ -53,14 +53,18 @@ pub enum ClusterError {
     Results { dir: String, source: std::io::Error },
     #[error("group '{group}': {message}")]
     Group { group: String, message: String },
+    #[error("stress caps: {0}")]
+    Caps(String),
 }
 
 /// How to run a cluster, beside its file.
 #[derive(Debug, Clone)]
 pub struct ClusterOptions {
-    /// The `scalelab` executable whose `serve` command runs the stress service replicas.
+    /// The `scalelab` executable: its `serve` command runs the stress service replicas, its hidden
+    /// `replica --parent-pid PID -- COMMAND...` the custom commands (a test may give a stand-in).
     pub serve_program: PathBuf,
-    /// Where `cluster.csv`, `replicas.csv` and `events.csv` go.
+    /// Where `cluster.csv`, `replicas.csv`, `events.csv` and each replica's stderr
+    /// (`replicas/<group>-<id>.stderr`) go.
     pub out: Option<PathBuf>,
     /// Where to serve the cluster's metrics to Prometheus.
     pub metrics_addr: Option<SocketAddr>,
@@ -77,6 +81,8 @@ pub struct Cluster {
     controller: JoinHandle<()>,
     events: Arc<EventLog>,
     status: watch::Receiver<Vec<GroupStatus>>,
+    /// The replicas' stderr files, without `out`: removed with the cluster.
+    _logs: Option<tempfile::TempDir>,
 }
 
 impl Cluster {
@@ -126,17 +132,37 @@ impl Cluster {
             }
             None => None,
         };
+        let (logs, temporary_logs) = match &options.out {
+            Some(dir) => {
+                let logs = dir.join("replicas");
+                std::fs::create_dir_all(&logs).map_err(results)?;
+                (logs, None)
+            }
+            None => {
+                let temporary = tempfile::tempdir().map_err(results)?;
+                (temporary.path().to_owned(), Some(temporary))
+            }
+        };
+        let launcher = supervisor::Launcher {
+            program: options.serve_program.clone(),
+            logs,
+        };
+        let caps = config
+            .stress_caps(stress_memory_bytes())
+            .map_err(ClusterError::Caps)?;
         let client = balancer::backend_client();
         let balancer = Arc::new(Balancer::new(&config, client.clone(), events.clone()));
         let mut groups: Vec<GroupRuntime> = config
             .groups
             .iter()
             .zip(balancer.pools())
-            .map(|(group, pool)| {
+            .zip(caps)
+            .map(|((group, pool), caps)| {
                 GroupRuntime::new(
                     group.clone(),
                     pool.clone(),
-                    options.serve_program.clone(),
+                    launcher.clone(),
+                    caps,
                     client.clone(),
                     events.clone(),
                 )
@@ -154,7 +180,11 @@ impl Cluster {
             autoscalers.push(autoscaler);
         }
         let mut next_replica = 0;
-        wait_until_in_service(&mut groups, &mut next_replica).await?;
+        if let Err(error) = wait_until_in_service(&mut groups, &mut next_replica).await {
+            // The start-up's events are written even so, stamped before the failure.
+            events.start_clock();
+            return Err(error);
+        }
         let stop = CancellationToken::new();
         tokio::spawn(balancer::serve(balancer, listener, stop.clone()));
         let exposition = Arc::new(Exposition::default());
@@ -189,6 +219,7 @@ impl Cluster {
             controller,
             events,
             status,
+            _logs: temporary_logs,
         })
     }
 
@@ -232,6 +263,15 @@ impl Cluster {
     }
 }
 
+/// What all embedded replicas together may stress: half the available memory, as one `scalelab
+/// serve` takes by default.
+fn stress_memory_bytes() -> u64 {
+    use procfs::Current;
+    procfs::Meminfo::current()
+        .map(|m| m.mem_available.unwrap_or(m.mem_free) / 2)
+        .unwrap_or(0)
+}
+
 /// Launches every group's initial replicas and waits until they pass their health checks (within the
 /// longest start-up grace, replacing any that exit meanwhile).
 async fn wait_until_in_service(
@@ -254,10 +294,14 @@ async fn wait_until_in_service(
         match waiting {
             None => break Ok(()),
             Some(group) if started.elapsed() > longest_grace + Duration::from_secs(1) => {
+                let why = match &group.last_exit {
+                    Some(reason) => format!("; the last replica to exit: {reason}"),
+                    None => String::new(),
+                };
                 break Err(ClusterError::Group {
                     group: group.name().to_owned(),
                     message: format!(
-                        "{} of {} replicas passed their health check within {:?}",
+                        "{} of {} replicas passed their health check within {:?}{why}",
                         group.in_service(),
                         group.desired,
                         started.elapsed()

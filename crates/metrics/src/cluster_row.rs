@@ -66,8 +66,18 @@ pub fn read_cluster(dir: &Path) -> io::Result<Option<Vec<ClusterRow>>> {
     };
     let mut reader = csv::Reader::from_path(&path).map_err(|e| invalid(e.to_string()))?;
     let mut rows = Vec::new();
-    for row in reader.deserialize() {
-        rows.push(row.map_err(|e: csv::Error| invalid(e.to_string()))?);
+    for (index, row) in reader.deserialize().enumerate() {
+        let row: ClusterRow = row.map_err(|e: csv::Error| invalid(e.to_string()))?;
+        if row.second > crate::output::MAX_SECOND {
+            return Err(invalid(format!(
+                "line {}, column 'second': {} is past the longest run a results directory holds \
+                 ({} s, 31 days)",
+                index + 2,
+                row.second,
+                crate::output::MAX_SECOND
+            )));
+        }
+        rows.push(row);
     }
     Ok(Some(rows))
 }

@@ -288,7 +288,24 @@ fn file_error(path: &Path, kind: io::ErrorKind, what: impl std::fmt::Display) ->
     io::Error::new(kind, format!("{}: {what}", path.display()))
 }
 
+/// The longest run a results directory may describe: 31 days, in seconds. A damaged file's
+/// second of 10^12 is an error naming it, not a chart of 10^12 points.
+pub const MAX_SECOND: u64 = 31 * 24 * 3600;
+
+/// The largest results file read: 4 GiB.
+pub const MAX_FILE_BYTES: u64 = 4 << 30;
+
 fn read_file(path: &Path) -> io::Result<Vec<u8>> {
+    let size = fs::metadata(path)
+        .map_err(|e| file_error(path, e.kind(), e))?
+        .len();
+    if size > MAX_FILE_BYTES {
+        return Err(file_error(
+            path,
+            io::ErrorKind::InvalidData,
+            format!("{size} bytes, more than the {MAX_FILE_BYTES} a results file may hold"),
+        ));
+    }
     fs::read(path).map_err(|e| file_error(path, e.kind(), e))
 }
 
@@ -334,16 +351,42 @@ pub fn read_timeseries(dir: &Path) -> io::Result<Vec<TimeseriesRow>> {
         let mut row: TimeseriesRow = record
             .deserialize(Some(&headers))
             .map_err(|e| invalid(format!("line {line}: {e}")))?;
+        if row.second > MAX_SECOND {
+            return Err(invalid(format!(
+                "line {line}, column 'second': {} is beyond the longest run a results directory \
+                 holds ({MAX_SECOND} s, 31 days)",
+                row.second
+            )));
+        }
+        let latencies = [
+            ("p50_ms", row.p50_ms),
+            ("p90_ms", row.p90_ms),
+            ("p95_ms", row.p95_ms),
+            ("p99_ms", row.p99_ms),
+            ("max_ms", row.max_ms),
+        ];
+        if let Some((column, value)) = latencies
+            .iter()
+            .find(|(_, value)| !(value.is_finite() && *value >= 0.0))
+        {
+            return Err(invalid(format!(
+                "line {line}, column '{column}': {value} is not a latency (a finite number >= 0)"
+            )));
+        }
         for (index, column) in &extra_columns {
             let cell = record.get(*index).unwrap_or("").trim();
             if cell.is_empty() {
                 continue;
             }
-            let value = cell.parse::<f64>().map_err(|_| {
-                invalid(format!(
-                    "line {line}: column '{column}' holds '{cell}', not a number"
-                ))
-            })?;
+            let value = cell
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "line {line}, column '{column}': '{cell}' is not a finite number"
+                    ))
+                })?;
             row.extra.push((column.clone(), value));
         }
         rows.push(row);
@@ -381,6 +424,12 @@ pub fn read_latency_log(dir: &Path) -> io::Result<LatencyLog> {
             Some(tag) => log.by_tag.entry(tag.as_str().to_owned()).or_default(),
             None => {
                 let second = interval.start_timestamp().as_secs();
+                if second > MAX_SECOND {
+                    return Err(invalid(format!(
+                        "an interval starts at second {second}, beyond the longest run a results \
+                         directory holds ({MAX_SECOND} s, 31 days)"
+                    )));
+                }
                 match log.per_second.last_mut() {
                     Some((last, histogram)) if *last == second => histogram,
                     _ => {

@@ -175,6 +175,45 @@ fn unknown_numeric_columns_are_kept_and_bad_files_are_named() {
         "{error}"
     );
 
+    // A damaged file: a second of 10^12, or a latency that is not a number, is named by line and
+    // column instead of being charted (a vector of 10^12 seconds is terabytes).
+    let damaged = [
+        (
+            "0,s,ping,GET,200,5,0,1,2,3,4,5,2,1,0,5\n1000000000000,s,ping,GET,200,5,0,1,2,3,4,5,2,1,0,5\n",
+            "line 3, column 'second': 1000000000000 is beyond",
+        ),
+        (
+            "0,s,ping,GET,200,5,0,NaN,2,3,4,5,2,1,0,5\n",
+            "line 2, column 'p50_ms': NaN is not a latency",
+        ),
+        (
+            "0,s,ping,GET,200,5,0,1,2,3,4,inf,2,1,0,5\n",
+            "line 2, column 'max_ms': inf is not a latency",
+        ),
+    ];
+    for (rows, expected) in damaged {
+        std::fs::write(
+            dir.path().join("timeseries.csv"),
+            format!("{header}\n{rows}"),
+        )
+        .unwrap();
+        let error = read_timeseries(dir.path()).unwrap_err().to_string();
+        assert!(
+            error.contains("timeseries.csv: ") && error.contains(expected),
+            "{error}"
+        );
+    }
+    std::fs::write(
+        dir.path().join("timeseries.csv"),
+        format!("{header},cpu\n0,s,ping,GET,200,5,0,1,2,3,4,5,2,1,0,5,inf\n"),
+    )
+    .unwrap();
+    let error = read_timeseries(dir.path()).unwrap_err().to_string();
+    assert!(
+        error.contains("line 2, column 'cpu': 'inf' is not a finite number"),
+        "{error}"
+    );
+
     let missing = read_summary(&dir.path().join("nowhere"))
         .unwrap_err()
         .to_string();

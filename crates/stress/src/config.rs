@@ -41,8 +41,12 @@ pub struct TargetConfig {
     /// Most memory all memory-stress jobs may hold together; `None` means half of the memory
     /// available when the service starts.
     pub memory_cap: Option<u64>,
+    /// Most CPU all CPU-stress jobs may burn together, in % of all cores (0 < cap <= 100).
+    pub cpu_cap: f64,
     /// How long in-flight requests may run on after a shutdown begins.
     pub grace: Duration,
+    /// Longest wait for a request's head, from the connection's start or its previous response.
+    pub header_timeout: Duration,
 }
 
 impl Default for TargetConfig {
@@ -53,7 +57,9 @@ impl Default for TargetConfig {
             token: None,
             seed: None,
             memory_cap: None,
+            cpu_cap: 100.0,
             grace: Duration::from_secs(10),
+            header_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -68,6 +74,17 @@ impl TargetConfig {
     }
 
     pub(crate) fn validate(&self) -> Result<(), TargetError> {
+        if !(self.cpu_cap > 0.0 && self.cpu_cap <= 100.0) {
+            return Err(TargetError::Config(format!(
+                "the CPU cap must be above 0 and at most 100 (% of all cores), not {}",
+                self.cpu_cap
+            )));
+        }
+        if self.header_timeout.is_zero() {
+            return Err(TargetError::Config(
+                "the header timeout must be above 0".into(),
+            ));
+        }
         if let Mode::Sync { workers: 0, .. } = self.mode {
             return Err(TargetError::Config(
                 "sync mode needs at least 1 worker".into(),

@@ -31,9 +31,13 @@ use std::time::Duration;
 use axum::Router;
 use axum::middleware::from_fn_with_state;
 use axum::routing::get;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -120,7 +124,10 @@ pub async fn start(config: TargetConfig) -> Result<RunningTarget, TargetError> {
             source,
         })?;
     let addr = listener.local_addr().map_err(TargetError::Serve)?;
-    let stress = Arc::new(stress::StressJobs::new(config.memory_cap_bytes()));
+    let stress = Arc::new(stress::StressJobs::new(
+        config.memory_cap_bytes(),
+        config.cpu_cap,
+    ));
     let state = Arc::new(AppState {
         metrics: metrics::Metrics::new(stress.gauges.clone()),
         stress,
@@ -141,6 +148,10 @@ pub async fn start(config: TargetConfig) -> Result<RunningTarget, TargetError> {
     })
 }
 
+/// Serves `app` until `stop`, then lets open connections finish their requests for up to `grace`.
+/// A client that does not send a request head within the header timeout (counted from the
+/// connection's start or its previous response) is disconnected: slow and idle clients cannot hold
+/// the service's connections.
 async fn serve(
     listener: TcpListener,
     app: Router,
@@ -148,29 +159,55 @@ async fn serve(
     stop: CancellationToken,
     grace: Duration,
 ) -> Result<(), TargetError> {
-    let draining = {
-        let stop = stop.clone();
-        let state = state.clone();
-        async move {
-            stop.cancelled().await;
-            state.draining.store(true, Ordering::SeqCst);
-            state.stress.stop_all();
-            tracing::info!("draining: finishing in-flight requests");
-        }
-    };
-    let server = axum::serve(listener, app).with_graceful_shutdown(draining);
-    let mut server = std::pin::pin!(server.into_future());
-    tokio::select! {
-        result = &mut server => return result.map_err(TargetError::Serve),
-        _ = stop.cancelled() => {}
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(state.config.header_timeout);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(state.config.header_timeout)
+        .keep_alive_timeout(state.config.header_timeout);
+    let builder = Arc::new(builder);
+    let connections = TaskTracker::new();
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(error) => {
+                    // Out of file descriptors, most often: wait for connections to close.
+                    tracing::warn!(%error, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = stop.cancelled() => break,
+        };
+        let service = TowerToHyperService::new(app.clone());
+        let (builder, stop) = (builder.clone(), stop.clone());
+        connections.spawn(async move {
+            let connection = builder.serve_connection(TokioIo::new(stream), service);
+            let mut connection = std::pin::pin!(connection);
+            tokio::select! {
+                _ = connection.as_mut() => return,
+                _ = stop.cancelled() => connection.as_mut().graceful_shutdown(),
+            }
+            let _ = connection.await;
+        });
     }
-    match tokio::time::timeout(grace, server).await {
-        Ok(result) => result.map_err(TargetError::Serve),
-        Err(_) => {
-            tracing::warn!(?grace, "grace period over: dropping unfinished requests");
-            Ok(())
-        }
+    drop(listener);
+    state.draining.store(true, Ordering::SeqCst);
+    state.stress.stop_all();
+    tracing::info!("draining: finishing in-flight requests");
+    connections.close();
+    if tokio::time::timeout(grace, connections.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!(?grace, "grace period over: dropping unfinished requests");
     }
+    Ok(())
 }
 
 fn router(state: Arc<AppState>) -> Router {

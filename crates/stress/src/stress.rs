@@ -31,6 +31,8 @@ pub struct StressJobs {
     stop: CancellationToken,
     cpu_percent_in_use: Mutex<f64>,
     memory_cap: u64,
+    /// Most CPU stress all jobs may run together, in % of all cores.
+    cpu_cap: f64,
     memory_reserved: Mutex<u64>,
     next_id: AtomicU64,
     pub gauges: Arc<StressGauges>,
@@ -43,8 +45,9 @@ pub struct CpuJob {
 }
 
 impl StressJobs {
-    pub fn new(memory_cap: u64) -> Self {
+    pub fn new(memory_cap: u64, cpu_cap: f64) -> Self {
         Self {
+            cpu_cap,
             stop: CancellationToken::new(),
             cpu_percent_in_use: Mutex::new(0.0),
             memory_cap,
@@ -67,10 +70,11 @@ impl StressJobs {
     ) -> Result<CpuJob, Refusal> {
         {
             let mut in_use = self.cpu_percent_in_use.lock().expect("cpu lock");
-            if *in_use + percent > 100.0 + f64::EPSILON {
+            if *in_use + percent > self.cpu_cap + 1e-9 {
                 return Err(Refusal::OverCap(format!(
-                    "CPU stress of {percent}% would bring the total to {}% of the cores (max 100%)",
-                    *in_use + percent
+                    "CPU stress of {percent}% would bring the total to {}% of the cores (max {}%)",
+                    *in_use + percent,
+                    self.cpu_cap
                 )));
             }
             *in_use += percent;

@@ -43,13 +43,17 @@ async fn heavy_uses_cpu_time_and_timeout_does_not() {
     assert_eq!(status, 200);
     tokio::time::sleep(Duration::from_millis(1300)).await;
     let used = (process_usage().cpu - before).as_secs_f64();
-    // Loose lower bound: on a busy machine the burner threads share the cores with others.
+    // Upper bound from the mechanism: a burner thread spins at most 50 % of each 100 ms period of
+    // wall time until its 1 s deadline (one period may end past it), so it cannot use more than
+    // 0.5 x 1.1 s of CPU; 50 ms more for serving the requests. The lower bound cannot be tighter than
+    // the share of the cores a shared machine gives the process: on the project's machine (2 cores,
+    // load 14 from other builds) the burners got 0.24 of what they asked, so 0.1 proves they burn.
     assert!(
-        used > cores * 0.5 * 0.25,
+        used <= cores * 0.5 * 1.1 + 0.05,
         "stress used {used:.2}s on {cores} cores"
     );
     assert!(
-        used < cores * 0.5 * 1.6,
+        used > cores * 0.5 * 0.1,
         "stress used {used:.2}s on {cores} cores"
     );
 }

@@ -11,6 +11,7 @@ pub mod k8s;
 pub mod merge;
 pub mod plan;
 pub mod quick;
+pub mod replica;
 pub mod report;
 pub mod run;
 pub mod serve;

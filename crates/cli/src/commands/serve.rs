@@ -33,9 +33,15 @@ pub struct ServeArgs {
     /// Most memory all memory-stress jobs may hold together [default: half of available memory].
     #[arg(long, value_parser = crate::args::bytes)]
     memory_cap: Option<u64>,
+    /// Most CPU all CPU-stress jobs may burn together, in % of all cores.
+    #[arg(long, default_value_t = 100.0)]
+    cpu_cap: f64,
     /// How long in-flight requests may finish after Ctrl-C or SIGTERM.
     #[arg(long, value_parser = scalelab_config::parse_duration, default_value = "10s")]
     grace: Duration,
+    /// Disconnect a client that sends no complete request head for this long (slow or idle clients).
+    #[arg(long, value_parser = scalelab_config::parse_duration, default_value = "10s")]
+    header_timeout: Duration,
     /// Stop (as on SIGTERM) when process PID, the parent, dies: how `scalelab cluster` starts replicas.
     #[arg(long, hide = true, value_name = "PID")]
     parent_pid: Option<u32>,
@@ -65,7 +71,9 @@ impl ServeArgs {
             token: self.token.clone(),
             seed: self.seed,
             memory_cap: self.memory_cap,
+            cpu_cap: self.cpu_cap,
             grace: self.grace,
+            header_timeout: self.header_timeout,
         }
     }
 }
