@@ -168,6 +168,8 @@ async fn serve_metrics(
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot serve metrics on {addr}"))?;
+    // The bound address, so `--metrics-addr 127.0.0.1:0` says which port it got.
+    let addr = listener.local_addr()?;
     let shared = exporter.clone();
     let app = axum::Router::new().route(
         "/metrics",
