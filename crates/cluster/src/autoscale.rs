@@ -5,13 +5,13 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use scalelab_report::{ClusterMetrics, GroupGauges};
 use scalelab_scaling::Autoscaler;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::events::{EventKind, EventLog};
-use crate::exposition::Exposition;
 use crate::group::{GroupRuntime, GroupStatus};
 use crate::recorder::Recorder;
 use crate::sampler::{host_memory_bytes, usage_by_process_group};
@@ -22,7 +22,7 @@ pub struct Controller {
     pub autoscalers: Vec<Option<Autoscaler>>,
     pub events: Arc<EventLog>,
     pub recorder: Option<Recorder>,
-    pub exposition: Arc<Exposition>,
+    pub metrics: ClusterMetrics,
     pub status: watch::Sender<Vec<GroupStatus>>,
     pub next_replica: u64,
 }
@@ -95,7 +95,26 @@ impl Controller {
         {
             tracing::warn!(%error, "cannot write the cluster's per-second files");
         }
-        self.exposition.update(&statuses);
+        let gauges: Vec<GroupGauges> = statuses.iter().map(gauges).collect();
+        self.metrics.update(&gauges);
         self.status.send_replace(statuses);
+    }
+}
+
+/// What the cluster's Prometheus gauges show of a group's second.
+fn gauges(status: &GroupStatus) -> GroupGauges {
+    GroupGauges {
+        group: status.name.clone(),
+        pending: status.pending,
+        in_service: status.in_service,
+        draining: status.draining,
+        desired: status.desired,
+        cpu_percent: status.cpu_avg,
+        memory_bytes: status.memory_avg_bytes,
+        in_flight: status.in_flight,
+        requests: status.requests,
+        bad_gateway: status.bad_gateway,
+        unavailable: status.unavailable,
+        gateway_timeout: status.gateway_timeout,
     }
 }

@@ -6,13 +6,13 @@
 //! - [`balancer`]: listener rules, round robin / least outstanding requests, 502/503/504.
 //! - [`supervisor`] and [`group`]: replica processes and their life cycle.
 //! - [`health`], [`sampler`]: health checks; CPU and memory from /proc.
-//! - [`autoscale`]: the per-second control loop; [`recorder`], [`exposition`], [`events`]: its output.
+//! - [`autoscale`]: the per-second control loop; [`recorder`], [`events`]: its output; its gauges are
+//!   served with `scalelab_report`'s Prometheus [`Exposition`].
 
 pub mod autoscale;
 pub mod balancer;
 pub mod config;
 pub mod events;
-pub mod exposition;
 pub mod group;
 pub mod health;
 pub mod recorder;
@@ -24,6 +24,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use scalelab_report::{Exposition, serve_metrics};
 use scalelab_scaling::Autoscaler;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -37,7 +38,6 @@ pub use group::{GroupStatus, ReplicaStatus};
 use crate::autoscale::Controller;
 use crate::balancer::Balancer;
 use crate::events::EventLog;
-use crate::exposition::Exposition;
 use crate::group::GroupRuntime;
 use crate::recorder::Recorder;
 
@@ -190,11 +190,12 @@ impl Cluster {
         let exposition = Arc::new(Exposition::default());
         let metrics_addr = match metrics {
             Some((listener, bound)) => {
-                tokio::spawn(exposition::serve(
-                    exposition.clone(),
-                    listener,
-                    stop.clone(),
-                ));
+                let served = serve_metrics(exposition.clone(), listener, stop.clone());
+                tokio::spawn(async move {
+                    if let Err(error) = served.await {
+                        tracing::warn!(%error, "the metrics server stopped");
+                    }
+                });
                 bound
             }
             None => None,
@@ -206,7 +207,7 @@ impl Cluster {
             autoscalers,
             events: events.clone(),
             recorder,
-            exposition: exposition.clone(),
+            metrics: exposition.cluster_metrics(),
             status: status_sender,
             next_replica,
         };
@@ -228,8 +229,7 @@ impl Cluster {
         format!("http://{}", self.addr)
     }
 
-    /// The cluster's gauges, for a metrics server that also serves other metrics (the load run's,
-    /// with `--plan`).
+    /// The registry of the cluster's gauges, for the run's metrics to join (with `--plan`).
     pub fn exposition(&self) -> Arc<Exposition> {
         self.exposition.clone()
     }

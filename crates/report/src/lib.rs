@@ -16,7 +16,7 @@ pub use format::{bytes, count, millis, usd};
 pub use html::{Line, Panel, REPORT_FILE, Table, html_report, write_html_report, xy_page};
 pub use junit::junit_xml;
 pub use progress::progress_line;
-pub use prometheus::PrometheusExporter;
+pub use prometheus::{ClusterMetrics, Exposition, GroupGauges, RunMetrics, serve_metrics};
 pub use results::RunResults;
 pub use scenario_line::scenario_line;
 pub use summary_table::summary_table;

@@ -4,7 +4,6 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -13,7 +12,7 @@ use scalelab_cluster::{Cluster, ClusterConfig, ClusterOptions};
 use scalelab_load::plan::{LoadOptions, load_file};
 use tokio_util::sync::CancellationToken;
 
-use super::execute::{ExecArgs, ExtraMetrics, execute_with, exit};
+use super::execute::{ExecArgs, execute_with, exit};
 
 #[derive(Args)]
 pub struct ClusterArgs {
@@ -75,9 +74,7 @@ pub async fn run(args: ClusterArgs) -> anyhow::Result<ExitCode> {
     let code = match plan {
         Some(mut plan) => {
             plan.target = Some(cluster.url());
-            let exposition = cluster.exposition();
-            let cluster_metrics: ExtraMetrics = Arc::new(move || exposition.render());
-            let code = execute_with(plan, &args.exec, Some(cluster_metrics)).await;
+            let code = execute_with(plan, &args.exec, Some(cluster.exposition())).await;
             if code.is_ok() && !interrupted.is_cancelled() {
                 eprintln!("plan done: cool-down tail of {:?}", args.tail);
                 tokio::select! {

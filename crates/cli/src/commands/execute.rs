@@ -17,8 +17,9 @@ use scalelab_load::engine::{
 use scalelab_load::plan::Plan;
 use scalelab_metrics::output::{ResultsWriter, write_atomic};
 use scalelab_metrics::{Interval, ShardRecord};
-use scalelab_report::PrometheusExporter;
+use scalelab_report::{Exposition, RunMetrics};
 use scalelab_shape::Shard;
+use tokio_util::sync::CancellationToken;
 
 /// Exit codes, as k6 uses them.
 pub mod exit {
@@ -64,19 +65,16 @@ pub struct Part {
     pub plan_sha256: String,
 }
 
-/// More Prometheus text to serve beside the run's own metrics (the cluster's gauges).
-pub type ExtraMetrics = Arc<dyn Fn() -> String + Send + Sync>;
-
 /// Runs `plan` and reports it; returns the exit code.
 pub async fn execute(plan: Plan, args: &ExecArgs) -> anyhow::Result<ExitCode> {
     execute_with(plan, args, None).await
 }
 
-/// [`execute`], with `extra` metrics served at `--metrics-addr` after the run's own.
+/// [`execute`], with the run's metrics joining `exposition` (a cluster's gauges) at `--metrics-addr`.
 pub async fn execute_with(
     plan: Plan,
     args: &ExecArgs,
-    extra: Option<ExtraMetrics>,
+    exposition: Option<Arc<Exposition>>,
 ) -> anyhow::Result<ExitCode> {
     for warning in &plan.warnings {
         eprintln!("warning: {warning}");
@@ -156,7 +154,7 @@ pub async fn execute_with(
         None => None,
     };
     let exporter = match args.metrics_addr {
-        Some(addr) => Some(serve_metrics(addr, &compiled, extra).await?),
+        Some(addr) => Some(serve_metrics(addr, &compiled, exposition.unwrap_or_default()).await?),
         None => None,
     };
     if !args.quiet {
@@ -225,50 +223,27 @@ pub fn write_junit(path: &Path, summary: &scalelab_metrics::Summary) -> anyhow::
         .with_context(|| format!("writing JUnit XML to {}", path.display()))
 }
 
-/// Starts serving the run's Prometheus metrics on `addr`; the server lives as long as the process.
+/// Starts serving `exposition` with the run's metrics on `addr`; the server lives as long as the
+/// process.
 async fn serve_metrics(
     addr: SocketAddr,
     plan: &CompiledPlan,
-    extra: Option<ExtraMetrics>,
-) -> anyhow::Result<Arc<PrometheusExporter>> {
-    let exporter = Arc::new(PrometheusExporter::new(
-        plan.endpoints.clone(),
-        plan.check_names.clone(),
-    ));
+    exposition: Arc<Exposition>,
+) -> anyhow::Result<RunMetrics> {
+    let metrics = exposition.run_metrics(plan.endpoints.clone(), plan.check_names.clone());
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot serve metrics on {addr}"))?;
-    let addr = listener.local_addr().unwrap_or(addr);
-    let shared = exporter.clone();
-    let app = axum::Router::new().route(
-        "/metrics",
-        axum::routing::get(move || {
-            let exporter = shared.clone();
-            let extra = extra.clone();
-            async move {
-                let mut text = exporter.render();
-                if let Some(extra) = extra {
-                    // One exposition: the first part's end-of-file marker goes, the second's stays.
-                    text.truncate(text.rfind("# EOF").unwrap_or(text.len()));
-                    text += &extra();
-                }
-                (
-                    [(
-                        axum::http::header::CONTENT_TYPE,
-                        "application/openmetrics-text; version=1.0.0; charset=utf-8",
-                    )],
-                    text,
-                )
-            }
-        }),
-    );
+    // The bound address, so `--metrics-addr 127.0.0.1:0` says which port it got.
+    let addr = listener.local_addr()?;
     tokio::spawn(async move {
-        if let Err(error) = axum::serve(listener, app).await {
+        let served = scalelab_report::serve_metrics(exposition, listener, CancellationToken::new());
+        if let Err(error) = served.await {
             tracing::warn!(%error, "the metrics server stopped");
         }
     });
     eprintln!("metrics: http://{addr}/metrics");
-    Ok(exporter)
+    Ok(metrics)
 }
 
 /// What a person sees while the run lasts: on a terminal a bar per scenario refreshed every second;
@@ -277,7 +252,7 @@ async fn serve_metrics(
 struct Console {
     writer: Option<ResultsWriter>,
     write_error: Option<std::io::Error>,
-    exporter: Option<Arc<PrometheusExporter>>,
+    exporter: Option<RunMetrics>,
     view: View,
 }
 
@@ -295,7 +270,7 @@ impl Console {
         writer: Option<ResultsWriter>,
         plan: &CompiledPlan,
         quiet: bool,
-        exporter: Option<Arc<PrometheusExporter>>,
+        exporter: Option<RunMetrics>,
     ) -> Self {
         let view = if quiet {
             View::Quiet

@@ -1,4 +1,4 @@
-//! Prometheus metrics of a run while it lasts, updated once per completed second.
+//! The run's metrics while it lasts, updated once per completed second.
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -32,10 +32,9 @@ const BUCKETS: [f64; 16] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0,
 ];
 
-/// The run's metrics in Prometheus form. Counters and histograms advance by each completed second,
-/// so a scrape sees the run up to the last full second.
-pub struct PrometheusExporter {
-    registry: Registry,
+/// The run's metrics in Prometheus form (`scalelab_*`). Counters and histograms advance by each
+/// completed second, so a scrape sees the run up to the last full second.
+pub struct RunMetrics {
     endpoints: Vec<Endpoint>,
     check_names: Vec<String>,
     requests: Family<RequestLabels, Counter>,
@@ -47,15 +46,19 @@ pub struct PrometheusExporter {
     dropped: Counter,
 }
 
-impl PrometheusExporter {
-    pub fn new(endpoints: Vec<Endpoint>, check_names: Vec<String>) -> Self {
+impl RunMetrics {
+    /// The metrics of a run over `endpoints` and checks, registered into `registry`.
+    pub(super) fn register(
+        registry: &mut Registry,
+        endpoints: Vec<Endpoint>,
+        check_names: Vec<String>,
+    ) -> Self {
         let requests = Family::<RequestLabels, Counter>::default();
         let durations =
             Family::<EndpointLabels, Histogram>::new_with_constructor(|| Histogram::new(BUCKETS));
         let checks = Family::<CheckLabels, Counter>::default();
         let (vus, in_flight) = (Gauge::default(), Gauge::default());
         let (iterations, dropped) = (Counter::default(), Counter::default());
-        let mut registry = Registry::with_prefix("scalelab");
         registry.register(
             "http_requests",
             "HTTP requests completed, by scenario, name and status (or error kind)",
@@ -84,7 +87,6 @@ impl PrometheusExporter {
             dropped.clone(),
         );
         Self {
-            registry,
             endpoints,
             check_names,
             requests,
@@ -135,14 +137,6 @@ impl PrometheusExporter {
         self.iterations.inc_by(interval.iterations);
         self.dropped.inc_by(interval.dropped_iterations);
     }
-
-    /// The exposition text (OpenMetrics).
-    pub fn render(&self) -> String {
-        let mut text = String::new();
-        prometheus_client::encoding::text::encode(&mut text, &self.registry)
-            .expect("writing to a String cannot fail");
-        text
-    }
 }
 
 #[cfg(test)]
@@ -150,6 +144,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use crate::prometheus::Exposition;
     use scalelab_metrics::{EndpointId, Outcome, Phases, Sample};
 
     #[test]
@@ -160,7 +155,8 @@ mod tests {
             method: "GET".into(),
             tags: vec![],
         }];
-        let exporter = PrometheusExporter::new(endpoints, vec!["status is 200".into()]);
+        let exposition = Exposition::default();
+        let exporter = exposition.run_metrics(endpoints, vec!["status is 200".into()]);
         for second in 0..2 {
             let mut interval = Interval::new(second);
             for ms in [2, 20, 200] {
@@ -180,7 +176,7 @@ mod tests {
             interval.gauges.vus = 4;
             exporter.update(&interval);
         }
-        let text = exporter.render();
+        let text = exposition.render();
         assert!(
             text.contains(
                 r#"scalelab_http_requests_total{scenario="s",name="ping",status="200"} 6"#

@@ -1,22 +1,33 @@
-//! The cluster's gauges for Prometheus, served at `/metrics` on `--metrics-addr`.
+//! A live cluster's gauges (`scalelab_cluster_*`), from a neutral per-group input.
 
-use std::convert::Infallible;
-use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
-use bytes::Bytes;
-use http::{Response, header};
-use http_body_util::Full;
-use hyper_util::rt::{TokioExecutor, TokioIo};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
-use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
 
-use crate::group::GroupStatus;
+/// One group of a cluster over the last second, as its gauges show it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct GroupGauges {
+    pub group: String,
+    pub pending: u32,
+    pub in_service: u32,
+    pub draining: u32,
+    /// Capacity the autoscaler wants.
+    pub desired: u32,
+    /// Average CPU % of the replicas in service (none in service: 0).
+    pub cpu_percent: Option<f64>,
+    /// Average resident memory of the replicas in service, in bytes.
+    pub memory_bytes: Option<f64>,
+    pub in_flight: u64,
+    /// Requests through the load balancer in the second, and its own 502, 503 and 504 answers.
+    pub requests: u64,
+    pub bad_gateway: u64,
+    pub unavailable: u64,
+    pub gateway_timeout: u64,
+}
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct GroupLabel {
@@ -38,7 +49,7 @@ struct StatusLabels {
 type FloatGauge = Gauge<f64, AtomicU64>;
 
 /// The cluster's metrics, updated every second.
-pub struct Exposition {
+pub struct ClusterMetrics {
     replicas: Family<PhaseLabels, Gauge>,
     desired: Family<GroupLabel, Gauge>,
     cpu: Family<GroupLabel, FloatGauge>,
@@ -46,12 +57,11 @@ pub struct Exposition {
     in_flight: Family<GroupLabel, Gauge>,
     requests: Family<GroupLabel, Counter>,
     lb_errors: Family<StatusLabels, Counter>,
-    registry: Registry,
 }
 
-impl Default for Exposition {
-    fn default() -> Self {
-        let mut registry = Registry::with_prefix("scalelab_cluster");
+impl ClusterMetrics {
+    /// The cluster's metrics, registered into `registry`.
+    pub(super) fn register(registry: &mut Registry) -> Self {
         let replicas = Family::default();
         let desired = Family::default();
         let cpu = Family::default();
@@ -102,17 +112,14 @@ impl Default for Exposition {
             in_flight,
             requests,
             lb_errors,
-            registry,
         }
     }
-}
 
-impl Exposition {
     /// Sets the gauges from the last second and adds its requests to the counters.
-    pub fn update(&self, statuses: &[GroupStatus]) {
-        for status in statuses {
+    pub fn update(&self, groups: &[GroupGauges]) {
+        for status in groups {
             let group = GroupLabel {
-                group: status.name.clone(),
+                group: status.group.clone(),
             };
             for (phase, count) in [
                 ("pending", status.pending),
@@ -120,7 +127,7 @@ impl Exposition {
                 ("draining", status.draining),
             ] {
                 let labels = PhaseLabels {
-                    group: status.name.clone(),
+                    group: status.group.clone(),
                     phase,
                 };
                 self.replicas.get_or_create(&labels).set(i64::from(count));
@@ -130,10 +137,10 @@ impl Exposition {
                 .set(i64::from(status.desired));
             self.cpu
                 .get_or_create(&group)
-                .set(status.cpu_avg.unwrap_or(0.0));
+                .set(status.cpu_percent.unwrap_or(0.0));
             self.memory
                 .get_or_create(&group)
-                .set(status.memory_avg_bytes.unwrap_or(0.0));
+                .set(status.memory_bytes.unwrap_or(0.0));
             self.in_flight
                 .get_or_create(&group)
                 .set(status.in_flight as i64);
@@ -144,55 +151,11 @@ impl Exposition {
                 ("504", status.gateway_timeout),
             ] {
                 let labels = StatusLabels {
-                    group: status.name.clone(),
+                    group: status.group.clone(),
                     status: code,
                 };
                 self.lb_errors.get_or_create(&labels).inc_by(count);
             }
         }
-    }
-
-    /// The exposition text (OpenMetrics).
-    pub fn render(&self) -> String {
-        let mut text = String::new();
-        prometheus_client::encoding::text::encode(&mut text, &self.registry)
-            .expect("writing to a String cannot fail");
-        text
-    }
-}
-
-/// Serves `exposition` on `listener` until `stop` is cancelled.
-pub async fn serve(exposition: Arc<Exposition>, listener: TcpListener, stop: CancellationToken) {
-    loop {
-        let stream = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
-                Err(_) => {
-                    // Out of file descriptors, most often: wait for connections to close.
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            _ = stop.cancelled() => return,
-        };
-        let exposition = exposition.clone();
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |_request| {
-                let body = exposition.render();
-                async move {
-                    let mut response = Response::new(Full::new(Bytes::from(body)));
-                    response.headers_mut().insert(
-                        header::CONTENT_TYPE,
-                        header::HeaderValue::from_static(
-                            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-                        ),
-                    );
-                    Ok::<_, Infallible>(response)
-                }
-            });
-            let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
-        });
     }
 }
