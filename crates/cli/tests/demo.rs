@@ -33,10 +33,16 @@ fn the_demo_runs_passes_and_writes_its_results() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(stdout.contains("✓ http_req_failed rate<0.01"), "{stdout}");
-    assert!(stdout.contains("✓ http_req_duration{name:ping} p(95)<250"), "{stdout}");
+    assert!(
+        stdout.contains("✓ http_req_duration{name:ping} p(95)<250"),
+        "{stdout}"
+    );
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
-    assert!(summary["totals"]["requests"].as_u64().unwrap() > 0, "{summary}");
+    assert!(
+        summary["totals"]["requests"].as_u64().unwrap() > 0,
+        "{summary}"
+    );
     assert_eq!(summary["stopped_early"], serde_json::Value::Null);
     // The plan is 20 s long; the run lasts at least that.
     assert!(summary["duration_seconds"].as_f64().unwrap() >= 20.0);
