@@ -256,3 +256,152 @@ fn quick_refuses_values_no_run_could_honour() {
         }
     }
 }
+
+/// A loopback HTTP/1.1 server that answers 200 to everything and keeps the first bytes of each
+/// connection, for the test to read what was sent.
+fn capturing_server() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Vec<u8>>>>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let kept = kept.clone();
+            std::thread::spawn(move || {
+                let mut buffer = [0u8; 4096];
+                let mut first = true;
+                while let Ok(read) = stream.read(&mut buffer) {
+                    if read == 0 {
+                        return;
+                    }
+                    if first {
+                        kept.lock().unwrap().push(buffer[..read].to_vec());
+                        first = false;
+                    }
+                    if stream
+                        .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (url, seen)
+}
+
+fn quick_summary(args: &[&str]) -> serde_json::Value {
+    let out = tempfile::tempdir().unwrap();
+    let output = scalelab()
+        .arg("quick")
+        .args(args)
+        .args(["--quiet", "--out"])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    summary(out.path())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quick_flags_do_what_they_say() {
+    let target = scalelab_stress::start(TargetConfig::loopback())
+        .await
+        .unwrap();
+    let ping = format!("{}/ping", target.url());
+    // -n: exactly this many requests.
+    let n = tokio::task::spawn_blocking({
+        let ping = ping.clone();
+        move || quick_summary(&[&ping, "-c", "3", "-n", "25"])
+    })
+    .await
+    .unwrap();
+    assert_eq!(n["totals"]["requests"], 25, "{n}");
+    // -q: the open model, 20 arrivals per second for 1 s: every arrival sent or dropped.
+    let q = tokio::task::spawn_blocking({
+        let ping = ping.clone();
+        move || quick_summary(&[&ping, "-c", "4", "-q", "20", "-z", "1s"])
+    })
+    .await
+    .unwrap();
+    assert_eq!(q["open_model"], true);
+    let sent = q["totals"]["requests"].as_u64().unwrap();
+    assert_eq!(
+        sent + q["totals"]["dropped_iterations"].as_u64().unwrap(),
+        20,
+        "{q}"
+    );
+
+    // -m, -H, -d: the method, header and body are what the server receives.
+    let (url, seen) = capturing_server();
+    let body = tokio::task::spawn_blocking({
+        let url = url.clone();
+        move || {
+            quick_summary(&[
+                &format!("{url}/orders"),
+                "-c",
+                "1",
+                "-n",
+                "2",
+                "-m",
+                "post",
+                "-H",
+                "X-Test: 42",
+                "-d",
+                "{\"sku\":7}",
+            ])
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(body["endpoints"][0]["method"], "POST");
+    let first = String::from_utf8_lossy(&seen.lock().unwrap()[0]).into_owned();
+    assert!(first.starts_with("POST /orders HTTP/1.1\r\n"), "{first}");
+    assert!(
+        first.to_ascii_lowercase().contains("x-test: 42\r\n"),
+        "{first}"
+    );
+    assert!(first.ends_with("\r\n\r\n{\"sku\":7}"), "{first}");
+
+    // --http2 on plain HTTP: prior knowledge, the connection opens with the HTTP/2 preface.
+    let (url, seen) = capturing_server();
+    let output = tokio::task::spawn_blocking(move || {
+        scalelab()
+            .args([
+                "quick", &url, "-c", "1", "-n", "1", "--http2", "-t", "2s", "--quiet",
+            ])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(output.status.code().is_some());
+    assert!(
+        seen.lock().unwrap()[0].starts_with(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"),
+        "the HTTP/2 connection preface"
+    );
+
+    // -t: a server that never answers times each request out after 300 ms.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_url = format!("http://{}/", dead.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let held: Vec<_> = dead.incoming().collect();
+        drop(held);
+    });
+    let timed_out = tokio::task::spawn_blocking(move || {
+        quick_summary(&[&dead_url, "-c", "1", "-n", "2", "-t", "300ms"])
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        timed_out["errors_by_kind"]["request_timeout"], 2,
+        "{timed_out}"
+    );
+}

@@ -202,3 +202,24 @@ fn a_timeline_that_cannot_be_built_is_refused_at_load() {
         "{message}"
     );
 }
+
+#[test]
+fn a_non_http_url_is_refused_once_at_its_position() {
+    let message = error(
+        "vus: 1\nduration: 1s\nrequests: [{url: \"ftp://127.0.0.1/x\"}]\n",
+        "p.yaml",
+    );
+    assert_eq!(
+        message,
+        "p.yaml:3:18: the URL 'ftp://127.0.0.1/x' of request 1 of scalelab plan must start with http:// or https://"
+    );
+    let message = error(
+        "config:\n  phases: [{duration: 1, arrivalRate: 1}]\nscenarios: [{flow: [{get: {url: \"ftp://h/x\"}}]}]\n",
+        "a.yaml",
+    );
+    assert!(
+        message.contains("must start with http:// or https://")
+            && message.matches("ftp://").count() <= 1,
+        "{message}"
+    );
+}

@@ -530,6 +530,16 @@ fn request(
     let mut obj = node.map(ctx, &format!("'{method}' in {what}"))?;
     let what = obj.what.clone();
     let url_node = obj.require(ctx, "url")?;
+    if let Some((scheme, _)) = url_node
+        .str(ctx, &format!("'url' in {what}"))?
+        .split_once("://")
+        && !matches!(scheme, "http" | "https")
+    {
+        return Err(ctx.error(
+            url_node.pos,
+            format!("'url' in {what} must start with http:// or https://"),
+        ));
+    }
     let mut url = template(
         url_node.str(ctx, &format!("'url' in {what}"))?,
         url_node,

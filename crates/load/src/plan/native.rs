@@ -134,7 +134,16 @@ pub(super) fn request(obj: &mut Obj, ctx: &mut Ctx) -> Result<Request> {
             ));
         }
         (Some(node), None) | (None, Some(node)) => {
-            node.str(ctx, &format!("the URL of {what}"))?.to_string()
+            let url = node.str(ctx, &format!("the URL of {what}"))?;
+            if let Some((scheme, _)) = url.split_once("://")
+                && !matches!(scheme, "http" | "https")
+            {
+                return Err(ctx.error(
+                    node.pos,
+                    format!("the URL '{url}' of {what} must start with http:// or https://"),
+                ));
+            }
+            url.to_string()
         }
         (None, None) => {
             return Err(ctx.error(
