@@ -203,3 +203,50 @@ fn bad_input_names_what_is_wrong() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn export_then_sim_on_the_exported_terraform_and_hpa_gives_the_native_result() {
+    let dir = scratch("export");
+    let examples = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    for (native, format, file) in [
+        (policy(), "terraform", "policy.tf"),
+        (
+            examples
+                .join("policies/hpa.yaml")
+                .to_string_lossy()
+                .into_owned(),
+            "hpa",
+            "hpa.yaml",
+        ),
+    ] {
+        let exported = dir.join(file);
+        let out = exported.to_str().unwrap();
+        stdout(&scalelab(&[
+            "export", "--policy", &native, "--format", format, "--name", "api", "--out", out,
+        ]));
+        let summary = |policy: &str| {
+            let timeline = dir.join("timeline.csv");
+            let mut args = vec![
+                "sim",
+                "--policy",
+                policy,
+                "--out",
+                timeline.to_str().unwrap(),
+            ];
+            args.extend(WORKED_EXAMPLE);
+            let text = stdout(&scalelab(&args));
+            // Everything but the timeline's path.
+            text.lines()
+                .filter(|l| !l.starts_with("timeline:"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let expected = summary(&native);
+        assert!(expected.contains("peak instances"), "{expected}");
+        assert_eq!(summary(out), expected, "{format}");
+    }
+    let refused = scalelab(&["export", "--policy", &policy(), "--format", "hpa"]);
+    assert!(!refused.status.success());
+    let error = String::from_utf8_lossy(&refused.stderr);
+    assert!(error.contains("hpa cannot express `policy`"), "{error}");
+}

@@ -5,6 +5,7 @@ pub mod compare;
 pub mod cost;
 pub mod demo;
 pub mod execute;
+pub mod export;
 pub mod quick;
 pub mod report;
 pub mod run;

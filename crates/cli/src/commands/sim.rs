@@ -33,7 +33,8 @@ pub struct Scenario {
     /// The load's unit: requests per minute or per second.
     #[arg(long, value_enum, default_value_t = Per::Second)]
     per: Per,
-    /// Policy file (YAML or JSON); see docs/sim.md.
+    /// Policy file: native YAML/JSON (docs/sim.md), a Kubernetes HPA manifest or Terraform (.tf file or
+    /// directory) with aws_autoscaling_policy and alarm resources (docs/export.md).
     #[arg(long)]
     policy: PathBuf,
     /// Override one policy parameter, e.g. --set upper_threshold=30 --set startup=2m (repeatable).
@@ -101,9 +102,7 @@ impl Scenario {
             (None, None, None) => bail!("give --stages, --trace or --plan"),
         };
         let model = LinearCapacity::new(self.cpu_per_load, self.cpu_base)?;
-        let text = read_text(&self.policy, "policy")?;
-        let mut policy =
-            Policy::from_yaml(&text).with_context(|| format!("{}", self.policy.display()))?;
+        let mut policy = scalelab_policy_io::load_policy(&self.policy)?;
         for (name, value) in &self.overrides {
             policy = set_param(&policy, name, &ParamValue::parse(value))
                 .with_context(|| format!("--set {name}={value}"))?;
