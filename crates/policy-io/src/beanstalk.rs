@@ -151,9 +151,12 @@ pub fn write(policy: &Policy, options: &ExportOptions) -> Result<String, ExportE
         "# Written by scalelab export for the environment of {}: save as .ebextensions/autoscaling.config.\n\
          # Every option is explicit (Elastic Beanstalk's own defaults are NetworkOut in Bytes, 5-minute\n\
          # periods, MaxSize 4, Cooldown 360). Not expressible here: the start-up time the policy was\n\
-         # simulated with ({} s) and the scale-in order ({:?}; the group's termination policy decides).\n{yaml}",
+         # simulated with ({} s) and the scale-in order ({} first; the group's termination policy decides).\n{yaml}",
         options.name,
         policy.startup.as_secs(),
-        policy.scale_in
+        match policy.scale_in {
+            scalelab_capacity::ScaleInOrder::Newest => "newest",
+            scalelab_capacity::ScaleInOrder::Oldest => "oldest",
+        }
     ))
 }
