@@ -48,6 +48,7 @@ const WORKED_EXAMPLE: [&str; 10] = [
 fn sim_shows_the_cpu_breach_and_writes_a_timeline_cost_can_price() {
     let dir = scratch("sim");
     let timeline = dir.join("timeline.csv");
+    let report = dir.join("sim-report.html");
     let policy = policy();
     let mut args = vec![
         "sim",
@@ -55,9 +56,16 @@ fn sim_shows_the_cpu_breach_and_writes_a_timeline_cost_can_price() {
         &policy,
         "--out",
         timeline.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
     ];
     args.extend(WORKED_EXAMPLE);
     let text = stdout(&scalelab(&args));
+    // The report: the summary and four charts (load, instances, CPU with its limit, cost), offline.
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert_eq!(html.matches("<svg").count(), 4, "{html}");
+    assert!(html.contains("limit 50 %") && html.contains("87.4 %"));
+    assert!(!html.contains("<script") && !html.contains("http"));
     assert!(
         text.contains("CPU breaches 50 %: above it for 7m"),
         "{text}"
@@ -226,18 +234,21 @@ fn export_then_sim_on_the_exported_terraform_and_hpa_gives_the_native_result() {
         ]));
         let summary = |policy: &str| {
             let timeline = dir.join("timeline.csv");
+            let report = dir.join("sim-report.html");
             let mut args = vec![
                 "sim",
                 "--policy",
                 policy,
                 "--out",
                 timeline.to_str().unwrap(),
+                "--report",
+                report.to_str().unwrap(),
             ];
             args.extend(WORKED_EXAMPLE);
             let text = stdout(&scalelab(&args));
             // Everything but the timeline's path.
             text.lines()
-                .filter(|l| !l.starts_with("timeline:"))
+                .filter(|l| !l.starts_with("timeline:") && !l.starts_with("report:"))
                 .collect::<Vec<_>>()
                 .join("\n")
         };

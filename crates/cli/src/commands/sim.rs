@@ -164,6 +164,9 @@ pub struct SimArgs {
     /// Where to write the timeline CSV.
     #[arg(long, default_value = "results/sim-timeline.csv")]
     out: PathBuf,
+    /// Where to write the HTML report (charts of the timeline, offline).
+    #[arg(long, default_value = "results/sim-report.html")]
+    report: PathBuf,
 }
 
 /// The timeline CSV's header; `cost --timeline` reads these columns.
@@ -175,8 +178,34 @@ pub fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
     let result = simulate(&loaded.shape, &loaded.model, &loaded.policy, &loaded.config)?;
     write_atomic(&args.out, timeline_csv(&result).as_bytes())
         .with_context(|| format!("cannot write {}", args.out.display()))?;
-    print_summary(&loaded, &result);
+    let (lines, rows) = summary(&loaded, &result);
+    for line in &lines {
+        println!("{line}");
+    }
+    let figures: Vec<(String, String)> = rows
+        .iter()
+        .map(|row| {
+            (
+                row[0].clone(),
+                format!("{} {}", row[1], row[2]).trim().to_owned(),
+            )
+        })
+        .collect();
+    let page = scalelab_report::SimPage {
+        lines: &lines,
+        figures: &figures,
+        unit: loaded.unit,
+        cpu_limit: loaded.config.cpu_limit,
+        usd_per_hour: loaded.config.usd_per_hour,
+    };
+    write_atomic(
+        &args.report,
+        scalelab_report::sim_report(&result, &page).as_bytes(),
+    )
+    .with_context(|| format!("cannot write {}", args.report.display()))?;
+    print_table(&["figure", "value", "unit"], &rows);
     println!("\ntimeline: {}", args.out.display());
+    println!("report: {}", args.report.display());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -205,7 +234,8 @@ fn timeline_csv(result: &SimResult) -> String {
     csv
 }
 
-fn print_summary(loaded: &Loaded, result: &SimResult) {
+/// The verdict and settings lines, and the summary table's rows (figure, value, unit).
+fn summary(loaded: &Loaded, result: &SimResult) -> (Vec<String>, Vec<Vec<String>>) {
     let s = &result.summary;
     let limit = loaded.config.cpu_limit;
     let verdict = if s.max_cpu > limit {
@@ -216,14 +246,17 @@ fn print_summary(loaded: &Loaded, result: &SimResult) {
     } else {
         format!("CPU stays at or below {limit} %")
     };
-    println!(
-        "simulated {} in {} steps of {} (load {})",
-        format_duration(Duration::from_secs_f64(s.duration)),
-        result.timeline.len(),
-        format_duration(loaded.config.step),
-        loaded.unit
-    );
-    println!("{verdict}\n");
+    let mut lines = vec![
+        format!(
+            "simulated {} in {} steps of {} (load {})",
+            format_duration(Duration::from_secs_f64(s.duration)),
+            result.timeline.len(),
+            format_duration(loaded.config.step),
+            loaded.unit
+        ),
+        verdict,
+        String::new(),
+    ];
     let mut rows = vec![
         vec![
             "max CPU per instance".into(),
@@ -283,7 +316,7 @@ fn print_summary(loaded: &Loaded, result: &SimResult) {
                 String::new(),
             ]);
         }
-        println!("prices: {catalog}");
+        lines.push(format!("prices: {catalog}"));
     }
-    print_table(&["figure", "value", "unit"], &rows);
+    (lines, rows)
 }

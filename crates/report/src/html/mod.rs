@@ -4,6 +4,9 @@
 mod chart;
 mod cluster_panels;
 mod panels;
+mod sim_report;
+
+pub use sim_report::{SimPage, sim_report};
 
 use std::fmt::Write;
 use std::io;
@@ -218,7 +221,7 @@ fn checks_table(summary: &Summary) -> String {
     out
 }
 
-const STYLE: &str = "\
+pub(crate) const STYLE: &str = "\
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;margin:24px auto;\
 max-width:1000px;padding:0 16px;color:#222;background:#fff}\
 header p,.note{color:#555;font-size:14px}h1{margin-bottom:4px}h2{margin-top:32px}\
