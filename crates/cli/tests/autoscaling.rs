@@ -103,6 +103,7 @@ fn sim_shows_the_cpu_breach_and_writes_a_timeline_cost_can_price() {
 fn sweep_ranks_the_216_combinations() {
     let dir = scratch("sweep");
     let table = dir.join("sweep.csv");
+    let report = dir.join("sweep-report.html");
     let policy = policy();
     let mut args = vec![
         "sweep",
@@ -110,6 +111,8 @@ fn sweep_ranks_the_216_combinations() {
         &policy,
         "--out",
         table.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
         "--param",
         "scale_up_increment=1..9",
         "--param",
@@ -127,6 +130,12 @@ fn sweep_ranks_the_216_combinations() {
     let text = stdout(&scalelab(&args));
     assert!(text.contains("216 combinations simulated"), "{text}");
     assert!(text.contains("124 meet max_cpu<50"), "{text}");
+    // The report: every combination a point, 124 of them green, the max_cpu<50 line, the best ringed.
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert_eq!(html.matches("<circle class=\"point\"").count(), 216);
+    assert_eq!(html.matches("fill=\"#2ca02c\"").count(), 124);
+    assert_eq!(html.matches("r=\"6\"").count(), 1);
+    assert!(html.contains("<title>max_cpu 50</title>"), "{html}");
     let csv = std::fs::read_to_string(&table).unwrap();
     assert_eq!(csv.lines().count(), 1 + 216);
     // Ranked first: increment 1, upper 14, lower round(9.8) = 10.

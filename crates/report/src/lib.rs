@@ -12,7 +12,10 @@ mod scenario_line;
 mod summary_table;
 
 pub use format::{bytes, count, millis};
-pub use html::{REPORT_FILE, SimPage, html_report, sim_report, write_html_report};
+pub use html::{
+    REPORT_FILE, SimPage, SweepPage, SweepPoint, html_report, sim_report, sweep_report,
+    write_html_report,
+};
 pub use junit::junit_xml;
 pub use progress::progress_line;
 pub use prometheus::PrometheusExporter;

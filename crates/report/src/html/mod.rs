@@ -5,8 +5,10 @@ mod chart;
 mod cluster_panels;
 mod panels;
 mod sim_report;
+mod sweep_report;
 
 pub use sim_report::{SimPage, sim_report};
+pub use sweep_report::{SweepPage, SweepPoint, sweep_report};
 
 use std::fmt::Write;
 use std::io;
