@@ -675,6 +675,23 @@ fn export_then_sim_on_the_exported_terraform_and_hpa_gives_the_native_result() {
             "hpa",
             "hpa.yaml",
         ),
+        // Two metrics and no behavior: the legacy rules, before and after.
+        (
+            examples
+                .join("hpa-policy.yaml")
+                .to_string_lossy()
+                .into_owned(),
+            "hpa",
+            "hpa-legacy.yaml",
+        ),
+        (
+            examples
+                .join("aws-mixed-policy.yaml")
+                .to_string_lossy()
+                .into_owned(),
+            "terraform",
+            "mixed.tf",
+        ),
     ] {
         let exported = dir.join(file);
         let out = exported.to_str().unwrap();
@@ -708,5 +725,5 @@ fn export_then_sim_on_the_exported_terraform_and_hpa_gives_the_native_result() {
     let refused = scalelab(&["export", "--policy", &policy(), "--format", "hpa"]);
     assert!(!refused.status.success());
     let error = String::from_utf8_lossy(&refused.stderr);
-    assert!(error.contains("hpa cannot express `policy`"), "{error}");
+    assert!(error.contains("hpa cannot express `beanstalk`"), "{error}");
 }

@@ -674,7 +674,7 @@ rules:
         let group = config.groups[0].policy().unwrap();
         assert_eq!((group.min, group.max, group.initial()), (2, 6, 2));
         assert_eq!(group.startup, Duration::from_secs(3));
-        assert_eq!(group.hpa.map(|h| h.target), Some(70.0));
+        assert_eq!(group.hpa.map(|h| h.target), Some(Some(70.0)));
         assert!(group.target_tracking.is_none());
         let unknown = config
             .set_policy(

@@ -57,9 +57,16 @@ pub fn write(policy: &Policy, options: &ExportOptions) -> Result<String, ExportE
         .map_err(|e| unsupported("policy", e.to_string()))?
     {
         Rule::Beanstalk(b) => b,
-        Rule::Simple(_) | Rule::Step(_) | Rule::TargetTracking(_) | Rule::Hpa(_) => {
+        Rule::Aws { .. } => {
             return Err(unsupported(
-                "policy",
+                crate::hpa::aws_fields(policy),
+                "Elastic Beanstalk's triggers are written from a `beanstalk` section (an upper and a \
+                 lower threshold on one metric); AWS policies export with --format terraform",
+            ));
+        }
+        Rule::Hpa(_) => {
+            return Err(unsupported(
+                "hpa",
                 "Elastic Beanstalk's triggers are written from a `beanstalk` section (an upper and a \
                  lower threshold on one metric)",
             ));

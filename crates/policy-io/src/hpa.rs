@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use scalelab_capacity::ScaleInOrder;
 use scalelab_scaling::{
-    Hpa, HpaBehavior, HpaPolicy, HpaPolicyKind, HpaRules, Metric, Policy, Rule, SelectPolicy,
+    Hpa, HpaBehavior, HpaMetric, HpaPolicy, HpaPolicyKind, HpaRules, Metric, Policy, Rule,
+    SelectPolicy,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -116,6 +117,9 @@ struct Behavior {
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Rules {
+    /// Kubernetes 1.33+ (`HPAConfigurableTolerance`): a quantity such as "50m".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tolerance: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     stabilization_window_seconds: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -182,11 +186,18 @@ pub fn write(policy: &Policy, options: &ExportOptions) -> Result<String, ExportE
         .map_err(|e| unsupported("policy", e.to_string()))?
     {
         Rule::Hpa(hpa) => hpa,
-        Rule::Simple(_) | Rule::Step(_) | Rule::TargetTracking(_) | Rule::Beanstalk(_) => {
+        Rule::Aws { .. } => {
             return Err(unsupported(
-                "policy",
-                "a HorizontalPodAutoscaler is written from an `hpa` section; this policy holds an \
-                 AWS rule (export it with --format terraform or beanstalk)",
+                aws_fields(policy),
+                "a HorizontalPodAutoscaler is written from an `hpa` section; this policy holds AWS \
+                 policies (export it with --format terraform)",
+            ));
+        }
+        Rule::Beanstalk(_) => {
+            return Err(unsupported(
+                "beanstalk",
+                "a HorizontalPodAutoscaler is written from an `hpa` section; this policy holds \
+                 Elastic Beanstalk triggers (export it with --format beanstalk or terraform)",
             ));
         }
     };
@@ -196,74 +207,22 @@ pub fn write(policy: &Policy, options: &ExportOptions) -> Result<String, ExportE
             "minReplicas 0 needs the alpha HPAScaleToZero feature gate",
         ));
     }
-    if (hpa.tolerance - 0.1).abs() > 1e-12 {
-        return Err(unsupported(
-            "hpa.tolerance",
-            "the tolerance is kube-controller-manager's --horizontal-pod-autoscaler-tolerance \
-             (default 0.1), not a field of the HPA",
-        ));
+    controller_flags(hpa)?;
+    let mut metrics = Vec::new();
+    for (i, m) in hpa.metric_targets().iter().enumerate() {
+        let field = if hpa.metrics.is_some() {
+            format!("hpa.metrics[{i}].target")
+        } else {
+            "hpa.target".to_owned()
+        };
+        metrics.push(write_metric(m, &field)?);
     }
-    if hpa.sync_period != Duration::from_secs(15) {
-        return Err(unsupported(
-            "hpa.sync_period",
-            "the sync period is kube-controller-manager's --horizontal-pod-autoscaler-sync-period \
-             (default 15s), not a field of the HPA",
-        ));
-    }
-    let metric = match hpa.metric {
-        Metric::Cpu | Metric::Memory => {
-            if hpa.target.fract() != 0.0 || hpa.target > f64::from(i32::MAX) {
-                return Err(unsupported(
-                    "hpa.target",
-                    format!("{}: averageUtilization is a whole percent", hpa.target),
-                ));
-            }
-            MetricSpec {
-                kind: "Resource".into(),
-                resource: Some(ResourceMetric {
-                    name: if hpa.metric == Metric::Cpu {
-                        "cpu"
-                    } else {
-                        "memory"
-                    }
-                    .into(),
-                    target: Target {
-                        kind: "Utilization".into(),
-                        average_utilization: Some(hpa.target as u32),
-                        average_value: None,
-                    },
-                }),
-                pods: None,
-            }
-        }
-        Metric::RequestsPerTarget | Metric::InFlightPerTarget => MetricSpec {
-            kind: "Pods".into(),
-            resource: None,
-            pods: Some(PodsMetric {
-                metric: MetricName {
-                    name: hpa.metric.to_string(),
-                },
-                target: Target {
-                    kind: "AverageValue".into(),
-                    average_utilization: None,
-                    average_value: Some(Value::String(
-                        quantity(hpa.target).map_err(|why| unsupported("hpa.target", why))?,
-                    )),
-                },
-            }),
-        },
-    };
-    let behavior = Behavior {
-        scale_up: Some(rules(
-            &hpa.behavior.scale_up,
-            true,
-            "hpa.behavior.scale_up",
-        )?),
-        scale_down: Some(rules(
-            &hpa.behavior.scale_down,
-            false,
-            "hpa.behavior.scale_down",
-        )?),
+    let behavior = match &hpa.behavior {
+        None => None,
+        Some(b) => Some(Behavior {
+            scale_up: Some(rules(&b.scale_up, true, "hpa.behavior.scale_up")?),
+            scale_down: Some(rules(&b.scale_down, false, "hpa.behavior.scale_down")?),
+        }),
     };
     let mut annotations = BTreeMap::new();
     annotations.insert(STARTUP.into(), policy.startup.as_secs().to_string());
@@ -294,8 +253,8 @@ pub fn write(policy: &Policy, options: &ExportOptions) -> Result<String, ExportE
             },
             min_replicas: Some(policy.min),
             max_replicas: policy.max,
-            metrics: Some(vec![metric]),
-            behavior: Some(behavior),
+            metrics: Some(metrics),
+            behavior,
             target_cpu_utilization_percentage: None,
         },
     };
@@ -303,12 +262,127 @@ pub fn write(policy: &Policy, options: &ExportOptions) -> Result<String, ExportE
         format: Format::Hpa,
         message: e.to_string(),
     })?;
+    let about = if hpa.behavior.is_some() {
+        "Every behavior field is explicit (Kubernetes' defaults\n# written out)."
+    } else {
+        "No `behavior`, as in the policy: the controller's legacy rules apply\n\
+         # (scale-up capped at max(2 x current, 4) per sync, the downscale stabilization window)."
+    };
     Ok(format!(
-        "# Written by scalelab export. Every behavior field is explicit: Kubernetes fills in the same\n\
-         # defaults, but an HPA without `behavior` follows the older rules (scale-up capped at\n\
-         # max(2 x current, 4)). Deploy with the Deployment's spec.replicas = {}.\n{yaml}",
+        "# Written by scalelab export. {about}\n\
+         # Deploy with the Deployment's spec.replicas = {}.\n{yaml}",
         policy.initial()
     ))
+}
+
+/// The AWS sections `policy` holds, as the fields an HPA or Beanstalk export cannot take.
+pub(crate) fn aws_fields(policy: &Policy) -> String {
+    [
+        policy.simple.as_ref().map(|_| "simple"),
+        policy.step.as_ref().map(|_| "step"),
+        policy.target_tracking.as_ref().map(|_| "target_tracking"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(", ")
+}
+
+/// An `hpa` section with its given metrics and every kube-controller-manager setting at its
+/// default (serde's defaults, so the crate's own).
+fn controller_defaults(metrics: Vec<HpaMetric>) -> Hpa {
+    let mut hpa: Hpa = serde_json::from_value(serde_json::json!({ "target": 1 }))
+        .expect("an hpa section with only a target reads");
+    hpa.target = None;
+    hpa.metrics = Some(metrics);
+    hpa
+}
+
+/// The kube-controller-manager flags are not fields of the HPA: only their defaults are written.
+fn controller_flags(hpa: &Hpa) -> Result<(), ExportError> {
+    let d = controller_defaults(Vec::new());
+    let flags = [
+        (
+            "tolerance",
+            hpa.tolerance == d.tolerance,
+            "tolerance",
+            "0.1",
+        ),
+        (
+            "sync_period",
+            hpa.sync_period == d.sync_period,
+            "sync-period",
+            "15s",
+        ),
+        (
+            "downscale_stabilization",
+            hpa.downscale_stabilization == d.downscale_stabilization,
+            "downscale-stabilization",
+            "5m",
+        ),
+        (
+            "cpu_initialization_period",
+            hpa.cpu_initialization_period == d.cpu_initialization_period,
+            "cpu-initialization-period",
+            "5m",
+        ),
+        (
+            "initial_readiness_delay",
+            hpa.initial_readiness_delay == d.initial_readiness_delay,
+            "initial-readiness-delay",
+            "30s",
+        ),
+    ];
+    match flags.into_iter().find(|(_, default, _, _)| !default) {
+        Some((field, _, flag, default)) => Err(unsupported(
+            format!("hpa.{field}"),
+            format!(
+                "it is kube-controller-manager's --horizontal-pod-autoscaler-{flag} (default \
+                 {default}), not a field of the HPA"
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// One metric of the HPA: a Utilization target for cpu and memory, an AverageValue per pod else.
+fn write_metric(m: &HpaMetric, field: &str) -> Result<MetricSpec, ExportError> {
+    Ok(match m.metric {
+        // The policy's validation keeps these targets whole percents within int32.
+        Metric::Cpu | Metric::Memory => MetricSpec {
+            kind: "Resource".into(),
+            resource: Some(ResourceMetric {
+                name: if m.metric == Metric::Cpu {
+                    "cpu"
+                } else {
+                    "memory"
+                }
+                .into(),
+                target: Target {
+                    kind: "Utilization".into(),
+                    average_utilization: Some(m.target as u32),
+                    average_value: None,
+                },
+            }),
+            pods: None,
+        },
+        Metric::RequestsPerTarget | Metric::InFlightPerTarget => MetricSpec {
+            kind: "Pods".into(),
+            resource: None,
+            pods: Some(PodsMetric {
+                metric: MetricName {
+                    name: m.metric.to_string(),
+                },
+                target: Target {
+                    kind: "AverageValue".into(),
+                    average_utilization: None,
+                    average_value: Some(Value::String(
+                        quantity(m.target).map_err(|why| unsupported(field, why))?,
+                    )),
+                },
+            }),
+        },
+    })
 }
 
 /// One direction with Kubernetes' defaults written out.
@@ -353,7 +427,16 @@ fn rules(rules: &HpaRules, up: bool, field: &str) -> Result<Rules, ExportError> 
             period_seconds: seconds as u32,
         });
     }
+    let tolerance = match rules.tolerance {
+        None => None,
+        Some(t) => {
+            Some(Value::String(quantity(t).map_err(|why| {
+                unsupported(format!("{field}.tolerance"), why)
+            })?))
+        }
+    };
     Ok(Rules {
+        tolerance,
         stabilization_window_seconds: Some(window.as_secs() as u32),
         select_policy: Some(select_name(rules.select_policy.unwrap_or(select)).into()),
         policies: Some(written),
@@ -381,19 +464,20 @@ fn parse_quantity(value: &Value) -> Option<f64> {
         Value::Number(n) => n.as_f64(),
         Value::String(text) => {
             let text = text.trim();
-            let (number, scale) = match text.char_indices().last()? {
-                (i, 'm') => (&text[..i], 1e-3),
-                (i, 'k') => (&text[..i], 1e3),
-                (i, 'M') => (&text[..i], 1e6),
-                (i, 'G') => (&text[..i], 1e9),
-                (i, 'T') => (&text[..i], 1e12),
-                _ => (text, 1.0),
+            // Milli-units are divided, not multiplied by 1e-3, so that "100m" is exactly 0.1.
+            let (number, scale, divisor) = match text.char_indices().last()? {
+                (i, 'm') => (&text[..i], 1.0, 1e3),
+                (i, 'k') => (&text[..i], 1e3, 1.0),
+                (i, 'M') => (&text[..i], 1e6, 1.0),
+                (i, 'G') => (&text[..i], 1e9, 1.0),
+                (i, 'T') => (&text[..i], 1e12, 1.0),
+                _ => (text, 1.0, 1.0),
             };
             number
                 .parse::<f64>()
                 .ok()
                 .filter(|v| v.is_finite())
-                .map(|v| v * scale)
+                .map(|v| v * scale / divisor)
         }
         _ => None,
     }
@@ -439,24 +523,24 @@ pub fn read(text: &str, file: &str) -> Result<Policy, ImportError> {
             message: format!("HorizontalPodAutoscaler: {e}"),
         })?;
     let spec = &manifest.spec;
-    let (metric, target) = match manifest.api_version.as_str() {
-        "autoscaling/v1" => (
-            Metric::Cpu,
-            // Kubernetes' default CPU target (pkg/apis/autoscaling DefaultCPUUtilization).
-            f64::from(spec.target_cpu_utilization_percentage.unwrap_or(80)),
-        ),
+    let metrics = match manifest.api_version.as_str() {
+        // Kubernetes' default CPU target (pkg/apis/autoscaling DefaultCPUUtilization).
+        "autoscaling/v1" => vec![HpaMetric {
+            metric: Metric::Cpu,
+            target: f64::from(spec.target_cpu_utilization_percentage.unwrap_or(80)),
+        }],
         "autoscaling/v2" | "autoscaling/v2beta2" => match spec.metrics.as_deref() {
-            None | Some([]) => (Metric::Cpu, 80.0),
-            Some([metric]) => read_metric(metric).map_err(|why| error("spec.metrics[0]", why))?,
-            Some(more) => {
-                return Err(error(
-                    "spec.metrics",
-                    format!(
-                        "scalelab's hpa scales on one metric; this HPA has {}",
-                        more.len()
-                    ),
-                ));
-            }
+            None | Some([]) => vec![HpaMetric {
+                metric: Metric::Cpu,
+                target: 80.0,
+            }],
+            Some(list) => list
+                .iter()
+                .enumerate()
+                .map(|(i, m)| {
+                    read_metric(m).map_err(|why| error(&format!("spec.metrics[{i}]"), why))
+                })
+                .collect::<Result<_, _>>()?,
         },
         other => {
             return Err(error(
@@ -465,15 +549,27 @@ pub fn read(text: &str, file: &str) -> Result<Policy, ImportError> {
             ));
         }
     };
+    // Without `behavior` the controller's legacy rules apply: the API server does not default it.
     let behavior = match &spec.behavior {
-        None => HpaBehavior::default(),
-        Some(b) => HpaBehavior {
+        None => None,
+        Some(b) => Some(HpaBehavior {
             scale_up: read_rules(b.scale_up.as_ref(), true)
                 .map_err(|(f, why)| error(&format!("spec.behavior.scaleUp{f}"), why))?,
             scale_down: read_rules(b.scale_down.as_ref(), false)
                 .map_err(|(f, why)| error(&format!("spec.behavior.scaleDown{f}"), why))?,
-        },
+        }),
     };
+    let mut hpa = controller_defaults(Vec::new());
+    hpa.behavior = behavior;
+    match &metrics[..] {
+        // One metric reads as `metric` and `target`, as a policy with one is written.
+        [one] => {
+            hpa.metrics = None;
+            hpa.metric = one.metric;
+            hpa.target = Some(one.target);
+        }
+        _ => hpa.metrics = Some(metrics),
+    }
     let annotation = |key: &str| manifest.metadata.annotations.get(key);
     let number = |key: &str| -> Result<Option<u32>, ImportError> {
         annotation(key)
@@ -509,13 +605,7 @@ pub fn read(text: &str, file: &str) -> Result<Policy, ImportError> {
         simple: None,
         step: None,
         target_tracking: None,
-        hpa: Some(Hpa {
-            metric,
-            target,
-            tolerance: 0.1,
-            sync_period: Duration::from_secs(15),
-            behavior,
-        }),
+        hpa: Some(hpa),
         beanstalk: None,
     };
     policy.validate().map_err(|error| ImportError::Policy {
@@ -525,7 +615,7 @@ pub fn read(text: &str, file: &str) -> Result<Policy, ImportError> {
     Ok(policy)
 }
 
-fn read_metric(metric: &MetricSpec) -> Result<(Metric, f64), String> {
+fn read_metric(metric: &MetricSpec) -> Result<HpaMetric, String> {
     match (metric.kind.as_str(), &metric.resource, &metric.pods) {
         ("Resource", Some(resource), _) => {
             let kind = match resource.name.as_str() {
@@ -537,7 +627,10 @@ fn read_metric(metric: &MetricSpec) -> Result<(Metric, f64), String> {
                 resource.target.kind.as_str(),
                 resource.target.average_utilization,
             ) {
-                ("Utilization", Some(percent)) => Ok((kind, f64::from(percent))),
+                ("Utilization", Some(percent)) => Ok(HpaMetric {
+                    metric: kind,
+                    target: f64::from(percent),
+                }),
                 (other, _) => Err(format!(
                     "target type {other}: scalelab simulates Utilization targets of resources"
                 )),
@@ -559,7 +652,10 @@ fn read_metric(metric: &MetricSpec) -> Result<(Metric, f64), String> {
                 .as_ref()
                 .and_then(parse_quantity)
                 .ok_or("a pods metric needs target.averageValue, a quantity")?;
-            Ok((kind, value))
+            Ok(HpaMetric {
+                metric: kind,
+                target: value,
+            })
         }
         (other, _, _) => Err(format!(
             "metric type {other}: scalelab simulates Resource (cpu, memory) and Pods metrics"
@@ -617,7 +713,15 @@ fn read_rules(rules: Option<&Rules>, up: bool) -> Result<HpaRules, (String, Stri
         ),
     }
     .filter(|p| *p != policies);
+    let tolerance = match &rules.tolerance {
+        None => None,
+        Some(t) => Some(parse_quantity(t).filter(|t| *t >= 0.0).ok_or((
+            ".tolerance".to_owned(),
+            format!("{t}: not a non-negative quantity"),
+        ))?),
+    };
     Ok(HpaRules {
+        tolerance,
         stabilization_window,
         select_policy,
         policies: read,

@@ -90,6 +90,13 @@ pub fn export(
     if !label {
         return Err(ExportError::Name(name.clone()));
     }
+    // Step bounds, limits and targets are checked once, by the policy itself (AWS's and
+    // Kubernetes' own rules), for a policy built in code as for one read from a file.
+    policy.validate().map_err(|e| ExportError::Unsupported {
+        format,
+        field: "policy".into(),
+        why: e.to_string(),
+    })?;
     match format {
         Format::Terraform => terraform::write(policy, options),
         Format::Hpa => hpa::write(policy, options),

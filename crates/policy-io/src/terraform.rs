@@ -72,19 +72,22 @@ pub fn write(policy: &Policy, options: &ExportOptions) -> Result<String, ExportE
         .map_err(|e| unsupported("policy", e.to_string()))?;
     let mut resources = Vec::new();
     match rule {
-        Rule::Simple(policies) => {
-            for (i, p) in policies.iter().enumerate() {
+        // Every policy of the group, each with its alarm (target tracking's alarms are AWS's own).
+        Rule::Aws {
+            simple: simples,
+            step: steps,
+            target_tracking: trackings,
+        } => {
+            for (i, p) in simples.iter().enumerate() {
                 resources.extend(simple(name, &format!("simple_{i}"), p, i)?);
             }
-        }
-        Rule::Step(policies) => {
-            for (i, p) in policies.iter().enumerate() {
+            for (i, p) in steps.iter().enumerate() {
                 resources.extend(step(name, &format!("step_{i}"), p, i)?);
             }
-        }
-        Rule::TargetTracking(t) => {
-            resource_label = t.metric == Metric::RequestsPerTarget;
-            resources.push(target_tracking(name, t)?);
+            for (i, t) in trackings.iter().enumerate() {
+                resource_label |= t.metric == Metric::RequestsPerTarget;
+                resources.push(target_tracking(name, t, i)?);
+            }
         }
         Rule::Beanstalk(b) => {
             // Elastic Beanstalk's triggers are two simple scaling policies sharing the group's cooldown.
@@ -263,7 +266,6 @@ fn simple(name: &str, label: &str, p: &SimpleScaling, i: usize) -> Result<Vec<Bl
 
 fn step(name: &str, label: &str, p: &StepScaling, i: usize) -> Result<Vec<Block>, ExportError> {
     let field = format!("step[{i}]");
-    check_steps(&p.steps).map_err(|why| unsupported(format!("{field}.steps"), why))?;
     let block = policy_block(name, label, "StepScaling");
     let mut block = adjustment(block, &field, p.adjustment_type, p.min_adjustment_magnitude)?
         .add_attribute(("metric_aggregation_type", aws::statistic(p.alarm.statistic)))
@@ -285,37 +287,6 @@ fn step(name: &str, label: &str, p: &StepScaling, i: usize) -> Result<Vec<Block>
         block = block.add_block(adjustment.build());
     }
     Ok(vec![block.build(), alarm(name, label, &p.alarm, &field)?])
-}
-
-/// AWS's rules for step adjustments: bounds in order, no overlap and no gap, at most one unbounded
-/// end each way, no step unbounded on both sides.
-fn check_steps(steps: &[StepAdjustment]) -> Result<(), String> {
-    let mut sorted: Vec<&StepAdjustment> = steps.iter().collect();
-    sorted.sort_by(|a, b| {
-        let key = |s: &StepAdjustment| s.lower.unwrap_or(f64::NEG_INFINITY);
-        key(a).total_cmp(&key(b))
-    });
-    for s in &sorted {
-        if s.lower.is_none() && s.upper.is_none() {
-            return Err("a step cannot be unbounded on both sides".into());
-        }
-        if let (Some(lower), Some(upper)) = (s.lower, s.upper)
-            && lower >= upper
-        {
-            return Err(format!(
-                "a step's lower bound ({lower}) must be below its upper bound ({upper})"
-            ));
-        }
-    }
-    for pair in sorted.windows(2) {
-        if pair[0].upper != pair[1].lower {
-            return Err(format!(
-                "steps must neither overlap nor leave a gap: one ends at {:?} and the next starts at {:?}",
-                pair[0].upper, pair[1].lower
-            ));
-        }
-    }
-    Ok(())
 }
 
 fn alarm(name: &str, label: &str, a: &AlarmConfig, field: &str) -> Result<Block, ExportError> {
@@ -369,12 +340,34 @@ fn alarm(name: &str, label: &str, a: &AlarmConfig, field: &str) -> Result<Block,
         .build())
 }
 
-fn target_tracking(name: &str, t: &TargetTracking) -> Result<Block, ExportError> {
+fn target_tracking(name: &str, t: &TargetTracking, i: usize) -> Result<Block, ExportError> {
+    let field = format!("target_tracking[{i}]");
     if t.period != Duration::from_secs(60) {
         return Err(unsupported(
-            "target_tracking.period",
+            format!("{field}.period"),
             "AWS target tracking's alarms use one-minute datapoints",
         ));
+    }
+    // AWS creates and owns the two alarms; no argument sets their datapoints or scale-in threshold.
+    let d = tracking_defaults(t.metric, t.target);
+    for (key, default) in [
+        (
+            "scale_out_datapoints",
+            t.scale_out_datapoints == d.scale_out_datapoints,
+        ),
+        (
+            "scale_in_datapoints",
+            t.scale_in_datapoints == d.scale_in_datapoints,
+        ),
+        ("scale_in_below", t.scale_in_below == d.scale_in_below),
+    ] {
+        if !default {
+            return Err(unsupported(
+                format!("{field}.{key}"),
+                "AWS owns target tracking's alarms (observed: 3 datapoints above the target scale \
+                 out, 15 below 0.9 x target scale in); no Terraform argument changes them",
+            ));
+        }
     }
     let spec = match t.metric {
         Metric::Cpu => predefined("ASGAverageCPUUtilization", false),
@@ -382,7 +375,7 @@ fn target_tracking(name: &str, t: &TargetTracking) -> Result<Block, ExportError>
         Metric::Memory => customized(aws::MEMORY),
         Metric::InFlightPerTarget => {
             return Err(unsupported(
-                "target_tracking.metric",
+                format!("{field}.metric"),
                 "no CloudWatch metric counts requests in flight per instance",
             ));
         }
@@ -392,15 +385,27 @@ fn target_tracking(name: &str, t: &TargetTracking) -> Result<Block, ExportError>
         .add_attribute(("target_value", number(t.target)))
         .add_attribute(("disable_scale_in", t.disable_scale_in))
         .build();
-    Ok(
-        policy_block(name, "target_tracking", "TargetTrackingScaling")
-            .add_attribute((
-                "estimated_instance_warmup",
-                whole_seconds("target_tracking.warmup", t.warmup)?,
-            ))
-            .add_block(configuration)
-            .build(),
+    Ok(policy_block(
+        name,
+        &format!("target_tracking_{i}"),
+        "TargetTrackingScaling",
     )
+    .add_attribute((
+        "estimated_instance_warmup",
+        whole_seconds(&format!("{field}.warmup"), t.warmup)?,
+    ))
+    .add_block(configuration)
+    .build())
+}
+
+/// A target tracking policy on `metric` with every other setting at the crate's (serde's) default:
+/// AWS's observed alarm datapoints and scale-in threshold.
+fn tracking_defaults(metric: Metric, target: f64) -> TargetTracking {
+    let mut t: TargetTracking = serde_json::from_value(serde_json::json!({ "target": 1 }))
+        .expect("a target tracking section with only a target reads");
+    t.metric = metric;
+    t.target = target;
+    t
 }
 
 fn predefined(kind: &str, resource_label: bool) -> Block {
@@ -606,16 +611,6 @@ impl<'a> Reader<'a> {
                 "no such resource: a Terraform policy needs at least one",
             ));
         }
-        let mut kinds = Vec::new();
-        for r in &policies {
-            let field = format!("aws_autoscaling_policy.{}", r.label);
-            let kind = self
-                .string_in(r.body, "policy_type", &field)?
-                .unwrap_or_else(|| "SimpleScaling".into());
-            if !kinds.contains(&kind) {
-                kinds.push(kind);
-            }
-        }
         let (min, max, initial, scale_in) = self.capacity()?;
         let startup = Duration::from_secs(u64::from(match self.defaults.get(STARTUP) {
             Some(expr) => match expr {
@@ -641,48 +636,31 @@ impl<'a> Reader<'a> {
             hpa: None,
             beanstalk: None,
         };
-        match kinds.as_slice() {
-            [kind] if kind == "SimpleScaling" => {
-                policy.simple = Some(
-                    policies
-                        .iter()
-                        .map(|r| self.simple(r))
-                        .collect::<Result<_, _>>()?,
-                );
-            }
-            [kind] if kind == "StepScaling" => {
-                policy.step = Some(
-                    policies
-                        .iter()
-                        .map(|r| self.step(r))
-                        .collect::<Result<_, _>>()?,
-                );
-            }
-            [kind] if kind == "TargetTrackingScaling" => {
-                let [r] = policies[..] else {
+        // Each policy joins its type's list, in the files' order: a group holds any mix.
+        let (mut simples, mut steps, mut trackings) = (Vec::new(), Vec::new(), Vec::new());
+        for r in &policies {
+            let field = format!("aws_autoscaling_policy.{}", r.label);
+            match self
+                .string_in(r.body, "policy_type", &field)?
+                .as_deref()
+                .unwrap_or("SimpleScaling")
+            {
+                "SimpleScaling" => simples.push(self.simple(r)?),
+                "StepScaling" => steps.push(self.step(r)?),
+                "TargetTrackingScaling" => trackings.push(self.target_tracking(r)?),
+                other => {
                     return Err(self.error(
-                        "aws_autoscaling_policy",
-                        "scalelab's target_tracking holds one policy; found several",
+                        format!("{field}.policy_type"),
+                        format!(
+                            "{other} is not SimpleScaling, StepScaling or TargetTrackingScaling"
+                        ),
                     ));
-                };
-                policy.target_tracking = Some(self.target_tracking(r)?);
-            }
-            [kind] => {
-                return Err(self.error(
-                    "aws_autoscaling_policy.policy_type",
-                    format!("{kind} is not SimpleScaling, StepScaling or TargetTrackingScaling"),
-                ));
-            }
-            _ => {
-                return Err(self.error(
-                    "aws_autoscaling_policy.policy_type",
-                    format!(
-                        "a scalelab policy holds one kind of rule; these files mix {}",
-                        kinds.join(" and ")
-                    ),
-                ));
+                }
             }
         }
+        policy.simple = Some(simples).filter(|l| !l.is_empty());
+        policy.step = Some(steps).filter(|l| !l.is_empty());
+        policy.target_tracking = Some(trackings).filter(|l| !l.is_empty());
         policy.validate().map_err(|error| ImportError::Policy {
             file: self.file.to_owned(),
             error,
@@ -983,18 +961,18 @@ impl<'a> Reader<'a> {
                 "needs a predefined_metric_specification or a customized_metric_specification",
             ));
         };
+        let target = self
+            .number_in(config, "target_value", &at)?
+            .ok_or_else(|| self.error(format!("{at}.target_value"), "missing"))?;
+        // The alarms' period, datapoints and scale-in threshold are AWS's: the defaults.
         Ok(TargetTracking {
-            metric,
-            target: self
-                .number_in(config, "target_value", &at)?
-                .ok_or_else(|| self.error(format!("{at}.target_value"), "missing"))?,
             warmup: self
                 .seconds_in(r.body, "estimated_instance_warmup", &field)?
                 .unwrap_or(Duration::from_secs(300)),
             disable_scale_in: self
                 .bool_in(config, "disable_scale_in", &at)?
                 .unwrap_or(false),
-            period: Duration::from_secs(60),
+            ..tracking_defaults(metric, target)
         })
     }
 }

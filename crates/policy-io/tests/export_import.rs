@@ -101,6 +101,38 @@ fn target_tracking_round_trips_on_predefined_and_customized_metrics() {
 }
 
 #[test]
+fn aws_policies_of_every_type_on_one_group_round_trip() {
+    let original = policy(
+        "min: 2\nmax: 20\nstartup: 2m\nsimple:\n\
+         - alarm: {threshold: 90, comparison: greater_than, evaluation_periods: 2}\n  adjustment_type: exact_capacity\n  adjustment: 12\n\
+         step:\n\
+         - alarm: {threshold: 30, comparison: less_than}\n\
+         \x20 steps: [{lower: -10, upper: 0, adjustment: -1}, {upper: -10, adjustment: -2}]\n\
+         target_tracking:\n  - {target: 50}\n  - {metric: requests_per_target, target: 800, disable_scale_in: true}\n",
+    );
+    let text = export(&original, Format::Terraform, &options()).unwrap();
+    // Each policy is its own resource; the two simple and step alarms are written, target
+    // tracking's are AWS's.
+    for label in [
+        "simple_0",
+        "step_0",
+        "target_tracking_0",
+        "target_tracking_1",
+    ] {
+        assert!(
+            text.contains(&format!("resource \"aws_autoscaling_policy\" \"{label}\"")),
+            "{label}\n{text}"
+        );
+    }
+    assert_eq!(
+        text.matches("aws_cloudwatch_metric_alarm").count(),
+        2,
+        "{text}"
+    );
+    assert_eq!(terraform_round_trip(&original), original);
+}
+
+#[test]
 fn hpa_round_trips_with_default_and_own_behavior() {
     for yaml in [
         "max: 10\nhpa: {target: 60}\n",
@@ -108,6 +140,10 @@ fn hpa_round_trips_with_default_and_own_behavior() {
          \x20   scale_up: {stabilization_window: 30s, select_policy: min, policies: [{type: pods, value: 2, period: 60s}]}\n\
          \x20   scale_down: {select_policy: disabled}\n",
         "max: 6\nhpa: {metric: requests_per_target, target: 12.25}\n",
+        "max: 6\nhpa: {target: 60, behavior: {}}\n",
+        "max: 9\nhpa:\n  metrics: [{metric: cpu, target: 55}, {metric: memory, target: 80}, {metric: in_flight_per_target, target: 0.75}]\n",
+        "max: 9\nhpa:\n  target: 50\n  behavior:\n\
+         \x20   scale_up: {tolerance: 0.05}\n    scale_down: {tolerance: 0.1, stabilization_window: 10m}\n",
     ] {
         let original = policy(yaml);
         assert_eq!(hpa_round_trip(&original), original, "{yaml}");
@@ -115,9 +151,27 @@ fn hpa_round_trips_with_default_and_own_behavior() {
 }
 
 #[test]
-fn hpa_writes_kubernetes_defaults_explicitly() {
+fn hpa_without_behavior_is_written_without_behavior() {
+    // Kubernetes does not default a missing behavior: the controller then applies its legacy rules,
+    // so writing the defaults out would change the policy.
     let text = export(
         &policy("max: 10\nhpa: {target: 60}\n"),
+        Format::Hpa,
+        &options(),
+    )
+    .unwrap();
+    let doc: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
+    assert!(doc["spec"].get("behavior").is_none(), "{text}");
+    assert_eq!(
+        doc["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"],
+        60
+    );
+}
+
+#[test]
+fn hpa_writes_kubernetes_defaults_explicitly() {
+    let text = export(
+        &policy("max: 10\nhpa: {target: 60, behavior: {}}\n"),
         Format::Hpa,
         &options(),
     )
@@ -240,6 +294,7 @@ fn beanstalk_as_terraform_scales_exactly_like_the_triggers() {
         per: Duration::from_secs(60),
         cpu_limit: 50.0,
         usd_per_hour: None,
+        credits: None,
         record_timeline: true,
     };
     let replicas = |p: &Policy| {
@@ -277,14 +332,54 @@ fn what_a_format_cannot_express_is_refused_naming_the_field() {
             "simple[0].alarm.metric",
         ),
         (
-            "max: 5\nstep:\n- alarm: {threshold: 60, comparison: greater_than}\n  steps: [{lower: 0, upper: 10, adjustment: 1}, {lower: 20, adjustment: 2}]\n",
-            Format::Terraform,
-            "step[0].steps",
-        ),
-        (
             "max: 5\ntarget_tracking: {target: 50, period: 10s}\n",
             Format::Terraform,
-            "target_tracking.period",
+            "target_tracking[0].period",
+        ),
+        (
+            "max: 5\ntarget_tracking: [{target: 50}, {target: 60, scale_out_datapoints: 2}]\n",
+            Format::Terraform,
+            "target_tracking[1].scale_out_datapoints",
+        ),
+        (
+            "max: 5\ntarget_tracking: {target: 50, scale_in_datapoints: 5}\n",
+            Format::Terraform,
+            "target_tracking[0].scale_in_datapoints",
+        ),
+        (
+            "max: 5\ntarget_tracking: {target: 50, scale_in_below: 0.8}\n",
+            Format::Terraform,
+            "target_tracking[0].scale_in_below",
+        ),
+        (
+            "max: 5\nhpa: {target: 50, downscale_stabilization: 1m}\n",
+            Format::Hpa,
+            "hpa.downscale_stabilization",
+        ),
+        (
+            "max: 5\nhpa: {target: 50, cpu_initialization_period: 1m}\n",
+            Format::Hpa,
+            "hpa.cpu_initialization_period",
+        ),
+        (
+            "max: 5\nhpa: {target: 50, initial_readiness_delay: 10s}\n",
+            Format::Hpa,
+            "hpa.initial_readiness_delay",
+        ),
+        (
+            "max: 5\nhpa:\n  metrics: [{metric: cpu, target: 50}, {metric: requests_per_target, target: 0.0015}]\n",
+            Format::Hpa,
+            "hpa.metrics[1].target",
+        ),
+        (
+            "max: 5\nhpa: {target: 50, behavior: {scale_down: {tolerance: 0.0001}}}\n",
+            Format::Hpa,
+            "hpa.behavior.scale_down.tolerance",
+        ),
+        (
+            "max: 5\nsimple:\n- alarm: {threshold: 60, comparison: greater_than}\n  adjustment: 1\ntarget_tracking: {target: 50}\n",
+            Format::Beanstalk,
+            "simple, target_tracking",
         ),
         ("max: 5\nhpa: {target: 50}\n", Format::Terraform, "hpa"),
         (
@@ -297,11 +392,10 @@ fn what_a_format_cannot_express_is_refused_naming_the_field() {
             Format::Hpa,
             "hpa.sync_period",
         ),
-        ("max: 5\nhpa: {target: 50.5}\n", Format::Hpa, "hpa.target"),
         (
             "max: 5\ntarget_tracking: {target: 50}\n",
             Format::Hpa,
-            "policy",
+            "target_tracking",
         ),
         (
             "max: 5\nbeanstalk: {upper_threshold: 60, lower_threshold: 20, period: 90s, breach_duration: 3m}\n",
@@ -319,6 +413,19 @@ fn what_a_format_cannot_express_is_refused_naming_the_field() {
             "initial",
         ),
     ];
+    // A policy built in code is checked as one read from a file (here AWS's rule that steps leave
+    // no gap).
+    let mut gap = policy(
+        "max: 5\nstep:\n- alarm: {threshold: 60, comparison: greater_than}\n  steps: [{lower: 0, upper: 10, adjustment: 1}, {lower: 10, adjustment: 2}]\n",
+    );
+    gap.step.as_mut().unwrap()[0].steps[1].lower = Some(20.0);
+    match export(&gap, Format::Terraform, &options()) {
+        Err(ExportError::Unsupported { field, why, .. }) => {
+            assert_eq!(field, "policy");
+            assert!(why.contains("step[0].steps"), "{why}");
+        }
+        other => panic!("{other:?}"),
+    }
     for (yaml, format, field) in cases {
         match export(&policy(yaml), format, &options()) {
             Err(ExportError::Unsupported {
@@ -340,9 +447,10 @@ fn a_real_world_style_hpa_with_its_deployment_imports() {
         (3, 30, None, Duration::ZERO)
     );
     let hpa = p.hpa.unwrap();
-    assert_eq!((hpa.metric, hpa.target), (Metric::Cpu, 70.0));
-    assert_eq!(hpa.behavior.scale_up, Default::default());
-    let down = hpa.behavior.scale_down;
+    assert_eq!((hpa.metric, hpa.target), (Metric::Cpu, Some(70.0)));
+    let behavior = hpa.behavior.expect("the manifest has a behavior");
+    assert_eq!(behavior.scale_up, Default::default());
+    let down = behavior.scale_down;
     assert_eq!(down.stabilization_window, Some(Duration::from_secs(600)));
     assert_eq!(down.select_policy, None);
     assert_eq!(
@@ -361,14 +469,14 @@ fn an_autoscaling_v1_hpa_and_a_pods_metric_import() {
     assert_eq!((v1.min, v1.max), (1, 10));
     assert_eq!(
         v1.hpa.as_ref().map(|h| (h.metric, h.target)),
-        Some((Metric::Cpu, 50.0))
+        Some((Metric::Cpu, Some(50.0)))
     );
     let pods = load_policy(&fixture("queue-hpa.yaml")).unwrap();
     // No minReplicas: Kubernetes' default 1. averageValue 1500m = 1.5.
     assert_eq!((pods.min, pods.max), (1, 8));
     assert_eq!(
         pods.hpa.map(|h| (h.metric, h.target)),
-        Some((Metric::InFlightPerTarget, 1.5))
+        Some((Metric::InFlightPerTarget, Some(1.5)))
     );
 }
 
@@ -408,13 +516,25 @@ fn a_terraform_directory_with_a_group_and_variables_imports() {
 fn terraform_target_tracking_on_a_customized_metric_imports() {
     let p = load_policy(&fixture("tracking.tf")).unwrap();
     assert_eq!((p.min, p.max), (1, 6));
-    let t = p.target_tracking.unwrap();
+    let [t] = &p.target_tracking.unwrap()[..] else {
+        panic!("one target tracking policy")
+    };
     assert_eq!(
         (t.metric, t.target, t.disable_scale_in),
         (Metric::Memory, 65.5, true)
     );
     // No estimated_instance_warmup: AWS falls back on the group's default cooldown, 300 s.
     assert_eq!(t.warmup, Duration::from_secs(300));
+    // AWS's own alarms: one-minute datapoints, 3 above the target, 15 below 0.9 x target.
+    assert_eq!(
+        (
+            t.period,
+            t.scale_out_datapoints,
+            t.scale_in_datapoints,
+            t.scale_in_below
+        ),
+        (Duration::from_secs(60), 3, 15, 0.9)
+    );
 }
 
 #[test]
@@ -429,15 +549,25 @@ fn import_errors_name_the_file_and_the_field() {
         missing_alarm.contains("main.tf") && missing_alarm.contains("aws_autoscaling_policy.out"),
         "{missing_alarm}"
     );
-    let two_metrics = read_yaml(
-        "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: a}\nspec:\n  scaleTargetRef: {kind: Deployment, name: a}\n  maxReplicas: 3\n  metrics:\n  - {type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 50}}}\n  - {type: Resource, resource: {name: memory, target: {type: Utilization, averageUtilization: 50}}}\n",
+    let external = read_yaml(
+        "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: a}\nspec:\n  scaleTargetRef: {kind: Deployment, name: a}\n  maxReplicas: 3\n  metrics:\n  - {type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 50}}}\n  - {type: External, external: {metric: {name: queue}, target: {type: Value, value: 10}}}\n",
         "hpa.yaml",
     )
     .unwrap_err()
     .to_string();
     assert!(
-        two_metrics.contains("hpa.yaml") && two_metrics.contains("spec.metrics"),
-        "{two_metrics}"
+        external.contains("hpa.yaml") && external.contains("spec.metrics[1]"),
+        "{external}"
+    );
+    let tolerance = read_yaml(
+        "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: a}\nspec:\n  scaleTargetRef: {kind: Deployment, name: a}\n  maxReplicas: 3\n  behavior:\n    scaleUp: {tolerance: lots}\n",
+        "hpa.yaml",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        tolerance.contains("spec.behavior.scaleUp.tolerance"),
+        "{tolerance}"
     );
     let syntax = read_terraform("resource \"x\" {", "broken.tf")
         .unwrap_err()

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{ArgGroup, Args};
 use scalelab_report::{SweepPage, SweepPoint, sweep_report};
-use scalelab_scaling::{Objective, Summary, Sweep, SweepRow, parse_range, sweep, sweep_csv};
+use scalelab_scaling::{Objective, Sweep, parse_range, sweep, sweep_csv};
 
 use crate::commands::sim::{Scenario, name_value};
 use scalelab_metrics::output::write_atomic;

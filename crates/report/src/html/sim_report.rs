@@ -185,6 +185,8 @@ mod tests {
             desired: in_service + pending,
             launched: 0,
             terminated: 0,
+            throttled_seconds: 0.0,
+            credit_balance: None,
             event: None,
         }
     }
