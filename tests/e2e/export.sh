@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Exports every example policy (and the import fixtures) in every format and validates what is written with real tools:
+# Exports every example policy (the policies/ directory, the Beanstalk, HPA and mixed AWS examples) and the import fixtures in every format and validates what is written with real tools:
 # HPAs with kubernetes-validate (the official Kubernetes OpenAPI schemas, strict), Terraform with
 # python-hcl2 plus the AWS provider's documented resource types and arguments, Elastic Beanstalk
 # settings with the documented option names (tests/e2e/check_exports.py). A combination a format
@@ -18,7 +18,7 @@ trap 'rm -rf "$out"' EXIT
 
 declare -A validated=([terraform]=0 [hpa]=0 [beanstalk]=0)
 fixtures=crates/policy-io/tests/fixtures
-for policy in examples/policies/*.yaml examples/beanstalk-policy.yaml "$fixtures"/*.yaml "$fixtures"/*.tf "$fixtures"/asg-step; do
+for policy in examples/policies/*.yaml examples/beanstalk-policy.yaml examples/hpa-policy.yaml examples/aws-mixed-policy.yaml "$fixtures"/*.yaml "$fixtures"/*.tf "$fixtures"/asg-step; do
     base=$(basename "$policy"); base=${base%.yaml}; base=${base%.tf}
     for format in terraform hpa beanstalk; do
         case $format in terraform) file=$out/$base.tf ;; hpa) file=$out/$base-hpa.yaml ;; beanstalk) file=$out/$base-eb.config ;; esac

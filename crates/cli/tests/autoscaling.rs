@@ -91,6 +91,8 @@ fn sim_prints_hand_computed_figures_and_writes_a_timeline_cost_can_price() {
         "m5.large",
         "--out",
         timeline.to_str().unwrap(),
+        "--report",
+        dir.join("sim-report.html").to_str().unwrap(),
     ]));
     let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
     for line in [
@@ -440,7 +442,14 @@ fn a_policy_fine_on_cpu_exhausts_t2_credits_and_sweep_can_rule_it_out() {
     let dir = scratch("credits");
     let scenario = credit_scenario(&dir);
     let out = dir.join("timeline.csv");
-    let mut args = vec!["sim", "--out", out.to_str().unwrap()];
+    let report = dir.join("sim-report.html");
+    let mut args = vec![
+        "sim",
+        "--out",
+        out.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+    ];
     args.extend(scenario.iter().map(String::as_str));
     let text = stdout(&scalelab(&args));
     assert!(text.contains("CPU stays at or below 50 %"), "{text}");
@@ -464,6 +473,8 @@ fn a_policy_fine_on_cpu_exhausts_t2_credits_and_sweep_can_rule_it_out() {
         "sweep",
         "--out",
         table.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
         "--param",
         "upper_threshold=15,60",
         "--where",

@@ -56,7 +56,10 @@ fn path(dir: &Path, file: &str) -> String {
 /// Runs `sim` with the idle policy and `args`; returns stdout and the timeline's rows.
 fn sim(dir: &Path, args: &[&str]) -> (String, Vec<String>) {
     let (policy, timeline) = (path(dir, "policy.yaml"), path(dir, "timeline.csv"));
-    let mut all = vec!["sim", "--policy", &policy, "--out", &timeline];
+    let report = path(dir, "sim-report.html");
+    let mut all = vec![
+        "sim", "--policy", &policy, "--out", &timeline, "--report", &report,
+    ];
     all.extend(args);
     let text = stdout(&scalelab(&all));
     let csv = std::fs::read_to_string(&timeline).unwrap();

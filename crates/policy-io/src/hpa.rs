@@ -1,5 +1,7 @@
-//! Kubernetes HorizontalPodAutoscaler manifests: written as `autoscaling/v2` with every `behavior`
-//! field explicit; read from `autoscaling/v2` (or `v2beta2`) and `autoscaling/v1`.
+//! Kubernetes HorizontalPodAutoscaler manifests: written as `autoscaling/v2`, one metric per policy
+//! metric, with `behavior` (every field explicit) exactly when the policy has one, since the API server
+//! leaves a missing `behavior` unset and the controller then applies its legacy rules; read from
+//! `autoscaling/v2` (or `v2beta2`) and `autoscaling/v1`.
 //!
 //! Field names and limits are the Kubernetes API's (`HorizontalPodAutoscalerSpec`,
 //! `HPAScalingRules`: periodSeconds 1–1800, stabilizationWindowSeconds 0–3600).

@@ -1,6 +1,6 @@
 //! Terraform for the AWS provider: `aws_autoscaling_policy` resources (SimpleScaling, StepScaling,
-//! TargetTrackingScaling) with the `aws_cloudwatch_metric_alarm`s that trigger them, for a group named
-//! by a variable. Written with hcl-rs's builder and read with its parser.
+//! TargetTrackingScaling, any mix on one group) with the `aws_cloudwatch_metric_alarm`s that trigger
+//! them, for a group named by a variable. Written with hcl-rs's builder and read with its parser.
 //!
 //! Argument names are the provider's (registry.terraform.io/providers/hashicorp/aws, resources
 //! `autoscaling_policy` and `cloudwatch_metric_alarm`).
