@@ -471,6 +471,8 @@ fn an_autoscaling_v1_hpa_and_a_pods_metric_import() {
         v1.hpa.as_ref().map(|h| (h.metric, h.target)),
         Some((Metric::Cpu, Some(50.0)))
     );
+    // No behavior in the manifest (none exists in v1): the controller's legacy rules, as imported.
+    assert_eq!(v1.hpa.as_ref().map(|h| h.behavior.clone()), Some(None));
     let pods = load_policy(&fixture("queue-hpa.yaml")).unwrap();
     // No minReplicas: Kubernetes' default 1. averageValue 1500m = 1.5.
     assert_eq!((pods.min, pods.max), (1, 8));
