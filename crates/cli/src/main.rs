@@ -45,6 +45,8 @@ enum Command {
     Sim(commands::sim::SimArgs),
     /// Search policy parameters: simulate a grid in parallel and rank it.
     Sweep(commands::sweep::SweepArgs),
+    /// Write a policy as Terraform (AWS Auto Scaling), a Kubernetes HPA or Elastic Beanstalk settings.
+    Export(commands::export::ExportArgs),
     /// Price a fixed fleet, a weekly schedule or a simulated replica timeline.
     Cost(commands::cost::CostArgs),
     /// Replicas behind an L7 load balancer, scaled by their policies; with --plan, load through it.
@@ -80,6 +82,7 @@ fn main() -> ExitCode {
             Command::Serve(args) => commands::serve::run(args).await,
             Command::Sim(args) => commands::sim::run(args),
             Command::Sweep(args) => commands::sweep::run(args),
+            Command::Export(args) => commands::export::run(args),
             Command::Cost(args) => commands::cost::run(args),
             Command::Cluster(args) => commands::cluster::run(args).await,
             Command::Replica(args) => commands::replica::run(args),

@@ -91,6 +91,8 @@ fn sim_prints_hand_computed_figures_and_writes_a_timeline_cost_can_price() {
         "m5.large",
         "--out",
         timeline.to_str().unwrap(),
+        "--report",
+        dir.join("sim-report.html").to_str().unwrap(),
     ]));
     let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
     for line in [
@@ -143,6 +145,7 @@ fn sim_of_the_worked_example_starts_with_its_hand_computed_first_minute() {
     // the end of minute 1; 10 + 8 + 30 minutes in 1-minute steps: 48 rows.
     let dir = scratch("worked");
     let timeline = dir.join("timeline.csv");
+    let report = dir.join("sim-report.html");
     let policy = policy();
     let mut args = vec![
         "sim",
@@ -150,10 +153,17 @@ fn sim_of_the_worked_example_starts_with_its_hand_computed_first_minute() {
         &policy,
         "--out",
         timeline.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
     ];
     args.extend(WORKED_EXAMPLE);
     let text = stdout(&scalelab(&args));
     assert!(text.contains("simulated 48m in 48 steps of 1m"), "{text}");
+    // The report: the summary and four charts (load, instances, CPU with its limit, cost), offline.
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert_eq!(html.matches("<svg").count(), 4, "{html}");
+    assert!(html.contains("limit 50 %") && html.contains("87.4 %"));
+    assert!(!html.contains("<script") && !html.contains("http"));
     assert!(
         text.contains("CPU breaches 50 %: above it for 7m"),
         "{text}"
@@ -179,6 +189,7 @@ fn sweep_ranks_hand_computed_combinations() {
     // instance-hours, lowest first.
     let (dir, policy, trace) = step_up_files("sweep");
     let table = dir.join("sweep.csv");
+    let report = dir.join("sweep-report.html");
     let text = stdout(&scalelab(&[
         "sweep",
         "--policy",
@@ -197,7 +208,12 @@ fn sweep_ranks_hand_computed_combinations() {
         "instance_hours",
         "--out",
         table.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
     ]));
+    // The report draws every combination as a point: two here.
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert_eq!(html.matches("<circle class=\"point\"").count(), 2, "{html}");
     assert!(
         text.contains("2 combinations simulated") && text.contains("2 meet time_above_limit<=180"),
         "{text}"
@@ -426,7 +442,14 @@ fn a_policy_fine_on_cpu_exhausts_t2_credits_and_sweep_can_rule_it_out() {
     let dir = scratch("credits");
     let scenario = credit_scenario(&dir);
     let out = dir.join("timeline.csv");
-    let mut args = vec!["sim", "--out", out.to_str().unwrap()];
+    let report = dir.join("sim-report.html");
+    let mut args = vec![
+        "sim",
+        "--out",
+        out.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+    ];
     args.extend(scenario.iter().map(String::as_str));
     let text = stdout(&scalelab(&args));
     assert!(text.contains("CPU stays at or below 50 %"), "{text}");
@@ -450,6 +473,8 @@ fn a_policy_fine_on_cpu_exhausts_t2_credits_and_sweep_can_rule_it_out() {
         "sweep",
         "--out",
         table.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
         "--param",
         "upper_threshold=15,60",
         "--where",
@@ -645,4 +670,71 @@ fn bad_input_names_what_is_wrong() {
         "{stderr}"
     );
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn export_then_sim_on_the_exported_terraform_and_hpa_gives_the_native_result() {
+    let dir = scratch("export");
+    let examples = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    for (native, format, file) in [
+        (policy(), "terraform", "policy.tf"),
+        (
+            examples
+                .join("policies/hpa.yaml")
+                .to_string_lossy()
+                .into_owned(),
+            "hpa",
+            "hpa.yaml",
+        ),
+        // Two metrics and no behavior: the legacy rules, before and after.
+        (
+            examples
+                .join("hpa-policy.yaml")
+                .to_string_lossy()
+                .into_owned(),
+            "hpa",
+            "hpa-legacy.yaml",
+        ),
+        (
+            examples
+                .join("aws-mixed-policy.yaml")
+                .to_string_lossy()
+                .into_owned(),
+            "terraform",
+            "mixed.tf",
+        ),
+    ] {
+        let exported = dir.join(file);
+        let out = exported.to_str().unwrap();
+        stdout(&scalelab(&[
+            "export", "--policy", &native, "--format", format, "--name", "api", "--out", out,
+        ]));
+        let summary = |policy: &str| {
+            let timeline = dir.join("timeline.csv");
+            let report = dir.join("sim-report.html");
+            let mut args = vec![
+                "sim",
+                "--policy",
+                policy,
+                "--out",
+                timeline.to_str().unwrap(),
+                "--report",
+                report.to_str().unwrap(),
+            ];
+            args.extend(WORKED_EXAMPLE);
+            let text = stdout(&scalelab(&args));
+            // Everything but the timeline's path.
+            text.lines()
+                .filter(|l| !l.starts_with("timeline:") && !l.starts_with("report:"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let expected = summary(&native);
+        assert!(expected.contains("peak instances"), "{expected}");
+        assert_eq!(summary(out), expected, "{format}");
+    }
+    let refused = scalelab(&["export", "--policy", &policy(), "--format", "hpa"]);
+    assert!(!refused.status.success());
+    let error = String::from_utf8_lossy(&refused.stderr);
+    assert!(error.contains("hpa cannot express `beanstalk`"), "{error}");
 }

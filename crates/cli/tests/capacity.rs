@@ -99,6 +99,8 @@ async fn a_measured_model_drives_the_simulator() {
         .arg(out.path().join("capacity.yaml"))
         .arg("--out")
         .arg(out.path().join("timeline.csv"))
+        .arg("--report")
+        .arg(out.path().join("sim-report.html"))
         .output()
         .unwrap();
     let sim_text = String::from_utf8_lossy(&sim.stdout);

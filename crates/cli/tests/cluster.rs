@@ -705,3 +705,33 @@ fn the_cluster_command_serves_its_gauges_at_metrics_addr() {
         assert!(text.contains(series), "{series} missing from:\n{text}");
     }
 }
+
+#[test]
+fn a_policy_file_for_an_unknown_group_or_a_bad_hpa_exits_104_naming_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let cluster = dir.path().join("cluster.yaml");
+    std::fs::write(&cluster, "groups:\n  - name: web\n    max: 2\n").unwrap();
+    let hpa = dir.path().join("hpa.yaml");
+    std::fs::write(
+        &hpa,
+        "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: web}\nspec:\n  scaleTargetRef: {kind: Deployment, name: web}\n  maxReplicas: 3\n  metrics:\n  - {type: External, external: {metric: {name: queue}}}\n",
+    )
+    .unwrap();
+    let good = dir.path().join("good.yaml");
+    std::fs::write(&good, "max: 3\nhpa: {target: 60}\n").unwrap();
+    for (group, policy, expected) in [
+        ("api", &good, "no group is named 'api'"),
+        ("web", &hpa, "spec.metrics[0]"),
+    ] {
+        let output = scalelab()
+            .arg("cluster")
+            .arg(&cluster)
+            .arg("--policy")
+            .arg(format!("{group}={}", policy.display()))
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(104));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(expected), "{stderr}");
+    }
+}

@@ -56,7 +56,10 @@ fn path(dir: &Path, file: &str) -> String {
 /// Runs `sim` with the idle policy and `args`; returns stdout and the timeline's rows.
 fn sim(dir: &Path, args: &[&str]) -> (String, Vec<String>) {
     let (policy, timeline) = (path(dir, "policy.yaml"), path(dir, "timeline.csv"));
-    let mut all = vec!["sim", "--policy", &policy, "--out", &timeline];
+    let report = path(dir, "sim-report.html");
+    let mut all = vec![
+        "sim", "--policy", &policy, "--out", &timeline, "--report", &report,
+    ];
     all.extend(args);
     let text = stdout(&scalelab(&all));
     let csv = std::fs::read_to_string(&timeline).unwrap();
@@ -107,10 +110,10 @@ fn sim_trace_is_linear_between_rows_and_caps_cpu_at_100() {
     assert_eq!(
         rows,
         [
-            "0,10,25.000,1,0,37.500,25.000,0.000,250.000,0.000,1,0,0,\"\"",
-            "10,20,75.000,1,0,100.000,66.667,8.333,666.667,83.333,1,0,0,\"\"",
-            "20,30,100.000,1,0,100.000,66.667,33.333,666.667,333.333,1,0,0,\"\"",
-            "30,40,100.000,1,0,100.000,66.667,33.333,666.667,333.333,1,0,0,\"\"",
+            "0.0,10.0,25.0,1,0,37.5,25.0,0.0,250.0,0.0,1,0,0,0.0,,",
+            "10.0,20.0,75.0,1,0,100.0,66.667,8.333,666.667,83.333,1,0,0,0.0,,",
+            "20.0,30.0,100.0,1,0,100.0,66.667,33.333,666.667,333.333,1,0,0,0.0,,",
+            "30.0,40.0,100.0,1,0,100.0,66.667,33.333,666.667,333.333,1,0,0,0.0,,",
         ]
     );
     std::fs::remove_dir_all(dir).unwrap();
@@ -133,8 +136,8 @@ fn sim_step_sets_the_rows_and_is_bounded_by_the_shape() {
     assert_eq!(figure(&text, "offered requests"), "3000");
     assert_eq!(figure(&text, "time above 50 % CPU"), "0");
     assert_eq!(rows.len(), 2);
-    assert!(rows[0].starts_with("0,20,50.000,1,0,25.000,50.000,0.000,1000.000,0.000,"));
-    assert!(rows[1].starts_with("20,40,100.000,1,0,50.000,100.000,0.000,2000.000,0.000,"));
+    assert!(rows[0].starts_with("0.0,20.0,50.0,1,0,25.0,50.0,0.0,1000.0,0.0,"));
+    assert!(rows[1].starts_with("20.0,40.0,100.0,1,0,50.0,100.0,0.0,2000.0,0.0,"));
 
     // 1 s up to the shape's 40 s, and nothing else.
     let policy = path(&dir, "policy.yaml");
@@ -189,9 +192,9 @@ fn sim_plan_offers_the_arrival_rate_times_requests_per_iteration() {
     );
     assert_eq!(figure(&text, "offered requests"), "420");
     let loads: Vec<&str> = rows.iter().map(|r| r.split(',').nth(2).unwrap()).collect();
-    assert_eq!(loads, ["7.000", "7.000", "0.000", "10.500", "17.500"]);
+    assert_eq!(loads, ["7.0", "7.0", "0.0", "10.5", "17.5"]);
     assert!(
-        rows[4].starts_with("40,50,17.500,1,0,35.000,"),
+        rows[4].starts_with("40.0,50.0,17.5,1,0,35.0,"),
         "{}",
         rows[4]
     );

@@ -390,6 +390,27 @@ impl ClusterConfig {
             .collect())
     }
 
+    /// Gives the group `name` the rule, start-up time and limits (min, max, initial) of `policy`, as
+    /// read from a policy file (native, HPA manifest or Terraform).
+    pub fn set_policy(&mut self, name: &str, policy: Policy) -> Result<(), String> {
+        let index = self
+            .group_index(name)
+            .ok_or_else(|| format!("no group is named '{name}'"))?;
+        let group = &mut self.groups[index];
+        group.min = policy.min;
+        group.max = policy.max;
+        group.initial = policy.initial;
+        group.policy = Some(GroupPolicy {
+            startup: policy.startup,
+            simple: policy.simple,
+            step: policy.step,
+            target_tracking: policy.target_tracking,
+            hpa: policy.hpa,
+            beanstalk: policy.beanstalk,
+        });
+        group.validate()
+    }
+
     /// The index of the group named `name`.
     pub fn group_index(&self, name: &str) -> Option<usize> {
         self.groups.iter().position(|g| g.name == name)
@@ -644,6 +665,25 @@ rules:
   - {path: /cluster1, group: one, strip_prefix: true}
   - {path: /cluster2, group: two}
 ";
+
+    #[test]
+    fn a_policy_file_replaces_a_groups_rule_and_limits() {
+        let mut config = ClusterConfig::from_yaml(TWO_GROUPS).unwrap();
+        let policy = Policy::from_yaml("min: 2\nmax: 6\nstartup: 3s\nhpa: {target: 70}\n").unwrap();
+        config.set_policy("one", policy).unwrap();
+        let group = config.groups[0].policy().unwrap();
+        assert_eq!((group.min, group.max, group.initial()), (2, 6, 2));
+        assert_eq!(group.startup, Duration::from_secs(3));
+        assert_eq!(group.hpa.map(|h| h.target), Some(Some(70.0)));
+        assert!(group.target_tracking.is_none());
+        let unknown = config
+            .set_policy(
+                "three",
+                Policy::from_yaml("max: 1\nhpa: {target: 70}\n").unwrap(),
+            )
+            .unwrap_err();
+        assert!(unknown.contains("'three'"), "{unknown}");
+    }
 
     #[test]
     fn reads_groups_rules_durations_and_policies() {

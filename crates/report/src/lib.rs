@@ -13,7 +13,10 @@ mod summary_table;
 mod table;
 
 pub use format::{bytes, count, millis, usd};
-pub use html::{Line, Panel, REPORT_FILE, Table, html_report, write_html_report, xy_page};
+pub use html::{
+    Line, Panel, REPORT_FILE, SimPage, SweepPage, SweepPoint, Table, html_report, sim_report,
+    sweep_report, write_html_report, xy_page,
+};
 pub use junit::junit_xml;
 pub use progress::progress_line;
 pub use prometheus::{ClusterMetrics, Exposition, GroupGauges, RunMetrics, serve_metrics};

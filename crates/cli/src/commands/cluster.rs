@@ -21,6 +21,10 @@ pub struct ClusterArgs {
     /// Run this plan through the load balancer (its target becomes the load balancer).
     #[arg(long)]
     plan: Option<PathBuf>,
+    /// Scale group GROUP by a policy file instead of its own policy: native, a Kubernetes HPA manifest or
+    /// Terraform (.tf file or directory); its min, max and initial become the group's (repeatable).
+    #[arg(long = "policy", value_name = "GROUP=FILE", value_parser = super::sim::name_value)]
+    policies: Vec<(String, String)>,
     /// How long the cluster keeps running after the plan, so that scale-in can be seen.
     #[arg(long, value_parser = scalelab_config::parse_duration, default_value = "30s")]
     tail: Duration,
@@ -29,13 +33,22 @@ pub struct ClusterArgs {
 }
 
 pub async fn run(args: ClusterArgs) -> anyhow::Result<ExitCode> {
-    let config = match ClusterConfig::from_file(&args.file) {
+    let mut config = match ClusterConfig::from_file(&args.file) {
         Ok(config) => config,
         Err(error) => {
             eprintln!("error: {error}");
             return Ok(ExitCode::from(exit::INVALID_CONFIG));
         }
     };
+    for (group, file) in &args.policies {
+        let applied = scalelab_policy_io::load_policy(std::path::Path::new(file))
+            .map_err(|e| e.to_string())
+            .and_then(|policy| config.set_policy(group, policy));
+        if let Err(error) = applied {
+            eprintln!("error: --policy {group}={file}: {error}");
+            return Ok(ExitCode::from(exit::INVALID_CONFIG));
+        }
+    }
     let plan = match &args.plan {
         Some(path) => match load_file(path, &LoadOptions::default()) {
             Ok(plan) => Some(plan),

@@ -6,6 +6,7 @@ pub mod compare;
 pub mod cost;
 pub mod demo;
 pub mod execute;
+pub mod export;
 pub mod fit;
 pub mod k8s;
 pub mod merge;

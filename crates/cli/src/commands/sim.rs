@@ -39,7 +39,8 @@ pub struct Scenario {
     /// The load's unit: requests per minute or per second.
     #[arg(long, value_enum, default_value_t = Per::Second)]
     per: Per,
-    /// Policy file (YAML or JSON); see docs/sim.md.
+    /// Policy file: native YAML/JSON (docs/sim.md), a Kubernetes HPA manifest or Terraform (.tf file or
+    /// directory) with aws_autoscaling_policy and alarm resources (docs/export.md).
     #[arg(long)]
     policy: PathBuf,
     /// Override one policy parameter, e.g. --set upper_threshold=30 --set startup=2m (repeatable).
@@ -153,9 +154,7 @@ impl Scenario {
             (None, None, None) => bail!("give --stages, --trace or --plan"),
         };
         let model = self.model()?;
-        let text = read_text(&self.policy, "policy")?;
-        let mut policy =
-            Policy::from_yaml(&text).with_context(|| format!("{}", self.policy.display()))?;
+        let mut policy = scalelab_policy_io::load_policy(&self.policy)?;
         for (name, value) in &self.overrides {
             policy = set_param(&policy, name, &ParamValue::parse(value))
                 .with_context(|| format!("--set {name}={value}"))?;
@@ -228,6 +227,9 @@ pub struct SimArgs {
     /// Where to write the timeline CSV.
     #[arg(long, default_value = "results/sim-timeline.csv")]
     out: PathBuf,
+    /// Where to write the HTML report (charts of the timeline, offline).
+    #[arg(long, default_value = "results/sim-report.html")]
+    report: PathBuf,
 }
 
 pub fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
@@ -235,12 +237,39 @@ pub fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
     let result = simulate(&loaded.shape, &loaded.model, &loaded.policy, &loaded.config)?;
     write_atomic(&args.out, timeline_csv(&result.timeline).as_bytes())
         .with_context(|| format!("cannot write {}", args.out.display()))?;
-    print_summary(&loaded, &result);
+    let (lines, rows) = summary(&loaded, &result);
+    for line in &lines {
+        println!("{line}");
+    }
+    let figures: Vec<(String, String)> = rows
+        .iter()
+        .map(|row| {
+            (
+                row[0].clone(),
+                format!("{} {}", row[1], row[2]).trim().to_owned(),
+            )
+        })
+        .collect();
+    let page = scalelab_report::SimPage {
+        lines: &lines,
+        figures: &figures,
+        unit: loaded.unit,
+        cpu_limit: loaded.config.cpu_limit,
+        usd_per_hour: loaded.config.usd_per_hour,
+    };
+    write_atomic(
+        &args.report,
+        scalelab_report::sim_report(&result, &page).as_bytes(),
+    )
+    .with_context(|| format!("cannot write {}", args.report.display()))?;
+    print!("{}", table(&["figure", "value", "unit"], &rows));
     println!("\ntimeline: {}", args.out.display());
+    println!("report: {}", args.report.display());
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_summary(loaded: &Loaded, result: &SimResult) {
+/// The verdict and settings lines, and the summary table's rows (figure, value, unit).
+fn summary(loaded: &Loaded, result: &SimResult) -> (Vec<String>, Vec<Vec<String>>) {
     let s = &result.summary;
     let limit = loaded.config.cpu_limit;
     let verdict = if s.max_cpu > limit {
@@ -251,36 +280,38 @@ fn print_summary(loaded: &Loaded, result: &SimResult) {
     } else {
         format!("CPU stays at or below {limit} %")
     };
-    println!(
-        "simulated {} in {} steps of {} (load {})",
-        format_duration(Duration::from_secs_f64(s.duration)),
-        result.timeline.len(),
-        format_duration(loaded.config.step),
-        loaded.unit
-    );
-    println!("{verdict}");
+    let mut lines = vec![
+        format!(
+            "simulated {} in {} steps of {} (load {})",
+            format_duration(Duration::from_secs_f64(s.duration)),
+            result.timeline.len(),
+            format_duration(loaded.config.step),
+            loaded.unit
+        ),
+        verdict,
+    ];
     if let Some(credits) = &loaded.config.credits {
         let mode = match credits.mode {
             CreditMode::Standard => "standard",
             CreditMode::Unlimited => "unlimited",
         };
-        if s.throttled_seconds > 0.0 {
-            println!(
+        lines.push(if s.throttled_seconds > 0.0 {
+            format!(
                 "CPU credits run out ({mode} mode): instances held to the {} % baseline for {} \
                  of instance time",
                 credits.rates.baseline_pct,
                 format_duration(Duration::from_secs_f64(s.throttled_seconds.round()))
-            );
+            )
         } else if s.surplus_credits > 0.0 {
-            println!(
+            format!(
                 "CPU credits run out ({mode} mode): {:.1} surplus credits charged",
                 s.surplus_credits
-            );
+            )
         } else {
-            println!("CPU credits last ({mode} mode)");
-        }
+            format!("CPU credits last ({mode} mode)")
+        });
     }
-    println!();
+    lines.push(String::new());
     let mut rows = vec![
         vec![
             "max CPU per instance".into(),
@@ -357,7 +388,7 @@ fn print_summary(loaded: &Loaded, result: &SimResult) {
                 String::new(),
             ]);
         }
-        println!("prices: {catalog}");
+        lines.push(format!("prices: {catalog}"));
     }
-    print!("{}", table(&["figure", "value", "unit"], &rows));
+    (lines, rows)
 }

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{ArgGroup, Args};
+use scalelab_report::{SweepPage, SweepPoint, sweep_report};
 use scalelab_scaling::{Objective, Sweep, parse_range, sweep, sweep_csv};
 
 use crate::commands::sim::{Scenario, name_value};
@@ -38,6 +39,9 @@ pub struct SweepArgs {
     /// Where to write the full table.
     #[arg(long, default_value = "results/sweep.csv")]
     out: PathBuf,
+    /// Where to write the HTML report (best rows, mean CPU against max CPU of every combination).
+    #[arg(long, default_value = "results/sweep-report.html")]
+    report: PathBuf,
 }
 
 pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
@@ -81,7 +85,7 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
 
     let ranked = rows.iter().filter(|r| r.rank.is_some()).count();
     let failed = rows.iter().filter(|r| r.error.is_some()).count();
-    println!(
+    let headline = format!(
         "{} combinations simulated on {} threads; {ranked} meet {}{}",
         rows.len(),
         rayon::current_num_threads(),
@@ -92,12 +96,14 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
             String::new()
         }
     );
+    println!("{headline}");
     let direction = if spec.objective.maximize {
         "highest"
     } else {
         "lowest"
     };
-    println!("ranked by {}, {direction} first\n", spec.objective.figure);
+    let ranking = format!("ranked by {}, {direction} first", spec.objective.figure);
+    println!("{ranking}\n");
     let columns = spec.columns();
     let mut headers = vec!["rank"];
     headers.extend(&columns);
@@ -136,6 +142,27 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
     } else {
         print!("{}", table(&headers, &printed));
     }
+    let points: Vec<SweepPoint> = rows
+        .iter()
+        .filter_map(|row| {
+            row.summary.map(|s| SweepPoint {
+                mean_cpu: s.mean_cpu,
+                max_cpu: s.max_cpu,
+                meets: row.rank.is_some(),
+                rank: row.rank,
+            })
+        })
+        .collect();
+    let page = SweepPage {
+        lines: &[headline, ranking],
+        headers: &headers,
+        best: &printed,
+        points: &points,
+        constraint: args.constraint.as_deref(),
+    };
+    write_atomic(&args.report, sweep_report(&page).as_bytes())
+        .with_context(|| format!("cannot write {}", args.report.display()))?;
     println!("\nfull table: {}", args.out.display());
+    println!("report: {}", args.report.display());
     Ok(ExitCode::SUCCESS)
 }

@@ -4,6 +4,11 @@
 mod chart;
 mod cluster_panels;
 mod panels;
+mod sim_report;
+mod sweep_report;
+
+pub use sim_report::{SimPage, sim_report};
+pub use sweep_report::{SweepPage, SweepPoint, sweep_report};
 
 use std::fmt::Write;
 use std::io;
@@ -274,7 +279,7 @@ fn checks_table(summary: &Summary) -> String {
     out
 }
 
-const STYLE: &str = "\
+pub(crate) const STYLE: &str = "\
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;margin:24px auto;\
 max-width:1000px;padding:0 16px;color:#222;background:#fff}\
 header p,.note{color:#555;font-size:14px}h1{margin-bottom:4px}h2{margin-top:32px}\
