@@ -47,7 +47,7 @@ impl Findings {
         let kept: Vec<_> = m.steps.iter().take_while(|s| s.kept_up()).collect();
         let cpu_points: Vec<(f64, f64)> = kept
             .iter()
-            .filter_map(|s| Some((s.offered_requests, s.cpu_percent?)))
+            .filter_map(|s| Some((s.requests_per_second, s.cpu_percent?)))
             .collect();
         let memory_points: Vec<(f64, f64)> = kept
             .iter()
