@@ -241,13 +241,7 @@ pub fn run(args: CostArgs) -> anyhow::Result<ExitCode> {
     if options.len() > 1 {
         println!("cheapest: {}", cheapest.what);
         for other in options.iter().filter(|o| !std::ptr::eq(*o, cheapest)) {
-            println!(
-                "saving: {:.1} % ({} of {}) against {}",
-                saving_percent(other.cost, cheapest.cost),
-                usd(other.cost - cheapest.cost),
-                usd(other.cost),
-                other.what
-            );
+            println!("{}", saving(cheapest, other));
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -308,15 +302,20 @@ fn pods(args: &CostArgs, vcpus: f64, gib: f64) -> anyhow::Result<ExitCode> {
         )
     );
     if let [fixed, dynamic] = &options[..] {
-        println!(
-            "\nsaving: {:.1} % ({} of {}) against {}",
-            saving_percent(fixed.cost, dynamic.cost),
-            usd(fixed.cost - dynamic.cost),
-            usd(fixed.cost),
-            fixed.what
-        );
+        println!("\n{}", saving(dynamic, fixed));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `saving: 44.4 % ($0.0128 of $0.0288) against <other>`: what `cheaper` saves against `other`.
+fn saving(cheaper: &Quote, other: &Quote) -> String {
+    format!(
+        "saving: {:.1} % ({} of {}) against {}",
+        saving_percent(other.cost, cheaper.cost),
+        usd(other.cost - cheaper.cost),
+        usd(other.cost),
+        other.what
+    )
 }
 
 fn round4(value: f64) -> f64 {
