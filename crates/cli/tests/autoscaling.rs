@@ -1,23 +1,10 @@
 //! `scalelab sim`, `sweep` and `cost` as real processes on the worked examples of docs/.
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
 
-fn scalelab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_scalelab"))
-        .args(args)
-        .output()
-        .expect("scalelab runs")
-}
+mod process;
 
-fn stdout(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
+use process::{scalelab, stdout};
 
 fn policy() -> String {
     let root =

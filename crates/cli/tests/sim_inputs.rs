@@ -4,23 +4,11 @@
 //! threshold of 100; nothing is below the lower threshold of 0), so one instance serves throughout.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn scalelab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_scalelab"))
-        .args(args)
-        .output()
-        .expect("scalelab runs")
-}
+mod process;
 
-fn stdout(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
+use process::{scalelab, stdout};
 
 fn stderr_of_failure(output: &Output) -> String {
     assert!(!output.status.success(), "expected a failure");
