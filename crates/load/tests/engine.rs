@@ -132,6 +132,37 @@ async fn constant_arrival_rate_is_paced_and_drops_when_vus_run_out() {
     assert!(t.dropped_iterations >= 58, "{t:?}");
 }
 
+/// `quick -q`: an arrival that finds its connections busy waits for one (wrk2, oha) and is sent
+/// late, its delay measured; what still waits when the duration ends is dropped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fixed_rate_arrivals_wait_for_a_busy_connection() {
+    let target = target().await;
+    // 40/s for 1 s over 2 connections (one per loader thread): each thread's arrivals come every
+    // 50 ms, but its one connection takes 100 ms per request, so arrival k goes out at 100k ms, k x
+    // 50 ms late. Those sent within the second are k = 0..9 on each thread: 20 sent, the last 450 ms
+    // late, and the other 20 dropped at the end. A slower machine sends fewer, later.
+    let plan = plan(
+        vec![scenario(
+            Executor::FixedRate {
+                rate: 40.0,
+                duration: secs(1.0),
+                connections: 2,
+            },
+            vec![get("wait", "/timeout?ms=100", vec![])],
+        )],
+        secs(5.0),
+    );
+    let (outcome, _) = run(&plan, &target.url()).await;
+    let t = &outcome.summary.totals;
+    assert_eq!(t.requests + t.dropped_iterations, 40, "{t:?}");
+    assert!((2..=22).contains(&t.requests), "{t:?}");
+    let delay = t.send_delay.as_ref().expect("open model");
+    assert_eq!(delay.count, t.requests);
+    // Dropping (k6) would send every request on time; waiting sends them up to 450 ms late.
+    assert!(delay.max >= 300.0, "{delay:?}");
+    assert_eq!(outcome.summary.totals.max_vus, 2);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ramping_vus_follow_the_stages() {
     let target = target().await;

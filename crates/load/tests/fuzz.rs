@@ -79,6 +79,7 @@ fn assert_bounded(plan: &Plan) {
             ),
             Executor::ConstantArrivalRate { max_vus, .. }
             | Executor::RampingArrivalRate { max_vus, .. } => (*max_vus, 0.0),
+            Executor::FixedRate { connections, .. } => (*connections, 0.0),
             Executor::Phases { max_vus, .. } => (max_vus.unwrap_or(0), 0.0),
         };
         assert!(vus <= MAX_VUS, "{:?}", scenario.executor);

@@ -146,6 +146,12 @@ fn shards_of_every_corpus_plan_add_up_to_the_plan() {
                                 check_arrivals(&name, shape.unwrap(), &whole, &lanes);
                             }
                         }
+                        Executor::FixedRate { connections, .. } => {
+                            check_pool(&name, *connections, Some(*connections), &lanes);
+                            if checked.insert(lanes.len()) {
+                                check_arrivals(&name, shape.unwrap(), &whole, &lanes);
+                            }
+                        }
                         Executor::Phases { max_vus, .. } => {
                             check_pool(&name, 0, *max_vus, &lanes);
                             if checked.insert(lanes.len()) {

@@ -24,8 +24,9 @@ pub struct QuickArgs {
     /// Send this many requests in total instead of running for a duration.
     #[arg(short = 'n', long, conflicts_with = "rate")]
     requests: Option<u64>,
-    /// Requests per second (open model: latency counts from each scheduled send time; a request that
-    /// finds all connections busy is dropped and counted).
+    /// Requests per second (open model, as wrk2 and oha: a request that finds every connection busy
+    /// waits for the next free one, and its latency counts from its scheduled send time; requests
+    /// still waiting when the duration ends are dropped and counted).
     #[arg(short = 'q', long, value_parser = crate::args::rate)]
     rate: Option<f64>,
     /// HTTP method.
@@ -82,12 +83,10 @@ impl QuickArgs {
             tags: Vec::new(),
         };
         let executor = match (self.rate, self.requests) {
-            (Some(rate), _) => Executor::ConstantArrivalRate {
+            (Some(rate), _) => Executor::FixedRate {
                 rate,
-                time_unit: Duration::from_secs(1),
                 duration: self.duration,
-                pre_allocated_vus: self.connections,
-                max_vus: self.connections,
+                connections: self.connections,
             },
             (None, Some(iterations)) => Executor::SharedIterations {
                 vus: self.connections,

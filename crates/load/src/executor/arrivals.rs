@@ -1,12 +1,16 @@
-//! The open model: k6 `constant-arrival-rate` and `ramping-arrival-rate`, and Artillery phases.
-//! Iterations start at the times the rate shape dictates, whatever the target's latency; an arrival
-//! that finds no free VU (and no room to add one) is not sent and counts as a dropped iteration.
+//! The open model: k6 `constant-arrival-rate` and `ramping-arrival-rate`, Artillery phases and
+//! `quick -q`'s fixed rate. Iterations start at the times the rate shape dictates, whatever the
+//! target's latency; an arrival that finds no free VU (and no room to add one) is not sent and
+//! counts as a dropped iteration (k6), or, with [`Pool::wait`], waits for the next free VU (wrk2,
+//! oha) and is dropped only if the schedule ends first. Either way its latency counts from its
+//! scheduled time.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use scalelab_shape::Shape;
+use tokio::sync::Notify;
 
 use super::release::ReleaseTimer;
 use super::{TaskGroup, VuGauge};
@@ -21,6 +25,8 @@ pub struct Pool {
     pub max: Option<u64>,
     /// Each arrival is a new user with a new connection (Artillery), rather than a reused VU (k6).
     pub fresh: bool,
+    /// An arrival that finds every VU busy waits for one (wrk2, oha) instead of being dropped (k6).
+    pub wait: bool,
 }
 
 /// Starts this thread's arrivals (those its lane owns); returns when the shape ends.
@@ -34,6 +40,7 @@ pub async fn run(
     let start = Instant::now();
     let end = start + shape.duration();
     let idle: Rc<RefCell<Vec<Vu>>> = Rc::new(RefCell::new(Vec::new()));
+    let freed = Rc::new(Notify::new());
     let created = Cell::new(0u64);
     let max = pool.max.map(|m| ctx.lane.vu_limit(m));
     for _ in 0..ctx.share(pool.pre_allocated) {
@@ -51,18 +58,33 @@ pub async fn run(
         if ctx.stop.is_cancelled() {
             break;
         }
-        let reused = idle.borrow_mut().pop();
-        let mut vu = match reused {
-            Some(vu) => vu,
-            None if max.is_none_or(|max| created.get() < max) => {
-                Vu::new(ctx, next_id(ctx, &created))
+        // A waiting pool sends its backlog only while the schedule lasts.
+        let late = pool.wait && Instant::now() >= end;
+        let mut vu = loop {
+            if late {
+                break None;
             }
-            None => {
-                ctx.recorder.record_dropped(index);
-                continue;
+            let freed_now = freed.notified();
+            if let Some(vu) = idle.borrow_mut().pop() {
+                break Some(vu);
+            }
+            if max.is_none_or(|max| created.get() < max) {
+                break Some(Vu::new(ctx, next_id(ctx, &created)));
+            }
+            if !pool.wait {
+                break None;
+            }
+            tokio::select! {
+                _ = freed_now => {}
+                _ = tokio::time::sleep_until(end.into()) => break None,
+                _ = ctx.stop.cancelled() => break None,
             }
         };
-        let (ctx2, idle, fresh) = (ctx.clone(), idle.clone(), pool.fresh);
+        let Some(mut vu) = vu.take() else {
+            ctx.recorder.record_dropped(index);
+            continue;
+        };
+        let (ctx2, idle, freed, fresh) = (ctx.clone(), idle.clone(), freed.clone(), pool.fresh);
         group.spawn(group.token().clone(), async move {
             let _gauge = VuGauge::new(&ctx2, index);
             vu.iterate(&ctx2, &ctx2.plan.scenarios[index], Some(due))
@@ -71,6 +93,7 @@ pub async fn run(
                 vu.disconnect();
             }
             idle.borrow_mut().push(vu);
+            freed.notify_one();
         });
     }
     // The run lasts as long as its schedule: a trailing pause or a rate falling to 0 is waited out.

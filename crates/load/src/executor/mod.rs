@@ -59,6 +59,7 @@ impl Schedule {
             pre_allocated,
             max,
             fresh,
+            wait: false,
         };
         Ok(match (executor, shape) {
             (Executor::ConstantVus { vus, duration }, _) => Schedule::ConstantVus {
@@ -94,6 +95,13 @@ impl Schedule {
                     false,
                 ),
             },
+            (Executor::FixedRate { connections, .. }, Some(rate)) => Schedule::Arrivals {
+                rate,
+                pool: arrivals::Pool {
+                    wait: true,
+                    ..pool(*connections, Some(*connections), false)
+                },
+            },
             (Executor::Phases { max_vus, .. }, Some(rate)) => Schedule::Arrivals {
                 rate,
                 pool: pool(0, *max_vus, true),
@@ -126,6 +134,7 @@ impl Schedule {
                 Executor::RampingVus { .. }
                 | Executor::ConstantArrivalRate { .. }
                 | Executor::RampingArrivalRate { .. }
+                | Executor::FixedRate { .. }
                 | Executor::Phases { .. },
                 None,
             ) => {

@@ -138,6 +138,14 @@ pub enum Executor {
         iterations: u64,
         max_duration: Duration,
     },
+    /// `scalelab quick -q` (wrk2's and oha's fixed rate): `rate` requests per second over
+    /// `connections` VUs for `duration`. An arrival that finds every VU busy waits for the next free
+    /// one instead of being dropped; its latency still counts from its scheduled time.
+    FixedRate {
+        rate: f64,
+        duration: Duration,
+        connections: u64,
+    },
     /// Artillery `phases`: each arrival is a new virtual user (a new connection) that runs the
     /// iteration once. `max_vus` caps concurrent users (Artillery `maxVusers`); past it arrivals drop.
     Phases {
@@ -260,7 +268,8 @@ impl Executor {
         let stages = |stages: &[Stage]| stages.iter().map(|s| s.duration).sum();
         match self {
             Executor::ConstantVus { duration, .. }
-            | Executor::ConstantArrivalRate { duration, .. } => *duration,
+            | Executor::ConstantArrivalRate { duration, .. }
+            | Executor::FixedRate { duration, .. } => *duration,
             Executor::RampingVus { stages: s, .. }
             | Executor::RampingArrivalRate { stages: s, .. } => stages(s),
             Executor::PerVuIterations { max_duration, .. }
@@ -292,6 +301,7 @@ impl Executor {
                 duration,
                 ..
             } => Shape::constant(rate / time_unit.as_secs_f64(), *duration),
+            Executor::FixedRate { rate, duration, .. } => Shape::constant(*rate, *duration),
             Executor::RampingArrivalRate {
                 start_rate,
                 time_unit,
@@ -345,6 +355,14 @@ impl Executor {
                 rate / time_unit.as_secs_f64(),
                 d(duration)
             ),
+            Executor::FixedRate {
+                rate,
+                duration,
+                connections,
+            } => format!(
+                "{rate:.2} requests/s for {} over {connections} connections (late arrivals wait)",
+                d(duration)
+            ),
             Executor::RampingArrivalRate {
                 start_rate,
                 time_unit,
@@ -394,6 +412,7 @@ impl Executor {
             Executor::RampingVus { .. } => "ramping-vus",
             Executor::ConstantArrivalRate { .. } => "constant-arrival-rate",
             Executor::RampingArrivalRate { .. } => "ramping-arrival-rate",
+            Executor::FixedRate { .. } => "fixed-rate",
             Executor::PerVuIterations { .. } => "per-vu-iterations",
             Executor::SharedIterations { .. } => "shared-iterations",
             Executor::Phases { .. } => "phases",
@@ -406,6 +425,7 @@ impl Executor {
             self,
             Executor::ConstantArrivalRate { .. }
                 | Executor::RampingArrivalRate { .. }
+                | Executor::FixedRate { .. }
                 | Executor::Phases { .. }
         )
     }
