@@ -18,6 +18,18 @@ if [[ -z ${SCALELAB:-} ]]; then   # SCALELAB=path measures another build
   (cd "$root" && cargo build --release --locked --bin scalelab)
   SCALELAB=$root/target/release/scalelab
 fi
+# The harness reads scalelab's output loosely ("Requests/sec: N", "N requests", no thousands
+# separators): a wrapper appends those two lines, taken from the summary, to quick's own output.
+wrapper=$(mktemp -d)/scalelab-quick
+cat >"$wrapper" <<WRAPPER
+#!/bin/sh
+out=\$("$SCALELAB" "\$@"); status=\$?
+printf '%s\n' "\$out"
+printf '%s\n' "\$out" | tr -d , | awk '/^  throughput\./ { print "Requests/sec: " \$2 } /^  requests\./ { print \$2 " requests" }'
+exit \$status
+WRAPPER
+chmod +x "$wrapper"
+SCALELAB=$wrapper
 export SCALELAB
 export PEERS=${PEERS:-"wrk h2load"}
 export OUT=${OUT:-$here/out/${CONNS:-50}c}
