@@ -622,7 +622,7 @@ fn cost_finds_the_cheapest_commitment_mix_and_repeats_the_timeline() {
         "fixed: 5 x t2.micro for 8064 h 40320 $467.712 $0.4833",
         "on demand 26880 $311.808 $0.3222",
         "3 x t2.micro reserved 1-year + on demand above 29568 $225.2947 $0.2328",
-        "pays off when used more than 58.1 % of the hours",
+        "a 1-year reservation ($0.006735/h) pays off when used more than 58.1 % of the hours",
         "no 3-year reserved price for t2.micro in the catalog",
         "cheapest: 3 x t2.micro reserved 1-year + on demand above",
         "saving: 51.8 % ($242.4173 of $467.712) against fixed",
