@@ -83,6 +83,22 @@ impl InstanceType {
         if self.vcpus == 0 {
             return Err(("vcpus", "an instance has at least 1 vCPU".into()));
         }
+        for (column, reserved) in [
+            ("reserved_1y", self.reserved_1y),
+            ("reserved_3y", self.reserved_3y),
+        ] {
+            if let Some(reserved) = reserved
+                && reserved >= self.usd_per_hour
+            {
+                return Err((
+                    column,
+                    format!(
+                        "{reserved} is not below the on-demand price {}: such a commitment never pays off",
+                        self.usd_per_hour
+                    ),
+                ));
+            }
+        }
         if self.baseline_pct.is_some_and(|b| b > 100.0) {
             return Err((
                 "baseline_pct",
@@ -266,8 +282,49 @@ mod tests {
             }
         }
         assert!(catalog.find("m5.large").unwrap().burstable().is_none());
+        assert_eq!(micro.reserved_3y, None);
         let error = catalog.find("t3.mikro").unwrap_err().to_string();
         assert!(error.contains("did you mean 't3.micro'"), "{error}");
+    }
+
+    #[test]
+    fn built_in_reserved_prices_are_all_upfront_fees_below_on_demand() {
+        // Every row parsed (built_in() parses the whole file and checks each row), and every
+        // 1-year price is an all-upfront fee spread over the term's 8,760 hours: t2.micro's
+        // $0.006735/h x 8,760 h = $59.00, and each price, rounded to 6 decimals, is a whole-dollar
+        // fee / 8,760 to within 0.5e-6 x 8,760 = $0.0044.
+        let catalog = PriceCatalog::built_in();
+        let micro = catalog.find("t2.micro").unwrap();
+        assert_eq!(micro.reserved_1y, Some(0.006735));
+        let mut priced = 0;
+        for instance in &catalog.instances {
+            if let Some(reserved) = instance.reserved_1y {
+                assert!(
+                    reserved > 0.0 && reserved < instance.usd_per_hour,
+                    "{}",
+                    instance.name
+                );
+                let fee = reserved * 8760.0;
+                assert!(
+                    (fee - fee.round()).abs() <= 0.0044,
+                    "{}: {fee}",
+                    instance.name
+                );
+                priced += 1;
+            }
+            assert_eq!(instance.reserved_3y, None, "{}", instance.name);
+        }
+        // All 44 types but the five t4g sizes the source lacks (nano, micro, small, medium, xlarge).
+        assert_eq!((catalog.instances.len(), priced), (44, 39));
+        for name in [
+            "t4g.nano",
+            "t4g.micro",
+            "t4g.small",
+            "t4g.medium",
+            "t4g.xlarge",
+        ] {
+            assert_eq!(catalog.find(name).unwrap().reserved_1y, None, "{name}");
+        }
     }
 
     #[test]
@@ -296,6 +353,21 @@ mod tests {
                 .to_string();
             assert!(
                 error.contains("line 3") && error.contains(says),
+                "{row}: {error}"
+            );
+        }
+        for (row, says) in [
+            (
+                "x1,2,4,1,1,",
+                "column reserved_1y: 1 is not below the on-demand price 1",
+            ),
+            ("x1,2,4,1,0.6,1.5", "column reserved_3y: 1.5 is not below"),
+        ] {
+            let error = PriceCatalog::parse(&format!("{HEADER},reserved_1y,reserved_3y\n{row}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                error.contains("line 2") && error.contains(says),
                 "{row}: {error}"
             );
         }

@@ -1,5 +1,9 @@
 //! `scalelab`: the command-line front end. Each command is a thin call into the library crates.
 
+// First: its print!/println! replace std's in every module declared after it.
+#[macro_use]
+mod output;
+
 mod args;
 mod commands;
 mod files;

@@ -109,7 +109,7 @@ fn sim_prints_hand_computed_figures_and_writes_a_timeline_cost_can_price() {
     assert!(rows[5].starts_with("300.0,360.0,100.0,2,1,50.0,"), "{csv}");
 
     // Priced by `cost` against 3 fixed instances for the same 6 minutes: 0.3 h x $0.096 = $0.0288;
-    // the timeline's 10 instance-minutes = 0.1667 h, $0.016; saving 1 - 10 / 18 = 44.4 %.
+    // the timeline's 10 instance-minutes = 0.1667 h, $0.016 (1 - 10 / 18 = 44.4 % less).
     let text = stdout(&scalelab(&[
         "cost",
         "--instance-type",
@@ -122,7 +122,14 @@ fn sim_prints_hand_computed_figures_and_writes_a_timeline_cost_can_price() {
     let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(words.contains("0.3 $0.0288"), "{text}");
     assert!(words.contains("0.1667 $0.016"), "{text}");
-    assert!(text.contains("saving: 44.4 %"), "{text}");
+    // With the catalog's 1-year price ($0.056393/h) the cheapest is 1 reserved for the 0.1 h and the
+    // 4 instance-minutes above it on demand: $0.0056393 + 0.0667 h x $0.096 = $0.0120393; saving
+    // 1 - 0.0120393 / 0.0288 = 58.2 % against the fixed fleet.
+    assert!(
+        words.contains("reserved 1-year + on demand above 0.1667 $0.012"),
+        "{text}"
+    );
+    assert!(text.contains("saving: 58.2 %"), "{text}");
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -350,7 +357,7 @@ fn cost_rebuilds_lifetimes_in_the_scale_in_order() {
 fn cost_prices_a_cluster_results_directory() {
     // One replica for the first 1,800 s, three for the next 1,800 s: 1,800 + 3 x 1,800 = 7,200
     // instance-seconds = 2 instance-hours x $0.0116 = $0.0232. A fixed 3 for the hour: $0.0348.
-    // Saving (0.0348 - 0.0232) / 0.0348 = 33.3 %. Served: 3,600 s x (4 - 1 errors) = 10,800
+    // On demand saves (0.0348 - 0.0232) / 0.0348 = 33.3 %. Served: 3,600 s x (4 - 1 errors) = 10,800
     // requests: $0.0232 / 10,800 x 1e6 = $2.1481 per million.
     let dir = scratch("cluster-cost");
     let mut csv = String::from(
@@ -377,7 +384,10 @@ fn cost_prices_a_cluster_results_directory() {
         words.contains("cluster-cost, on demand 2 $0.0232 $2.1481"),
         "{text}"
     );
-    assert!(text.contains("saving: 33.3 %"), "{text}");
+    // 1 reserved t2.micro for the hour ($0.006735) and 1 instance-hour on demand ($0.0116) =
+    // $0.018335, 1 - 0.018335 / 0.0348 = 47.3 % below the fixed fleet.
+    assert!(words.contains("on demand above 2 $0.0183"), "{text}");
+    assert!(text.contains("saving: 47.3 %"), "{text}");
     let empty = scratch("not-a-cluster");
     let output = scalelab(&[
         "cost",
@@ -578,18 +588,48 @@ fn cost_finds_the_cheapest_commitment_mix_and_repeats_the_timeline() {
     ] {
         assert!(words.contains(expected), "{expected}\n{text}");
     }
-    // The built-in catalog has no reserved prices, and says so.
+    // docs/cost.md's example with the built-in catalog: t2.micro, on demand $0.0116, 1-year all
+    // upfront $0.006735 (no 3-year price), over examples/cost-day-timeline.csv, a day of 2 instances,
+    // a 3rd for 16 h (06-22) and a 4th and 5th for 8 h (08-16): 80 instance-hours and 36,000
+    // requests an instance-hour (2,880,000 a day). 48 weeks = 8,064 h = 336 days; by hand:
+    //   fixed 5 x 8,064 = 40,320 h x $0.0116 = $467.712
+    //   on demand 80 x 336 = 26,880 h x $0.0116 = $311.808
+    //   N reserved cost N x 8,064 h x $0.006735 = N x $54.31104, the rest on demand:
+    //     N=2 $108.62208 + 32 h x 336 x $0.0116 = $233.34528
+    //     N=3 $162.93312 + 16 h x 336 x $0.0116 = $162.93312 + $62.3616 = $225.29472
+    //     N=4 $217.24416 + 8 h x 336 x $0.0116 = $248.42496 -> 3 reserved (the 3rd runs 16/24 =
+    //     66.7 % of the hours, above the break-even $0.006735 / $0.0116 = 58.1 %; the 4th 33.3 %)
+    //   instance-hours 3 x 8,064 + 5,376 = 29,568; per million of 967.68 million requests $0.2328
+    //   saving against on demand: $86.51328 = 27.7 %; against fixed: $242.41728 = 51.8 %
+    let example = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/cost-day-timeline.csv"
+    );
     let text = stdout(&scalelab(&[
         "cost",
         "--instance-type",
         "t2.micro",
         "--timeline",
-        timeline.to_str().unwrap(),
+        example,
+        "--fixed",
+        "5",
+        "--weeks",
+        "48",
     ]));
-    assert!(
-        text.contains("no 1-year reserved price for t2.micro in the catalog"),
-        "{text}"
-    );
+    let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for expected in [
+        "the timeline (24 h) repeats 336 times to fill 8064 h",
+        "fixed: 5 x t2.micro for 8064 h 40320 $467.712 $0.4833",
+        "on demand 26880 $311.808 $0.3222",
+        "3 x t2.micro reserved 1-year + on demand above 29568 $225.2947 $0.2328",
+        "a 1-year reservation ($0.006735/h) pays off when used more than 58.1 % of the hours",
+        "no 3-year reserved price for t2.micro in the catalog",
+        "cheapest: 3 x t2.micro reserved 1-year + on demand above",
+        "saving: 51.8 % ($242.4173 of $467.712) against fixed",
+        "saving: 27.7 % ($86.5133 of $311.808) against timeline",
+    ] {
+        assert!(words.contains(expected), "{expected}\n{text}");
+    }
     let output = scalelab(&[
         "cost",
         "--instance-type",

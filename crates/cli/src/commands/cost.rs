@@ -84,9 +84,9 @@ pub fn run(args: CostArgs) -> anyhow::Result<ExitCode> {
                     i.name.clone(),
                     i.vcpus.to_string(),
                     format!("{}", i.memory_gib),
-                    usd(i.usd_per_hour),
-                    or_dash(i.reserved_1y, usd),
-                    or_dash(i.reserved_3y, usd),
+                    unit_price(i.usd_per_hour),
+                    or_dash(i.reserved_1y, unit_price),
+                    or_dash(i.reserved_3y, unit_price),
                     or_dash(i.baseline_pct, |v| format!("{v}")),
                     or_dash(i.credits_per_hour, |v| format!("{v}")),
                     or_dash(i.max_credits, |v| format!("{v}")),
@@ -122,7 +122,7 @@ pub fn run(args: CostArgs) -> anyhow::Result<ExitCode> {
         instance.name,
         instance.vcpus,
         instance.memory_gib,
-        usd(instance.usd_per_hour)
+        unit_price(instance.usd_per_hour)
     );
 
     if let Some(weeks) = args.weeks
@@ -196,7 +196,7 @@ pub fn run(args: CostArgs) -> anyhow::Result<ExitCode> {
                     break_even.push(format!(
                         "a {} reservation ({}/h) pays off when used more than {:.1} % of the hours",
                         term.label(),
-                        usd(term.price(instance).unwrap_or_default()),
+                        unit_price(term.price(instance).unwrap_or_default()),
                         mix.break_even * 100.0
                     ));
                     options.push(mix.quote);
@@ -316,6 +316,16 @@ fn saving(cheaper: &Quote, other: &Quote) -> String {
         usd(other.cost),
         other.what
     )
+}
+
+/// A catalog's hourly price as the catalog gives it: `$0.0116`, `$0.10`, and `$0.006735` rather than
+/// the four decimals [`usd`] keeps of an amount.
+fn unit_price(price: f64) -> String {
+    if round4(price) == price {
+        usd(price)
+    } else {
+        format!("${price}")
+    }
 }
 
 fn round4(value: f64) -> f64 {
