@@ -58,12 +58,7 @@ pub async fn run(
         if ctx.stop.is_cancelled() {
             break;
         }
-        // A waiting pool sends its backlog only while the schedule lasts.
-        let late = pool.wait && Instant::now() >= end;
         let mut vu = loop {
-            if late {
-                break None;
-            }
             let freed_now = freed.notified();
             if let Some(vu) = idle.borrow_mut().pop() {
                 break Some(vu);
@@ -71,7 +66,8 @@ pub async fn run(
             if max.is_none_or(|max| created.get() < max) {
                 break Some(Vu::new(ctx, next_id(ctx, &created)));
             }
-            if !pool.wait {
+            // A waiting pool waits only while the schedule lasts: its backlog is not sent after.
+            if !pool.wait || Instant::now() >= end {
                 break None;
             }
             tokio::select! {

@@ -3,13 +3,22 @@
 //! kernel timer, within the thread's 50 µs timer slack) releases it on time without spinning.
 //! Elsewhere, or if the timerfd cannot be made, tokio's timer stands in.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Waits for arrival times, one at a time.
 pub struct ReleaseTimer {
     #[cfg(target_os = "linux")]
     fd: Option<tokio::io::unix::AsyncFd<linux::Timer>>,
+    /// When the last wait ended.
+    woke: Option<Instant>,
 }
+
+/// The shortest time between two wake-ups. Above 4,000 arrivals/s a wake-up releases every arrival
+/// due since the last one, each at most this late, instead of arming the timer per arrival: each
+/// arming and wake-up costs a timer reprogramming and a context switch (on a VM, exits to the
+/// hypervisor), which at 20,000 arrivals/s took 2.6–2.8 s of CPU per 3 s against 0.9–1.05 s with
+/// 250 µs, and left the send delay's p99 higher (0.9–1.05 ms against 0.34–0.7 ms) on the busier core.
+const QUANTUM: Duration = Duration::from_micros(250);
 
 impl ReleaseTimer {
     pub fn new() -> Self {
@@ -21,11 +30,19 @@ impl ReleaseTimer {
                     tracing::debug!(%error, "no timerfd: arrivals use the 1 ms timer");
                 })
                 .ok(),
+            woke: None,
         }
     }
 
-    /// Returns at `due` (at once if it has passed).
+    /// Returns at `due` (at once if it has passed), or [`QUANTUM`] after the last wake-up if that
+    /// is later.
     pub async fn until(&mut self, due: Instant) {
+        let due = self.woke.map_or(due, |woke| due.max(woke + QUANTUM));
+        self.wait(due).await;
+        self.woke = Some(Instant::now());
+    }
+
+    async fn wait(&mut self, due: Instant) {
         let Some(wait) = due
             .checked_duration_since(Instant::now())
             .filter(|w| !w.is_zero())
@@ -120,5 +137,16 @@ mod tests {
         let due = Instant::now() + Duration::from_millis(20);
         timer.until(due).await;
         assert!(Instant::now() >= due);
+    }
+
+    /// Arrivals closer together than the quantum are released together, a quantum after the last
+    /// wake-up, not one timer each.
+    #[tokio::test(flavor = "current_thread")]
+    async fn wakes_at_most_once_per_quantum() {
+        let mut timer = ReleaseTimer::new();
+        let start = Instant::now();
+        timer.until(start).await;
+        timer.until(start + Duration::from_micros(10)).await;
+        assert!(Instant::now() >= start + QUANTUM);
     }
 }
