@@ -13,12 +13,13 @@ pub struct ReleaseTimer {
     woke: Option<Instant>,
 }
 
-/// The shortest time between two wake-ups. Above 4,000 arrivals/s a wake-up releases every arrival
+/// The shortest time between two wake-ups. Above 10,000 arrivals/s a wake-up releases every arrival
 /// due since the last one, each at most this late, instead of arming the timer per arrival: each
 /// arming and wake-up costs a timer reprogramming and a context switch (on a VM, exits to the
-/// hypervisor), which at 20,000 arrivals/s took 2.6–2.8 s of CPU per 3 s against 0.9–1.05 s with
-/// 250 µs, and left the send delay's p99 higher (0.9–1.05 ms against 0.34–0.7 ms) on the busier core.
-const QUANTUM: Duration = Duration::from_micros(250);
+/// hypervisor). At 20,000 req/s for 4 s (bench/README.md) the loader took 3.2–3.5 s of CPU when it
+/// woke per arrival, 1.6–1.7 s with 100 µs and 1.1–1.35 s with 250 µs; the send delay's p50 was
+/// 0.09, 0.11 and 0.2 ms, its p99 0.5–1.3 ms in all three (the VM's wake-up latency).
+const QUANTUM: Duration = Duration::from_micros(100);
 
 impl ReleaseTimer {
     pub fn new() -> Self {
