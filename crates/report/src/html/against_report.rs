@@ -43,7 +43,10 @@ pub fn against_tables(comparison: &SideBySide, cpu_limit: f64, price: Option<&st
             format!("cost ({price})"),
             usd(a),
             usd(b),
-            format!("{}{}", if a < b { "-" } else { "+" }, usd((a - b).abs())),
+            match usd((a - b).abs()) {
+                zero if zero == usd(0.0) => zero,
+                difference => format!("{}{difference}", if a < b { "-" } else { "+" }),
+            },
         ]);
     }
     let tolerance = comparison.tolerance();
