@@ -249,7 +249,7 @@ fn pair(simulated: &[ScalingEvent], measured: &[ScalingEvent]) -> Vec<EventPair>
 }
 
 /// The longest period `policy`'s rules measure over.
-pub fn evaluation_period(policy: &Policy) -> Duration {
+fn evaluation_period(policy: &Policy) -> Duration {
     let Ok(rule) = policy.rule() else {
         return Duration::ZERO;
     };

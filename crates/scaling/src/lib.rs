@@ -26,9 +26,7 @@ mod sweep;
 mod timeline;
 
 pub use adjustment::{AdjustmentType, adjusted_capacity};
-pub use against::{
-    Against, EventPair, Figures, ScalingEvent, SideBySide, compare, evaluation_period,
-};
+pub use against::{Against, EventPair, Figures, ScalingEvent, SideBySide, compare};
 pub use alarm::{Alarm, AlarmConfig, Comparison, Statistic};
 pub use autoscaler::{Autoscaler, Decision};
 pub use credits::{Balance, CreditMode, CreditModel, Spent};
