@@ -14,6 +14,7 @@ async fn start(yaml: &str) -> Cluster {
     let options = ClusterOptions {
         serve_program: PathBuf::from(env!("CARGO_BIN_EXE_scalelab")),
         out: None,
+        offered_load: None,
         metrics_addr: None,
         live: true,
     };
@@ -584,6 +585,7 @@ groups:
     let options = ClusterOptions {
         serve_program: PathBuf::from(env!("CARGO_BIN_EXE_scalelab")),
         out: Some(dir.path().to_owned()),
+        offered_load: None,
         metrics_addr: None,
         live: false,
     };

@@ -249,6 +249,14 @@ impl GroupConfig {
 
     fn validate(&self) -> Result<(), String> {
         let name = &self.name;
+        // The name is part of file names in the results (replicas/<name>-<id>.stderr,
+        // policies/<name>.yaml).
+        let file_safe = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+        if name.is_empty() || name.starts_with('.') || !name.chars().all(file_safe) {
+            return Err(format!(
+                "group '{name}': a name is letters, digits, '-', '_' and '.', not starting with '.'"
+            ));
+        }
         if self.max == 0 || self.min > self.max {
             return Err(format!(
                 "group '{name}': min ({}) must not exceed max ({}), and max must be at least 1",
@@ -793,6 +801,8 @@ rules:
                 "{bad}: {error}"
             );
         }
+        let slash = ClusterConfig::from_yaml("groups: [{name: ../a, max: 1}]\n").unwrap_err();
+        assert!(slash.contains("group '../a': a name is letters"), "{slash}");
         let many = ClusterConfig::from_yaml("groups: [{name: a, max: 100000}]\n").unwrap_err();
         assert!(many.contains("at most 256"), "{many}");
         let limits = ClusterConfig::from_yaml("groups: [{name: a, min: 3, max: 2}]\n").unwrap_err();

@@ -1,4 +1,5 @@
-//! Scaling and health events: shown live on stderr, kept for the caller, written to `events.csv`.
+//! Scaling and health events: shown live on stderr, kept for the caller, written to `events.csv`
+//! ([`read_events`] reads it back).
 
 use std::fmt;
 use std::fs::File;
@@ -7,10 +8,10 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What happened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
     /// A replica's process was started.
@@ -56,13 +57,32 @@ impl fmt::Display for EventKind {
 }
 
 /// One event; `seconds` counts from the cluster's clock zero (negative before it: start-up).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
     pub seconds: f64,
     pub group: String,
     pub replica: Option<u64>,
     pub kind: EventKind,
     pub detail: String,
+}
+
+/// The file name inside a results directory.
+pub const FILE: &str = "events.csv";
+
+/// Reads `events.csv` from `dir`; errors name the file and the line.
+pub fn read_events(dir: &Path) -> io::Result<Vec<Event>> {
+    let path = dir.join(FILE);
+    let invalid = |e: csv::Error| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{}: {e}", path.display()),
+        )
+    };
+    let mut reader = csv::Reader::from_path(&path).map_err(invalid)?;
+    reader
+        .deserialize()
+        .collect::<Result<_, _>>()
+        .map_err(invalid)
 }
 
 /// The cluster's event log. Events before the clock starts (the start-up) are stamped when it
@@ -106,7 +126,7 @@ impl EventLog {
             Some(dir) => {
                 std::fs::create_dir_all(dir)?;
                 Some(csv::Writer::from_writer(BufWriter::new(File::create(
-                    dir.join("events.csv"),
+                    dir.join(FILE),
                 )?)))
             }
             None => None,

@@ -8,6 +8,7 @@
 //! - [`health`], [`sampler`]: health checks; CPU and memory from /proc.
 //! - [`autoscale`]: the per-second control loop; [`recorder`], [`events`]: its output; its gauges are
 //!   served with `scalelab_report`'s Prometheus [`Exposition`].
+//! - [`results`]: what `sim --against` reads of a run (offered load, policies, start-up times).
 
 pub mod autoscale;
 pub mod balancer;
@@ -16,6 +17,7 @@ pub mod events;
 pub mod group;
 pub mod health;
 pub mod recorder;
+pub mod results;
 pub mod sampler;
 pub mod supervisor;
 
@@ -63,9 +65,11 @@ pub struct ClusterOptions {
     /// The `scalelab` executable: its `serve` command runs the stress service replicas, its hidden
     /// `replica --parent-pid PID -- COMMAND...` the custom commands (a test may give a stand-in).
     pub serve_program: PathBuf,
-    /// Where `cluster.csv`, `replicas.csv`, `events.csv` and each replica's stderr
-    /// (`replicas/<group>-<id>.stderr`) go.
+    /// Where `cluster.csv`, `replicas.csv`, `events.csv`, each replica's stderr
+    /// (`replicas/<group>-<id>.stderr`) and [`results`]' inputs of `sim --against` go.
     pub out: Option<PathBuf>,
+    /// The plan's offered load (requests per second), written to the results for `sim --against`.
+    pub offered_load: Option<scalelab_shape::Shape>,
     /// Where to serve the cluster's metrics to Prometheus.
     pub metrics_addr: Option<SocketAddr>,
     /// Print events to stderr as they happen.
@@ -103,7 +107,11 @@ impl Cluster {
         let events =
             Arc::new(EventLog::new(options.out.as_deref(), options.live).map_err(results)?);
         let recorder = match &options.out {
-            Some(dir) => Some(Recorder::create(dir).map_err(results)?),
+            Some(dir) => {
+                results::write_inputs(dir, &config, options.offered_load.as_ref())
+                    .map_err(results)?;
+                Some(Recorder::create(dir).map_err(results)?)
+            }
             None => None,
         };
         let listener =

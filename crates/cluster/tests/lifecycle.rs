@@ -40,6 +40,7 @@ async fn start(dir: &std::path::Path, metrics: bool) -> Cluster {
     let options = ClusterOptions {
         serve_program: launcher(dir),
         out: Some(dir.join("out")),
+        offered_load: None,
         metrics_addr: metrics.then(|| SocketAddr::from(([127, 0, 0, 1], 0))),
         live: false,
     };

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::time::UNIX_EPOCH;
 
 use scalelab_capacity::{CapacityFile, CpuModel};
+use scalelab_metrics::ClusterRow;
 use scalelab_metrics::output::{read_summary, read_timeseries};
 
 use crate::analysis::{LinearFit, linear_fit};
@@ -161,6 +162,35 @@ fn rfc3339(unix: f64) -> String {
 
 /// The least-squares fit of CPU % against load and the model it gives on `vcpus`.
 pub fn fit(pairs: &[(f64, f64)], vcpus: u32) -> Result<(LinearFit, CapacityFile), FitError> {
+    let fit = checked_fit(pairs)?;
+    let file = CapacityFile {
+        vcpus,
+        cpu: CpuModel {
+            coefficient: fit.slope,
+            base: fit.intercept.clamp(0.0, 99.0),
+            cpu_seconds_per_request: fit.slope * f64::from(vcpus) / 100.0,
+            r2: fit.r2,
+            points: fit.points as u32,
+        },
+        memory: None,
+        max_sustainable_rate: None,
+    };
+    Ok((fit, file))
+}
+
+/// The least-squares fit of a cluster group's CPU % per replica against the requests per second each
+/// replica in service answered: a point per second of `rows` (one group's) with a CPU measurement.
+pub fn cluster_fit(rows: &[ClusterRow]) -> Result<LinearFit, FitError> {
+    let pairs: Vec<(f64, f64)> = rows
+        .iter()
+        .filter(|r| r.in_service > 0)
+        .filter_map(|r| Some((r.requests as f64 / f64::from(r.in_service), r.cpu_avg_pct?)))
+        .collect();
+    checked_fit(&pairs)
+}
+
+/// The least-squares line through (load, CPU %) `pairs`, refused unless CPU grows with load.
+fn checked_fit(pairs: &[(f64, f64)]) -> Result<LinearFit, FitError> {
     let fit = linear_fit(pairs).ok_or_else(|| {
         FitError::Mismatch(format!(
             "{} aligned point(s) at {} distinct load(s): a fit needs two different loads",
@@ -179,19 +209,7 @@ pub fn fit(pairs: &[(f64, f64)], vcpus: u32) -> Result<(LinearFit, CapacityFile)
             fit.slope, fit.r2
         )));
     }
-    let file = CapacityFile {
-        vcpus,
-        cpu: CpuModel {
-            coefficient: fit.slope,
-            base: fit.intercept.clamp(0.0, 99.0),
-            cpu_seconds_per_request: fit.slope * f64::from(vcpus) / 100.0,
-            r2: fit.r2,
-            points: fit.points as u32,
-        },
-        memory: None,
-        max_sustainable_rate: None,
-    };
-    Ok((fit, file))
+    Ok(fit)
 }
 
 #[cfg(test)]
@@ -244,5 +262,29 @@ mod tests {
         };
         let error = align(&load, &far).unwrap_err().to_string();
         assert!(error.contains("does not overlap the run"), "{error}");
+    }
+
+    #[test]
+    fn a_cluster_is_fitted_per_replica_in_service() {
+        let second = |in_service, requests, cpu| ClusterRow {
+            in_service,
+            requests,
+            cpu_avg_pct: cpu,
+            ..ClusterRow::default()
+        };
+        // 10 % per request/s per replica + 1 %: 20/s on 2 = 10/s each (101 %), 12/s on 3 = 4/s (41 %),
+        // 0/s on 1 (1 %); a second without a CPU sample and one with no replica are left out.
+        let rows = [
+            second(2, 20, Some(101.0)),
+            second(3, 12, Some(41.0)),
+            second(1, 0, Some(1.0)),
+            second(2, 50, None),
+            second(0, 7, Some(90.0)),
+        ];
+        let line = cluster_fit(&rows).unwrap();
+        assert!((line.slope - 10.0).abs() < 1e-9 && (line.intercept - 1.0).abs() < 1e-9);
+        assert_eq!(line.points, 3);
+        let flat = cluster_fit(&rows[2..3]).unwrap_err().to_string();
+        assert!(flat.contains("two different loads"), "{flat}");
     }
 }

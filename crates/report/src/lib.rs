@@ -14,8 +14,8 @@ mod table;
 
 pub use format::{bytes, count, millis, usd};
 pub use html::{
-    Line, Panel, REPORT_FILE, SimPage, SweepPage, SweepPoint, Table, html_report, sim_report,
-    sweep_report, write_html_report, xy_page,
+    Line, Panel, REPORT_FILE, SimPage, SweepPage, SweepPoint, Table, against_report,
+    against_tables, html_report, sim_report, sweep_report, write_html_report, xy_page,
 };
 pub use junit::junit_xml;
 pub use progress::progress_line;

@@ -6,11 +6,13 @@
 //!   triggers, with min / max / initial capacity and instance start-up time; YAML or JSON.
 //! - [`Autoscaler`]: `observe(now, &Observation) -> Decision`, the same for the simulator and the cluster.
 //! - [`simulate`]: a policy over a [`scalelab_shape::Shape`] of offered load with a capacity model.
+//! - [`compare`]: a live cluster group's run beside the simulation of its load (`sim --against`).
 //! - [`sweep`]: a grid of policy parameters, simulated in parallel and ranked ([`sweep_csv`]: its table).
 //! - [`TimelineRow`]: the simulator's timeline file; [`read_usage`]: a timeline or a cluster's results
 //!   as the `Usage` that `scalelab_capacity` prices.
 
 mod adjustment;
+mod against;
 mod alarm;
 mod autoscaler;
 mod credits;
@@ -24,6 +26,7 @@ mod sweep;
 mod timeline;
 
 pub use adjustment::{AdjustmentType, adjusted_capacity};
+pub use against::{Against, EventPair, Figures, ScalingEvent, SideBySide, compare};
 pub use alarm::{Alarm, AlarmConfig, Comparison, Statistic};
 pub use autoscaler::{Autoscaler, Decision};
 pub use credits::{Balance, CreditMode, CreditModel, Spent};

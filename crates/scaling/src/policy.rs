@@ -362,6 +362,12 @@ impl Policy {
         Ok(policy)
     }
 
+    /// The policy in the native format, as [`Policy::from_yaml`] reads it back (every field written,
+    /// defaults included).
+    pub fn to_yaml(&self) -> String {
+        serde_saphyr::to_string(self).expect("a policy is plain data and serializes")
+    }
+
     /// Instances at the start.
     pub fn initial(&self) -> u32 {
         self.initial.unwrap_or(self.min)
@@ -618,6 +624,21 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(typo.contains("did you mean `target`?"), "{typo}");
+    }
+
+    #[test]
+    fn every_example_reads_back_from_its_native_text() {
+        for text in [
+            include_str!("../../../examples/aws-mixed-policy.yaml"),
+            include_str!("../../../examples/hpa-policy.yaml"),
+            include_str!("../../../examples/beanstalk-policy.yaml"),
+            "min: 2\nmax: 6\nstartup: 1.5s\nscale_in: oldest\nhpa:\n  target: 70\n  behavior: \
+             {scale_up: {stabilization_window: 30s, policies: [{type: pods, value: 2, period: 15s}]}}\n",
+        ] {
+            let policy = Policy::from_yaml(text).unwrap();
+            let written = policy.to_yaml();
+            assert_eq!(Policy::from_yaml(&written).unwrap(), policy, "{written}");
+        }
     }
 
     #[test]

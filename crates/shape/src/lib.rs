@@ -10,7 +10,7 @@ mod shard;
 mod test_type;
 
 pub use arrivals::Arrivals;
-pub use parse::{parse_csv_trace, parse_inline_stages};
+pub use parse::{csv_trace, parse_csv_trace, parse_inline_stages};
 pub use shard::{MAX_SHARDS, Shard};
 pub use test_type::TestType;
 

@@ -1,4 +1,5 @@
-//! Shapes from text: inline stage lists (`10m:30000,8m:150000`) and CSV traces (`seconds,value`).
+//! Shapes from text: inline stage lists (`10m:30000,8m:150000`) and CSV traces (`seconds,value`),
+//! which [`csv_trace`] writes.
 
 use scalelab_config::parse_duration;
 
@@ -61,6 +62,16 @@ pub fn parse_csv_trace(text: &str) -> Result<Shape, ShapeError> {
     Shape::from_points(points)
 }
 
+/// `shape` as the CSV trace [`parse_csv_trace`] reads: a header, then a `seconds,value` row per point
+/// (Rust's shortest round-tripping decimals, so the trace reads back exactly).
+pub fn csv_trace(shape: &Shape) -> String {
+    let mut text = String::from("seconds,value\n");
+    for (t, v) in shape.points() {
+        text.push_str(&format!("{t},{v}\n"));
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,6 +93,14 @@ mod tests {
         let shape = parse_csv_trace("seconds,value\n0,10\n60,20\n# note\n120,20\n").unwrap();
         assert_eq!(shape.value(30.0), 15.0);
         assert_eq!(shape.duration().as_secs(), 120);
+        assert_eq!(parse_csv_trace(&csv_trace(&shape)).unwrap(), shape);
+        let jump = Shape::from_points(vec![(0.0, 0.1), (7.5, 1.0 / 3.0), (7.5, 0.0)]).unwrap();
+        let text = csv_trace(&jump);
+        assert!(
+            text.starts_with("seconds,value\n0,0.1\n7.5,0.3333333333333333\n"),
+            "{text}"
+        );
+        assert_eq!(parse_csv_trace(&text).unwrap(), jump);
         let error = parse_csv_trace("0,1\n10,x\n").unwrap_err();
         assert_eq!(
             error,

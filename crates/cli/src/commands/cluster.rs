@@ -70,6 +70,8 @@ pub async fn run(args: ClusterArgs) -> anyhow::Result<ExitCode> {
     let options = ClusterOptions {
         serve_program: std::env::current_exe().context("finding the scalelab executable")?,
         out: args.exec.out.clone(),
+        // What `sim --against` replays; a plan of virtual users offers none.
+        offered_load: plan.as_ref().and_then(|p| p.offered_load().ok()),
         // With a plan, the run's metrics server serves the cluster's gauges too.
         metrics_addr: args.exec.metrics_addr.filter(|_| args.plan.is_none()),
         live: !args.exec.quiet,

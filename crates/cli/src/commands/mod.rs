@@ -1,5 +1,6 @@
 //! One module per command.
 
+pub mod against;
 pub mod capacity;
 pub mod cluster;
 pub mod compare;

@@ -25,7 +25,8 @@ use scalelab_report::{table, usd};
 #[derive(Args)]
 pub struct Scenario {
     /// Offered load as inline k6-style stages DURATION:TARGET,... (each ramps from the previous value).
-    #[arg(long, group = "load", required_unless_present_any = ["trace", "plan"])]
+    /// (One of --stages, --trace and --plan is required.)
+    #[arg(long, group = "load")]
     stages: Option<String>,
     /// Load at time 0, where the first stage ramps from.
     #[arg(long, default_value_t = 0.0, requires = "stages")]
@@ -40,14 +41,15 @@ pub struct Scenario {
     #[arg(long, value_enum, default_value_t = Per::Second)]
     per: Per,
     /// Policy file: native YAML/JSON (docs/sim.md), a Kubernetes HPA manifest or Terraform (.tf file or
-    /// directory) with aws_autoscaling_policy and alarm resources (docs/export.md).
+    /// directory) with aws_autoscaling_policy and alarm resources (docs/export.md). Required.
     #[arg(long)]
-    policy: PathBuf,
+    policy: Option<PathBuf>,
     /// Override one policy parameter, e.g. --set upper_threshold=30 --set startup=2m (repeatable).
     #[arg(long = "set", value_name = "NAME=VALUE", value_parser = name_value)]
     overrides: Vec<(String, String)>,
-    /// Capacity model: CPU % of one instance per unit of load it serves.
-    #[arg(long, required_unless_present = "capacity")]
+    /// Capacity model: CPU % of one instance per unit of load it serves (this or --capacity is
+    /// required).
+    #[arg(long)]
     cpu_per_load: Option<f64>,
     /// Capacity model: CPU % of an idle instance.
     #[arg(long, default_value_t = 0.0, conflicts_with = "capacity")]
@@ -61,7 +63,7 @@ pub struct Scenario {
     step: Duration,
     /// CPU % above which time is counted as "above the limit".
     #[arg(long, default_value_t = 50.0)]
-    cpu_limit: f64,
+    pub cpu_limit: f64,
     /// Instance type to price the run with (e.g. t3.micro).
     #[arg(long)]
     instance_type: Option<String>,
@@ -105,13 +107,13 @@ pub struct Loaded {
 
 impl Scenario {
     /// The capacity model of `--capacity` (its per-second coefficient converted to `--per`), or of
-    /// `--cpu-per-load` and `--cpu-base`.
-    fn model(&self) -> anyhow::Result<LinearCapacity> {
+    /// `--cpu-per-load` and `--cpu-base`; `None` when neither is given.
+    pub fn model(&self) -> anyhow::Result<Option<LinearCapacity>> {
         let Some(path) = &self.capacity else {
-            let coefficient = self
-                .cpu_per_load
-                .context("give --cpu-per-load or --capacity")?;
-            return Ok(LinearCapacity::new(coefficient, self.cpu_base)?);
+            return match self.cpu_per_load {
+                Some(coefficient) => Ok(Some(LinearCapacity::new(coefficient, self.cpu_base)?)),
+                None => Ok(None),
+            };
         };
         let file = CapacityFile::from_yaml(&read_text(path, "capacity model")?)
             .with_context(|| format!("{}", path.display()))?;
@@ -131,10 +133,23 @@ impl Scenario {
             Per::Second => 1.0,
             Per::Minute => 1.0 / 60.0,
         };
-        Ok(LinearCapacity::new(
+        Ok(Some(LinearCapacity::new(
             model.coefficient * per_unit,
             model.base,
-        )?)
+        )?))
+    }
+
+    /// The `--instance-type` found in the catalog, with the catalog's description.
+    pub fn instance(&self) -> anyhow::Result<Option<(InstanceType, String)>> {
+        let Some(name) = &self.instance_type else {
+            return Ok(None);
+        };
+        let catalog = load_catalog(self.prices.as_ref())?;
+        let found = catalog.find(name)?.clone();
+        Ok(Some((
+            found,
+            format!("{} (as of {})", catalog.description, catalog.as_of),
+        )))
     }
 
     pub fn load(&self) -> anyhow::Result<Loaded> {
@@ -153,8 +168,9 @@ impl Scenario {
             }
             (None, None, None) => bail!("give --stages, --trace or --plan"),
         };
-        let model = self.model()?;
-        let mut policy = scalelab_policy_io::load_policy(&self.policy)?;
+        let model = self.model()?.context("give --cpu-per-load or --capacity")?;
+        let path = self.policy.as_ref().context("give --policy")?;
+        let mut policy = scalelab_policy_io::load_policy(path)?;
         for (name, value) in &self.overrides {
             policy = set_param(&policy, name, &ParamValue::parse(value))
                 .with_context(|| format!("--set {name}={value}"))?;
@@ -168,17 +184,7 @@ impl Scenario {
                 format_duration(shape.duration())
             );
         }
-        let instance = match &self.instance_type {
-            Some(name) => {
-                let catalog = load_catalog(self.prices.as_ref())?;
-                let found = catalog.find(name)?.clone();
-                Some((
-                    found,
-                    format!("{} (as of {})", catalog.description, catalog.as_of),
-                ))
-            }
-            None => None,
-        };
+        let instance = self.instance()?;
         let mode = self.credits.map(|c| match c {
             Credits::Standard => CreditMode::Standard,
             Credits::Unlimited => CreditMode::Unlimited,
@@ -224,19 +230,39 @@ pub fn load_catalog(path: Option<&PathBuf>) -> anyhow::Result<PriceCatalog> {
 pub struct SimArgs {
     #[command(flatten)]
     scenario: Scenario,
-    /// Where to write the timeline CSV.
-    #[arg(long, default_value = "results/sim-timeline.csv")]
-    out: PathBuf,
-    /// Where to write the HTML report (charts of the timeline, offline).
-    #[arg(long, default_value = "results/sim-report.html")]
-    report: PathBuf,
+    /// Replay a `scalelab cluster --out` run: its offered load, policy and replicas' start-up, with a
+    /// capacity model fitted from the run (or --cpu-per-load / --capacity), beside what it measured
+    /// (docs/sim.md, "Simulation versus real life").
+    #[arg(long, value_name = "RESULTS_DIR", conflicts_with_all = [
+        "stages", "start", "trace", "plan", "per", "policy", "overrides", "step", "credits",
+    ])]
+    against: Option<PathBuf>,
+    /// Where to write the timeline CSV [default: results/sim-timeline.csv; with --against,
+    /// RESULTS_DIR/sim-timeline.csv].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Where to write the HTML report (charts of the timeline, offline) [default:
+    /// results/sim-report.html; with --against, RESULTS_DIR/sim-against.html].
+    #[arg(long)]
+    report: Option<PathBuf>,
 }
 
 pub fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
+    if let Some(dir) = &args.against {
+        let out = args.out.unwrap_or_else(|| dir.join("sim-timeline.csv"));
+        let report = args.report.unwrap_or_else(|| dir.join("sim-against.html"));
+        return super::against::run(dir, &args.scenario, &out, &report);
+    }
+    let out = args
+        .out
+        .unwrap_or_else(|| PathBuf::from("results/sim-timeline.csv"));
+    let report = args
+        .report
+        .unwrap_or_else(|| PathBuf::from("results/sim-report.html"));
     let loaded = args.scenario.load()?;
     let result = simulate(&loaded.shape, &loaded.model, &loaded.policy, &loaded.config)?;
-    write_atomic(&args.out, timeline_csv(&result.timeline).as_bytes())
-        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    write_atomic(&out, timeline_csv(&result.timeline).as_bytes())
+        .with_context(|| format!("cannot write {}", out.display()))?;
     let (lines, rows) = summary(&loaded, &result);
     for line in &lines {
         println!("{line}");
@@ -258,13 +284,13 @@ pub fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
         usd_per_hour: loaded.config.usd_per_hour,
     };
     write_atomic(
-        &args.report,
+        &report,
         scalelab_report::sim_report(&result, &page).as_bytes(),
     )
-    .with_context(|| format!("cannot write {}", args.report.display()))?;
+    .with_context(|| format!("cannot write {}", report.display()))?;
     print!("{}", table(&["figure", "value", "unit"], &rows));
-    println!("\ntimeline: {}", args.out.display());
-    println!("report: {}", args.report.display());
+    println!("\ntimeline: {}", out.display());
+    println!("report: {}", report.display());
     Ok(ExitCode::SUCCESS)
 }
 

@@ -1,12 +1,14 @@
 //! `report.html`: one self-contained page (inline CSS and SVG, no script, no font or file to fetch)
 //! with the run's charts over time and the tables of its summary.
 
+mod against_report;
 mod chart;
 mod cluster_panels;
 mod panels;
 mod sim_report;
 mod sweep_report;
 
+pub use against_report::{against_report, against_tables};
 pub use sim_report::{SimPage, sim_report};
 pub use sweep_report::{SweepPage, SweepPoint, sweep_report};
 
