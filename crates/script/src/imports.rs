@@ -120,7 +120,7 @@ fn normalize(path: &Path) -> String {
 }
 
 /// Every module specifier in `text` with its line: `from '…'`, `import '…'`, `import('…')`,
-/// `require('…')`. Comments are skipped line by line (`//` and lines inside `/* */`).
+/// `require('…')`. Comment lines (`//` first on the line, inside `/* */`) are skipped.
 fn specifiers(text: &str) -> Vec<(usize, String)> {
     let mut found = Vec::new();
     let mut in_block = false;
@@ -141,7 +141,9 @@ fn specifiers(text: &str) -> Vec<(usize, String)> {
             in_block = true;
             line = &line[..start];
         }
-        let line = line.split("//").next().unwrap_or("");
+        if line.trim_start().starts_with("//") {
+            continue;
+        }
         for keyword in ["from", "import", "require("] {
             let mut rest = line;
             while let Some(at) = rest.find(keyword) {

@@ -280,10 +280,16 @@ pub(crate) fn describe(ctx: &Ctx<'_>, error: Error) -> String {
         let at = exception
             .stack()
             .and_then(|stack| {
+                // The first frame in the script's own files, not in the k6 modules.
                 stack
                     .lines()
                     .map(str::trim)
-                    .find(|line| line.starts_with("at "))
+                    .filter(|line| line.starts_with("at "))
+                    .find(|line| {
+                        !imports::BUILTIN
+                            .iter()
+                            .any(|(name, _)| line.contains(&format!("({name}:")))
+                    })
                     .map(|line| format!(" {line}"))
             })
             .unwrap_or_default();

@@ -284,10 +284,21 @@ pub(crate) fn prepare(
         checks: Vec::new(),
         tags: request.tags.clone(),
     };
-    PreparedRequest::new(&template, &plan.base, &plan.defaults, endpoint).map_err(|error| {
+    let scheme = request.url.split_once("://").map(|(scheme, _)| scheme);
+    let prepared = match scheme {
+        Some(scheme) if !["http", "https"].contains(&scheme.to_ascii_lowercase().as_str()) => {
+            Err(format!(
+                "unsupported protocol scheme '{scheme}' in '{}'",
+                request.url
+            ))
+        }
+        _ => PreparedRequest::new(&template, &plan.base, &plan.defaults, endpoint)
+            .map_err(|error| error.why),
+    };
+    prepared.map_err(|why| {
         Box::new(program::Response {
             outcome: Outcome::Error(ErrorKind::Other),
-            invalid: Some(error.why),
+            invalid: Some(why),
             headers: Vec::new(),
             body: Vec::new(),
             phases: Phases::default(),
