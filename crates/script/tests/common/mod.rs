@@ -1,4 +1,5 @@
 //! A local server for script tests (127.0.0.1, port 0) and a helper that runs a script as
+#![allow(dead_code)] // Shared by the test files; each uses a part.
 //! `scalelab run` does: load, compile, setup, run, teardown.
 
 use std::path::Path;
