@@ -1,6 +1,6 @@
 //! A local server for script tests (127.0.0.1, port 0) and a helper that runs a script as
-#![allow(dead_code)] // Shared by the test files; each uses a part.
 //! `scalelab run` does: load, compile, setup, run, teardown.
+#![allow(dead_code)] // Shared by the test files; each uses a part.
 
 use std::path::Path;
 use std::sync::Arc;
