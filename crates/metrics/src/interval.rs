@@ -12,7 +12,7 @@ use crate::{LatencyHistogram, Outcome, Sample};
 pub struct EndpointId(pub u32);
 
 /// A named request of a scenario, as results group it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Endpoint {
     pub scenario: String,
     pub name: String,

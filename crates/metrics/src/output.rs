@@ -171,6 +171,14 @@ impl ResultsWriter {
         Ok(())
     }
 
+    /// Learns the endpoints added to the run's table since (a script's, found as it runs): ids
+    /// only grow, so `endpoints` extends the known ones.
+    pub fn learn_endpoints(&mut self, endpoints: &[Endpoint]) {
+        if let Some(new) = endpoints.get(self.endpoints.len()..) {
+            self.endpoints.extend_from_slice(new);
+        }
+    }
+
     /// Appends one completed second.
     pub fn push(&mut self, interval: &Interval) -> io::Result<()> {
         if let Some(file) = &mut self.intervals {

@@ -18,6 +18,7 @@ use scalelab_load::plan::Plan;
 use scalelab_metrics::output::{ResultsWriter, write_atomic};
 use scalelab_metrics::{Interval, ShardRecord};
 use scalelab_report::{Exposition, RunMetrics};
+use scalelab_script::Script;
 use scalelab_shape::Shard;
 use tokio_util::sync::CancellationToken;
 
@@ -29,6 +30,9 @@ pub mod exit {
     pub const INVALID_CONFIG: u8 = 104;
     /// Ctrl-C or SIGTERM stopped the run.
     pub const EXTERNAL_ABORT: u8 = 105;
+    /// A script's init code, `setup()` or `teardown()` threw, or it called `test.abort()`
+    /// (k6's `ScriptException`, 107).
+    pub const SCRIPT_ERROR: u8 = 107;
 }
 
 /// Options every command that runs load accepts.
@@ -70,11 +74,31 @@ pub async fn execute(plan: Plan, args: &ExecArgs) -> anyhow::Result<ExitCode> {
     execute_with(plan, args, None).await
 }
 
+/// Runs a k6 script (its plan from its `options`, its code per VU) and reports it.
+pub async fn execute_script(script: Script, args: &ExecArgs) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(
+        args.part.is_none() && args.metrics_addr.is_none(),
+        "--shard and --metrics-addr are not supported with k6 scripts yet: a script's endpoints \
+         are only known as it runs"
+    );
+    let plan = script.plan.clone();
+    run_plan(plan, args, None, Some(&script)).await
+}
+
 /// [`execute`], with the run's metrics joining `exposition` (a cluster's gauges) at `--metrics-addr`.
 pub async fn execute_with(
     plan: Plan,
     args: &ExecArgs,
     exposition: Option<Arc<Exposition>>,
+) -> anyhow::Result<ExitCode> {
+    run_plan(plan, args, exposition, None).await
+}
+
+async fn run_plan(
+    plan: Plan,
+    args: &ExecArgs,
+    exposition: Option<Arc<Exposition>>,
+    script: Option<&Script>,
 ) -> anyhow::Result<ExitCode> {
     for warning in &plan.warnings {
         eprintln!("warning: {warning}");
@@ -107,13 +131,20 @@ pub async fn execute_with(
         }
         (None, None) => unreachable!("started above"),
     };
-    let compiled = match CompiledPlan::new(&plan, &base) {
-        Ok(compiled) => Arc::new(compiled),
-        Err(error) => {
-            eprintln!("error: {error}");
-            return Ok(ExitCode::from(exit::INVALID_CONFIG));
-        }
-    };
+    let compiled =
+        match script.map_or_else(|| CompiledPlan::new(&plan, &base), |s| s.compile(&base)) {
+            Ok(compiled) => Arc::new(compiled),
+            Err(error) => {
+                eprintln!("error: {error}");
+                return Ok(ExitCode::from(exit::INVALID_CONFIG));
+            }
+        };
+    if let Some(script) = script
+        && let Err(error) = script.setup(&compiled).await
+    {
+        eprintln!("error: {error}");
+        return Ok(ExitCode::from(exit::SCRIPT_ERROR));
+    }
     let mut options = RunOptions::default();
     if let Some(threads) = args.threads {
         options.threads = threads;
@@ -143,9 +174,9 @@ pub async fn execute_with(
     let writer = match &args.out {
         Some(dir) => {
             let create = || {
-                let mut writer = ResultsWriter::create(dir, compiled.endpoints.clone(), started)?;
+                let mut writer = ResultsWriter::create(dir, compiled.endpoints(), started)?;
                 if args.part.is_some() {
-                    writer.keep_intervals(&compiled.check_names)?;
+                    writer.keep_intervals(&compiled.check_names())?;
                 }
                 std::io::Result::Ok(writer)
             };
@@ -171,7 +202,7 @@ pub async fn execute_with(
         eprintln!("\n  target: {base}\n{banner}");
     }
     let mut observer = Console::new(writer, &compiled, args.quiet, exporter);
-    let mut outcome = engine::run(compiled, options, &mut observer)
+    let mut outcome = engine::run(compiled.clone(), options, &mut observer)
         .await
         .context("running the plan")?;
     outcome.summary.shard = args.part.as_ref().map(|part| ShardRecord {
@@ -185,10 +216,30 @@ pub async fn execute_with(
     }
     observer.finish();
     signals.abort();
+    let mut script_failed = false;
+    if let Some(script) = script {
+        if let Some(fatal) = script.fatal() {
+            eprintln!("error: {fatal}");
+            script_failed = true;
+        }
+        if let Err(error) = script.teardown(&compiled).await {
+            eprintln!("error: {error}");
+            script_failed = true;
+        }
+    }
     if let Some(service) = embedded {
         service.shutdown().await?;
     }
     print!("{}", scalelab_report::summary_table(&outcome.summary));
+    if let Some(script) = script {
+        let exceptions = script.exceptions();
+        if let Some(first) = &exceptions.first {
+            println!(
+                "\n  script exceptions: {} uncaught in iterations (the iterations ended there; the run went on)\n    first: {first}",
+                exceptions.count
+            );
+        }
+    }
     if let Some(path) = &args.junit {
         write_junit(path, &outcome.summary)?;
     }
@@ -210,6 +261,7 @@ pub async fn execute_with(
         }
     }
     Ok(match outcome.interrupted {
+        _ if script_failed => ExitCode::from(exit::SCRIPT_ERROR),
         Some(Interruption::Threshold(_)) => ExitCode::from(exit::THRESHOLDS_FAILED),
         Some(Interruption::Stopped) => ExitCode::from(exit::EXTERNAL_ABORT),
         None if !outcome.summary.thresholds_passed() => ExitCode::from(exit::THRESHOLDS_FAILED),
@@ -230,7 +282,7 @@ async fn serve_metrics(
     plan: &CompiledPlan,
     exposition: Arc<Exposition>,
 ) -> anyhow::Result<RunMetrics> {
-    let metrics = exposition.run_metrics(plan.endpoints.clone(), plan.check_names.clone());
+    let metrics = exposition.run_metrics(plan.endpoints(), plan.check_names());
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot serve metrics on {addr}"))?;
@@ -316,6 +368,10 @@ impl Console {
 
 impl Observer for Console {
     fn on_interval(&mut self, interval: &Interval, progress: &Progress<'_>) {
+        let endpoints = progress.plan.endpoints();
+        if let Some(writer) = &mut self.writer {
+            writer.learn_endpoints(&endpoints);
+        }
         if let Some(writer) = &mut self.writer
             && let Err(error) = writer.push(interval)
         {
@@ -331,7 +387,7 @@ impl Observer for Console {
                     bar.set_position(progress.elapsed.as_secs().min(bar.length().unwrap_or(0)));
                     bar.set_message(scalelab_report::scenario_line(
                         interval,
-                        &progress.plan.endpoints,
+                        &endpoints,
                         (scenario.index, &scenario.name),
                         scenario.target_rate(progress.elapsed),
                     ));

@@ -1,4 +1,5 @@
-//! `scalelab run PLAN`: a native, k6 or Artillery plan against its target (or the embedded service).
+//! `scalelab run PLAN`: a native, k6 or Artillery plan, or a k6 script, against its target (or the
+//! embedded service).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -11,15 +12,26 @@ use scalelab_load::plan::{LoadOptions, load_file};
 use scalelab_shape::Shard;
 use sha2::{Digest, Sha256};
 
-use super::execute::{ExecArgs, Part, execute, exit};
+use scalelab_script::Script;
+
+use super::execute::{ExecArgs, Part, execute, execute_script, exit};
+
+/// Whether `path` is a k6 script (JavaScript) rather than a plan file.
+fn is_script(path: &std::path::Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| ["js", "mjs", "cjs"].contains(&e.to_ascii_lowercase().as_str()))
+}
 
 #[derive(Args)]
 pub struct RunArgs {
-    /// The plan: native scalelab, k6 options (JSON or YAML) or an Artillery script.
+    /// The plan: native scalelab, k6 options (JSON or YAML), an Artillery script, or a k6 script
+    /// (`.js`).
     plan: PathBuf,
+    /// `KEY=VALUE`: a variable of a k6 script's `__ENV` (repeatable); `NAME` (no `=`): the
     /// Artillery environment to use (config.environments.NAME).
-    #[arg(short = 'e', long)]
-    environment: Option<String>,
+    #[arg(short = 'e', long, value_name = "KEY=VALUE|NAME")]
+    environment: Vec<String>,
     /// Send the load to this base URL instead of the plan's target.
     #[arg(long)]
     target: Option<String>,
@@ -35,8 +47,53 @@ pub struct RunArgs {
 }
 
 pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let (vars, names): (Vec<&String>, Vec<&String>) =
+        args.environment.iter().partition(|e| e.contains('='));
+    anyhow::ensure!(
+        names.len() <= 1,
+        "-e {}: one Artillery environment at most (k6 variables are KEY=VALUE)",
+        names
+            .iter()
+            .map(|n| n.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    if is_script(&args.plan) {
+        anyhow::ensure!(
+            names.is_empty(),
+            "-e {}: a k6 script takes KEY=VALUE variables, not an Artillery environment",
+            names[0]
+        );
+        anyhow::ensure!(
+            args.shard.is_none(),
+            "--shard is not supported with k6 scripts yet"
+        );
+        let mut env: Vec<(String, String)> = std::env::vars().collect();
+        env.extend(
+            vars.iter()
+                .filter_map(|v| v.split_once('='))
+                .map(|(k, v)| (k.to_owned(), v.to_owned())),
+        );
+        let mut script = match Script::load(&args.plan, env) {
+            Ok(script) => script,
+            Err(error) => {
+                eprintln!("error: {error}");
+                return Ok(ExitCode::from(exit::INVALID_CONFIG));
+            }
+        };
+        if let Some(target) = &args.target {
+            script.plan.target = Some(target.clone());
+        }
+        script.check_threads()?;
+        return execute_script(script, &args.exec).await;
+    }
+    anyhow::ensure!(
+        vars.is_empty(),
+        "-e {}: KEY=VALUE variables are for k6 scripts (.js)",
+        vars[0]
+    );
     let options = LoadOptions {
-        environment: args.environment.clone(),
+        environment: names.first().map(|n| n.to_string()),
         target: args.target.clone(),
     };
     let plan = match load_file(&args.plan, &options) {

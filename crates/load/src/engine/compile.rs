@@ -7,9 +7,11 @@ use std::time::Duration;
 use scalelab_metrics::threshold::Threshold;
 use scalelab_metrics::{Endpoint, EndpointId};
 
+use super::names::Names;
+use super::program::Program;
 use crate::client::{ClientSettings, PreparedRequest, client_config};
 use crate::executor::Schedule;
-use crate::plan::{self, Check, Executor, Plan, Think};
+use crate::plan::{self, Check, Defaults, Executor, Plan, Think};
 
 /// Why a plan cannot run.
 #[derive(Debug, thiserror::Error)]
@@ -20,6 +22,8 @@ pub enum CompileError {
     Threshold(#[from] scalelab_metrics::threshold::ThresholdError),
     #[error("scenario '{0}' has no requests")]
     NoRequests(String),
+    #[error("scenario '{0}' has requests, but the plan runs a script")]
+    RequestsAndScript(String),
     #[error("every flow of scenario '{0}' has weight 0, so none would ever run")]
     ZeroWeights(String),
     #[error("scenario '{0}': {1}")]
@@ -31,11 +35,16 @@ pub enum CompileError {
 /// A plan ready to run.
 #[derive(Debug)]
 pub struct CompiledPlan {
-    pub endpoints: Vec<Endpoint>,
-    pub check_names: Vec<String>,
+    /// Endpoint and check names: the plan's, and a script's as it runs.
+    pub names: Names,
     pub thresholds: Vec<(Threshold, Duration)>,
     pub scenarios: Vec<CompiledScenario>,
     pub client: Arc<ClientSettings>,
+    /// The code iterations run, instead of the scenarios' flows (a k6 script).
+    pub program: Option<Arc<dyn Program>>,
+    /// The base URL relative request paths join (a script's requests are resolved as they run).
+    pub base: String,
+    pub defaults: Defaults,
 }
 
 /// A scenario ready to run.
@@ -102,6 +111,23 @@ impl CompiledScenario {
 impl CompiledPlan {
     /// Resolves `plan` against `base` (the target URL requests with a path are sent to).
     pub fn new(plan: &Plan, base: &str) -> Result<Self, CompileError> {
+        Self::build(plan, base, None)
+    }
+
+    /// A plan whose iterations run `program` (a k6 script): its scenarios give only the executors.
+    pub fn with_program(
+        plan: &Plan,
+        base: &str,
+        program: Arc<dyn Program>,
+    ) -> Result<Self, CompileError> {
+        Self::build(plan, base, Some(program))
+    }
+
+    fn build(
+        plan: &Plan,
+        base: &str,
+        program: Option<Arc<dyn Program>>,
+    ) -> Result<Self, CompileError> {
         if plan.scenarios.is_empty() {
             return Err(CompileError::NoScenarios);
         }
@@ -122,15 +148,20 @@ impl CompiledPlan {
                 // Weight 0: never picked, as in Artillery.
                 flows.push((u64::from(flow.weight), CompiledFlow { steps }));
             }
-            if scenario
+            let requests = scenario
                 .iteration
                 .flows
                 .iter()
-                .all(|flow| plan::Step::requests(&flow.steps) == 0)
-            {
-                return Err(CompileError::NoRequests(scenario.name.clone()));
+                .map(|flow| plan::Step::requests(&flow.steps))
+                .fold(0, u64::saturating_add);
+            match (requests, &program) {
+                (0, None) => return Err(CompileError::NoRequests(scenario.name.clone())),
+                (1.., Some(_)) => {
+                    return Err(CompileError::RequestsAndScript(scenario.name.clone()));
+                }
+                _ => {}
             }
-            if flows.iter().all(|(weight, _)| *weight == 0) {
+            if program.is_none() && flows.iter().all(|(weight, _)| *weight == 0) {
                 return Err(CompileError::ZeroWeights(scenario.name.clone()));
             }
             let cumulative_weights = flows
@@ -163,9 +194,15 @@ impl CompiledPlan {
                 ));
             }
         }
+        let names = Names::default();
+        for endpoint in endpoints {
+            names.endpoint(endpoint);
+        }
+        for check in &check_names {
+            names.check(check);
+        }
         Ok(Self {
-            endpoints,
-            check_names,
+            names,
             thresholds,
             scenarios,
             client: Arc::new(ClientSettings {
@@ -173,7 +210,20 @@ impl CompiledPlan {
                 http: plan.defaults.http,
                 tls: client_config(plan.defaults.http, plan.defaults.insecure),
             }),
+            program,
+            base: base.to_owned(),
+            defaults: plan.defaults.clone(),
         })
+    }
+
+    /// Every endpoint so far (a script's grow as it runs), in id order.
+    pub fn endpoints(&self) -> Vec<Endpoint> {
+        self.names.endpoints()
+    }
+
+    /// Every check name so far, in id order.
+    pub fn check_names(&self) -> Vec<String> {
+        self.names.checks()
     }
 
     /// Whether any scenario paces arrivals (the open model), so latency counts from intended times.

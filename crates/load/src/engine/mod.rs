@@ -3,12 +3,15 @@
 //! and builds the [`Summary`].
 
 mod compile;
+mod names;
+pub mod program;
 mod recorder;
 mod start;
 mod thread;
 mod vu;
 
 pub use compile::{CompileError, CompiledPlan};
+pub use names::{MAX_CHECKS, MAX_ENDPOINTS, Names, OTHER};
 pub use start::{
     START_AHEAD_LIMIT, START_LATE_TOLERANCE, StartAtError, format_start_at, parse_start_at,
 };
@@ -178,9 +181,10 @@ pub async fn run(
         at_seconds: stopped_at.unwrap_or_else(|| start.elapsed()).as_secs_f64(),
     });
     let duration = start.elapsed();
+    let (endpoints, check_names) = (plan.endpoints(), plan.check_names());
     let view = RunView {
-        endpoints: &plan.endpoints,
-        check_names: &plan.check_names,
+        endpoints: &endpoints,
+        check_names: &check_names,
         total: &total,
         duration_seconds: duration.as_secs_f64(),
     };
@@ -193,8 +197,8 @@ pub async fn run(
         started_at: humantime::format_rfc3339_seconds(started_at).to_string(),
         duration_seconds: duration.as_secs_f64(),
         open_model: plan.open_model(),
-        endpoints: &plan.endpoints,
-        check_names: &plan.check_names,
+        endpoints: &endpoints,
+        check_names: &check_names,
         total: &total,
         requests_per_second: &per_second,
         max_vus,
@@ -210,9 +214,10 @@ pub async fn run(
 
 /// The first `abortOnFail` threshold past its delay that fails on the totals so far.
 fn aborting_threshold(plan: &CompiledPlan, total: &Interval, elapsed: Duration) -> Option<String> {
+    let (endpoints, check_names) = (plan.endpoints(), plan.check_names());
     let view = RunView {
-        endpoints: &plan.endpoints,
-        check_names: &plan.check_names,
+        endpoints: &endpoints,
+        check_names: &check_names,
         total,
         duration_seconds: elapsed.as_secs_f64(),
     };

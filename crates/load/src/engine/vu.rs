@@ -7,26 +7,61 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use scalelab_metrics::{ErrorKind, Outcome, Phases, Sample};
 
-use super::compile::{CompiledRequest, CompiledScenario, CompiledStep};
+use super::compile::{CompiledPlan, CompiledRequest, CompiledScenario, CompiledStep};
+use super::program::{self, Call, Command, Link};
 use super::recorder::Allocated;
 use super::thread::ThreadContext;
-use crate::client::{Exchange, HttpClient};
-use crate::plan::{Check, Think};
+use crate::client::{Exchange, HttpClient, PreparedRequest};
+use crate::plan::{self as model, Check, Think};
+use scalelab_metrics::{Endpoint, EndpointId};
 
 /// One virtual user: its connection, a buffer for bodies that checks read, and its random numbers.
 pub struct Vu {
     client: HttpClient,
     body: Vec<u8>,
     rng: SmallRng,
+    /// Its code's thread, when iterations are a script's.
+    code: Option<Code>,
     _allocated: Allocated,
+}
+
+/// The task's ends of the channels to a VU's code, and what the task keeps for it.
+struct Code {
+    calls: tokio::sync::mpsc::UnboundedReceiver<Call>,
+    commands: std::sync::mpsc::Sender<Command>,
+    ready: bool,
+    /// Iterations so far (k6's `__ITER`).
+    iterations: u64,
 }
 
 impl Vu {
     pub fn new(ctx: &ThreadContext, id: u64) -> Self {
+        let code = ctx.plan.program.as_ref().and_then(|program| {
+            let (calls_tx, calls) = tokio::sync::mpsc::unbounded_channel();
+            let (commands, commands_rx) = std::sync::mpsc::channel();
+            let link = Link {
+                calls: calls_tx,
+                commands: commands_rx,
+            };
+            match program.start_vu(id + 1, link) {
+                Ok(()) => Some(Code {
+                    calls,
+                    commands,
+                    ready: false,
+                    iterations: 0,
+                }),
+                Err(error) => {
+                    tracing::error!(%error, "cannot start the thread of VU {}: stopping the run", id + 1);
+                    ctx.stop.cancel();
+                    None
+                }
+            }
+        });
         Self {
             client: HttpClient::new(ctx.plan.client.clone()),
             body: Vec::new(),
             rng: SmallRng::seed_from_u64(ctx.seed ^ id.wrapping_mul(0x9E37_79B9_7F4A_7C15)),
+            code,
             _allocated: ctx.recorder.allocate_vu(),
         }
     }
@@ -46,6 +81,14 @@ impl Vu {
     ) {
         let started = intended.unwrap_or_else(Instant::now);
         let unfinished = Unfinished::new(ctx, scenario.index);
+        if ctx.plan.program.is_some() {
+            if self.run_code(ctx, scenario, intended).await {
+                unfinished.done();
+                ctx.recorder
+                    .record_iteration(scenario.index, started.elapsed());
+            }
+            return;
+        }
         let pick = self.rng.random_range(
             0..*scenario
                 .cumulative_weights
@@ -87,15 +130,91 @@ impl Vu {
             .record_iteration(scenario.index, started.elapsed());
     }
 
+    /// Runs one iteration of the VU's code, serving its requests and sleeps until it is done;
+    /// false when the code cannot run (its init failed, its thread is gone): the run stops.
+    async fn run_code(
+        &mut self,
+        ctx: &ThreadContext,
+        scenario: &CompiledScenario,
+        mut intended: Option<Instant>,
+    ) -> bool {
+        let Some(code) = &mut self.code else {
+            return false;
+        };
+        if !code.ready {
+            match code.calls.recv().await {
+                Some(Call::Ready) => code.ready = true,
+                Some(Call::Abort(error)) => {
+                    tracing::error!("{error}");
+                    ctx.stop.cancel();
+                    return false;
+                }
+                _ => {
+                    ctx.stop.cancel();
+                    return false;
+                }
+            }
+        }
+        let iterate = Command::Iterate {
+            scenario: scenario.index,
+            iteration: code.iterations,
+        };
+        code.iterations += 1;
+        if code.commands.send(iterate).is_err() {
+            ctx.stop.cancel();
+            return false;
+        }
+        loop {
+            let Some(call) = code.calls.recv().await else {
+                // The code's thread is gone (it panicked): nothing more can run.
+                ctx.stop.cancel();
+                return false;
+            };
+            let reply = match call {
+                Call::Done => return true,
+                Call::Request(request) => {
+                    let response = script_request(
+                        ctx,
+                        &mut self.client,
+                        &mut self.body,
+                        scenario,
+                        &request,
+                        intended.take(),
+                    )
+                    .await;
+                    Command::Response(Box::new(response))
+                }
+                Call::Check { name, passed } => {
+                    ctx.recorder.roll_now();
+                    ctx.recorder
+                        .record_check(ctx.plan.names.check(&name), passed);
+                    continue;
+                }
+                Call::Sleep(duration) => {
+                    tokio::time::sleep(duration).await;
+                    Command::Woke
+                }
+                Call::Abort(error) => {
+                    tracing::error!("{error}: stopping the run");
+                    ctx.stop.cancel();
+                    continue;
+                }
+                Call::Ready => continue,
+            };
+            if code.commands.send(reply).is_err() {
+                ctx.stop.cancel();
+                return false;
+            }
+        }
+    }
+
     async fn request(
         &mut self,
         ctx: &ThreadContext,
         request: &CompiledRequest,
         intended: Option<Instant>,
     ) {
-        let recorder = &ctx.recorder;
-        let scheduled = intended.is_some();
-        let in_flight = InFlight::new(ctx, request, intended);
+        let in_flight = InFlight::new(ctx, request.prepared.endpoint, intended);
         let sink = request.needs_body.then(|| {
             self.body.clear();
             &mut self.body
@@ -105,24 +224,10 @@ impl Vu {
             .send(&request.prepared, sink, request.needs_headers)
             .await;
         in_flight.done();
-        let sent = exchange.sent;
-        let intended = intended.map_or(sent, |i| i.min(sent));
-        recorder.record(&Sample {
-            endpoint: request.prepared.endpoint,
-            outcome: exchange.outcome,
-            intended: recorder.offset(intended),
-            sent: recorder.offset(sent),
-            first_byte: exchange.first_byte.map(|t| recorder.offset(t)),
-            done: recorder.offset(exchange.done),
-            bytes_sent: exchange.bytes_sent,
-            bytes_received: exchange.bytes_received,
-            phases: exchange.phases,
-        });
-        if scheduled {
-            recorder.record_send_delay(sent - intended);
-        }
+        record(ctx, request.prepared.endpoint, &exchange, intended);
         for (id, check) in &request.checks {
-            recorder.record_check(*id, passes(check, &exchange, &self.body));
+            ctx.recorder
+                .record_check(*id, passes(check, &exchange, &self.body));
         }
     }
 
@@ -137,29 +242,171 @@ impl Vu {
     }
 }
 
+/// Sends a script's request through the VU's client and records it as a plan's request is.
+async fn script_request(
+    ctx: &ThreadContext,
+    client: &mut HttpClient,
+    body: &mut Vec<u8>,
+    scenario: &CompiledScenario,
+    request: &program::Request,
+    intended: Option<Instant>,
+) -> program::Response {
+    let endpoint = ctx.plan.names.endpoint(Endpoint {
+        scenario: scenario.name.clone(),
+        name: request.name.clone(),
+        method: request.method.to_ascii_uppercase(),
+        tags: request.tags.clone(),
+    });
+    let prepared = match prepare(&ctx.plan, request, endpoint) {
+        Ok(prepared) => prepared,
+        Err(response) => return *response,
+    };
+    let in_flight = InFlight::new(ctx, endpoint, intended);
+    let exchange = send(client, body, &prepared, request.timeout).await;
+    in_flight.done();
+    record(ctx, endpoint, &exchange, intended);
+    response(exchange, body)
+}
+
+/// A script's request resolved against the plan's target and defaults, or the response saying
+/// why it could not be (nothing is sent).
+pub(crate) fn prepare(
+    plan: &CompiledPlan,
+    request: &program::Request,
+    endpoint: EndpointId,
+) -> Result<PreparedRequest, Box<program::Response>> {
+    let template = model::Request {
+        name: request.name.clone(),
+        method: request.method.clone(),
+        url: request.url.clone(),
+        headers: request.headers.clone(),
+        body: request.body.clone().map(model::Body::Text),
+        checks: Vec::new(),
+        tags: request.tags.clone(),
+    };
+    let scheme = request.url.split_once("://").map(|(scheme, _)| scheme);
+    let prepared = match scheme {
+        Some(scheme) if !["http", "https"].contains(&scheme.to_ascii_lowercase().as_str()) => {
+            Err(format!(
+                "unsupported protocol scheme '{scheme}' in '{}'",
+                request.url
+            ))
+        }
+        _ => PreparedRequest::new(&template, &plan.base, &plan.defaults, endpoint)
+            .map_err(|error| error.why),
+    };
+    prepared.map_err(|why| {
+        Box::new(program::Response {
+            outcome: Outcome::Error(ErrorKind::Other),
+            invalid: Some(why),
+            headers: Vec::new(),
+            body: Vec::new(),
+            phases: Phases::default(),
+            duration: Duration::ZERO,
+        })
+    })
+}
+
+/// Sends `prepared`, keeping body and headers, within the script's own timeout if it set one.
+pub(crate) async fn send(
+    client: &mut HttpClient,
+    body: &mut Vec<u8>,
+    prepared: &PreparedRequest,
+    timeout: Option<Duration>,
+) -> Exchange {
+    body.clear();
+    let send = client.send(prepared, Some(&mut *body), true);
+    let Some(timeout) = timeout else {
+        return send.await;
+    };
+    match tokio::time::timeout(timeout, send).await {
+        Ok(exchange) => exchange,
+        Err(_) => {
+            // Cut short mid-exchange: the connection's state is unknown.
+            client.disconnect();
+            let now = Instant::now();
+            Exchange {
+                outcome: Outcome::Error(ErrorKind::RequestTimeout),
+                sent: now - timeout,
+                first_byte: None,
+                done: now,
+                bytes_sent: 0,
+                bytes_received: 0,
+                phases: Phases::default(),
+                headers: None,
+            }
+        }
+    }
+}
+
+/// What the script sees of an exchange.
+pub(crate) fn response(exchange: Exchange, body: &mut Vec<u8>) -> program::Response {
+    program::Response {
+        outcome: exchange.outcome,
+        invalid: None,
+        headers: exchange
+            .headers
+            .iter()
+            .flatten()
+            .map(|(name, value)| {
+                (
+                    name.as_str().to_owned(),
+                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+        body: std::mem::take(body),
+        phases: exchange.phases,
+        duration: exchange.done - exchange.sent,
+    }
+}
+
+/// Records a request's sample (and, in the open model, how late it was sent).
+fn record(
+    ctx: &ThreadContext,
+    endpoint: EndpointId,
+    exchange: &Exchange,
+    intended: Option<Instant>,
+) {
+    let recorder = &ctx.recorder;
+    let scheduled = intended.is_some();
+    let sent = exchange.sent;
+    let intended = intended.map_or(sent, |i| i.min(sent));
+    recorder.record(&Sample {
+        endpoint,
+        outcome: exchange.outcome,
+        intended: recorder.offset(intended),
+        sent: recorder.offset(sent),
+        first_byte: exchange.first_byte.map(|t| recorder.offset(t)),
+        done: recorder.offset(exchange.done),
+        bytes_sent: exchange.bytes_sent,
+        bytes_received: exchange.bytes_received,
+        phases: exchange.phases,
+    });
+    if scheduled {
+        recorder.record_send_delay(sent - intended);
+    }
+}
+
 /// A request on its way: counted in the in-flight gauge while it lives. Dropped before
 /// [`InFlight::done`] — the run ended while it waited (its graceful stop ran out) — it is recorded
 /// as failed with [`ErrorKind::Interrupted`], its latency the time it waited: a server that never
 /// answers shows as failures, not as silence.
 struct InFlight<'a> {
     ctx: &'a ThreadContext,
-    request: &'a CompiledRequest,
+    endpoint: EndpointId,
     intended: Option<Instant>,
     sent: Instant,
     finished: bool,
 }
 
 impl<'a> InFlight<'a> {
-    fn new(
-        ctx: &'a ThreadContext,
-        request: &'a CompiledRequest,
-        intended: Option<Instant>,
-    ) -> Self {
+    fn new(ctx: &'a ThreadContext, endpoint: EndpointId, intended: Option<Instant>) -> Self {
         let gauge = &ctx.recorder.in_flight;
         gauge.set(gauge.get() + 1);
         Self {
             ctx,
-            request,
+            endpoint,
             intended,
             sent: Instant::now(),
             finished: false,
@@ -180,7 +427,7 @@ impl Drop for InFlight<'_> {
         }
         let sent = recorder.offset(self.sent);
         recorder.record(&Sample {
-            endpoint: self.request.prepared.endpoint,
+            endpoint: self.endpoint,
             outcome: Outcome::Error(ErrorKind::Interrupted),
             intended: self.intended.map_or(sent, |i| recorder.offset(i).min(sent)),
             sent,

@@ -66,8 +66,14 @@ pub(super) fn top_options(top: &mut Obj, ctx: &mut Ctx, defaults: &mut Defaults)
     Ok(())
 }
 
-/// Scenario options scalelab does not act on: `exec`, `env`, `tags`, `options`.
+/// Scenario options scalelab does not act on: `exec`, `env` (but a script's code does), `tags`,
+/// `options`.
 pub(super) fn scenario_options(obj: &mut Obj, ctx: &mut Ctx) {
+    if ctx.script {
+        // Read by the script runtime, which calls `exec` with `env` added to `__ENV`.
+        obj.get(ctx, "exec");
+        obj.get(ctx, "env");
+    }
     obj.ignore(
         ctx,
         "exec",

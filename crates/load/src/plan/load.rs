@@ -32,7 +32,7 @@ pub fn load_file(path: &Path, options: &LoadOptions) -> Result<Plan, PlanError> 
 
 /// Loads a plan from `text`; `origin` names it in messages and decides JSON (`*.json`) or YAML.
 pub fn load_str(text: &str, origin: &str, options: &LoadOptions) -> Result<Plan, PlanError> {
-    let root = parse(text, origin)?;
+    let root = parse(text, origin, origin.to_ascii_lowercase().ends_with(".json"))?;
     let dialect = detect(&root);
     let mut ctx = Ctx::new(origin, dialect);
     let mut plan = match dialect {
@@ -54,16 +54,27 @@ pub fn load_str(text: &str, origin: &str, options: &LoadOptions) -> Result<Plan,
     Ok(plan)
 }
 
+/// Loads the `options` a k6 script exports, given as pretty-printed JSON (positions in messages are
+/// its lines; `origin` names it): its scenarios carry their executors, and the script's code is
+/// what each iteration runs.
+pub fn load_script_options(json: &str, origin: &str) -> Result<Plan, PlanError> {
+    let root = parse(json, origin, true)?;
+    let mut ctx = Ctx::new(origin, Dialect::K6);
+    ctx.script = true;
+    let mut plan = options::load(&root, &mut ctx)?;
+    plan.warnings = ctx.warnings;
+    Ok(plan)
+}
+
 /// The document as a tree of positioned nodes. JSON is checked by serde_json first, for its precise
 /// syntax errors, then read like YAML (whose flow style it is) with the last duplicate key winning.
-fn parse(text: &str, origin: &str) -> Result<Node, PlanError> {
+fn parse(text: &str, origin: &str, json: bool) -> Result<Node, PlanError> {
     let invalid = |line, column, message: String| PlanError::Invalid {
         origin: origin.to_string(),
         line,
         column,
         message,
     };
-    let json = origin.to_ascii_lowercase().ends_with(".json");
     if json {
         serde_json::from_str::<serde::de::IgnoredAny>(text).map_err(|e| {
             let message = e.to_string();

@@ -13,6 +13,6 @@ mod options;
 mod template;
 
 pub use error::PlanError;
-pub use load::{LoadOptions, load_file, load_str};
+pub use load::{LoadOptions, load_file, load_script_options, load_str};
 pub use model::*;
 pub use template::test_plan_yaml;

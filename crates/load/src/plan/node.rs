@@ -39,6 +39,8 @@ impl Dialect {
 pub(crate) struct Ctx {
     origin: String,
     pub dialect: Dialect,
+    /// The k6 options a script exports: the script's code is what iterations run.
+    pub script: bool,
     pub warnings: Vec<String>,
 }
 
@@ -49,6 +51,7 @@ impl Ctx {
         Self {
             origin: origin.to_string(),
             dialect,
+            script: false,
             warnings: Vec::new(),
         }
     }

@@ -49,7 +49,7 @@ pub(super) fn load(root: &Node, ctx: &mut Ctx) -> Result<Plan> {
         None => Vec::new(),
     };
     let mut fallback = native::iteration(&mut top, ctx, "default")?;
-    if ctx.dialect == Dialect::K6 {
+    if ctx.dialect == Dialect::K6 && !ctx.script {
         if fallback.flows.is_none() {
             fallback = fallback.or(&k6::annotations(&mut top, ctx)?);
         }
@@ -166,6 +166,13 @@ fn scenarios(top: &mut Obj, ctx: &mut Ctx, fallback: &IterationParts) -> Result<
 
 /// The iteration, or an error saying what is missing.
 fn resolve(parts: IterationParts, obj: &Obj, ctx: &Ctx) -> Result<Iteration> {
+    if ctx.script {
+        // The script's code is the iteration.
+        return Ok(Iteration {
+            flows: Vec::new(),
+            think: None,
+        });
+    }
     let Some(flows) = parts.flows else {
         let annotation = if ctx.dialect == Dialect::K6 {
             ", or list the script's HTTP calls in '_requests'"

@@ -1,0 +1,87 @@
+//! `scalelab run script.js` as a real process: `-e KEY=VALUE` fills `__ENV`, relative URLs go to
+//! the embedded service, `--out` writes the script's endpoints, exceptions show in the summary; an
+//! unsupported import exits 104 naming file and line, an exception in `setup()` exits 107.
+
+use std::process::Command;
+
+fn scalelab() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_scalelab"))
+}
+
+#[test]
+fn a_script_runs_with_env_and_writes_its_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("test.js");
+    std::fs::write(
+        &script,
+        "import http from 'k6/http';\nimport { check } from 'k6';\n\
+         export const options = { vus: 2, iterations: 6, thresholds: { checks: ['rate==1'] } };\n\
+         export default function () {\n  const res = http.get(__ENV.PATH_TO_PING, { tags: { name: 'ping' } });\n  check(res, { 'status is 200': (r) => r.status === 200 });\n  if (__ITER === 0 && __VU === 1) throw new Error('first iteration');\n}\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let output = scalelab()
+        .args([
+            "run",
+            script.to_str().unwrap(),
+            "-e",
+            "PATH_TO_PING=/ping",
+            "--quiet",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("GET ping"), "{stdout}");
+    assert!(stdout.contains("✓ checks rate==1"), "{stdout}");
+    assert!(
+        stdout.contains("script exceptions: 1 uncaught") && stdout.contains("test.js:7:"),
+        "{stdout}"
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["totals"]["requests"], 6);
+    assert_eq!(summary["totals"]["checks_passed"], 6);
+    let csv = std::fs::read_to_string(out.join("timeseries.csv")).unwrap();
+    assert!(csv.contains(",ping,GET,200,"), "{csv}");
+}
+
+#[test]
+fn an_unsupported_import_exits_104_and_a_setup_exception_107() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("ws.js");
+    std::fs::write(
+        &ws,
+        "import http from 'k6/http';\nimport ws from 'k6/ws';\nexport default function () {}\n",
+    )
+    .unwrap();
+    let output = scalelab()
+        .args(["run", ws.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(104), "{stderr}");
+    assert!(
+        stderr.contains("ws.js:2: import 'k6/ws' is not supported"),
+        "{stderr}"
+    );
+
+    let setup = dir.path().join("setup.js");
+    std::fs::write(&setup, "export function setup() {\n  throw new Error('no token');\n}\nexport default function () {}\n").unwrap();
+    let output = scalelab()
+        .args(["run", setup.to_str().unwrap(), "--quiet"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(107), "{stderr}");
+    assert!(
+        stderr.contains("setup(): Error: no token at setup") && stderr.contains("setup.js:2:"),
+        "{stderr}"
+    );
+}

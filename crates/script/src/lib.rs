@@ -1,0 +1,254 @@
+//! Runs k6 test scripts unchanged: a script's `options` load through the k6 options loader (so
+//! every executor and threshold behaves as for a k6 options file), and each VU runs the script in
+//! its own QuickJS context on its own thread, its requests sent and measured by the load engine.
+
+mod imports;
+mod native;
+mod vu;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use scalelab_load::engine::CompiledPlan;
+use scalelab_load::engine::program::{Link, Program};
+use scalelab_load::plan::{Executor, Plan, PlanError, load_script_options};
+
+pub use vu::STACK_SIZE;
+
+/// Why a script cannot run.
+#[derive(Debug, thiserror::Error)]
+pub enum ScriptError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{file}:{line}: import '{import}' is not supported: {why}")]
+    Unsupported {
+        file: String,
+        line: usize,
+        import: String,
+        why: String,
+    },
+    /// An exception in init code or `setup()`/`teardown()`, with its position.
+    #[error("{0}")]
+    Exception(String),
+    #[error(transparent)]
+    Options(#[from] PlanError),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    Thread(String),
+}
+
+/// A loaded script: its plan (from `options`) and the code every VU runs.
+#[derive(Debug)]
+pub struct Script {
+    pub plan: Plan,
+    code: Arc<Code>,
+}
+
+/// What every VU's thread shares.
+#[derive(Debug)]
+pub(crate) struct Code {
+    /// The main module's name (its path).
+    pub main: String,
+    pub sources: imports::Sources,
+    /// `__ENV`: the process environment, then `-e KEY=VALUE`.
+    pub env: Vec<(String, String)>,
+    /// Per scenario (plan order): its name, executor kind, the function it runs and its `env`;
+    /// set once the options are loaded.
+    pub scenarios: OnceLock<Vec<ScenarioCode>>,
+    /// What `setup()` returned, as JSON.
+    pub setup_data: Mutex<Option<String>>,
+    pub exceptions: Mutex<Exceptions>,
+    /// Why the run must stop (an init exception, `test.abort()`).
+    pub fatal: Mutex<Option<String>>,
+    /// SharedArray contents by name, as JSON.
+    pub shared: Mutex<HashMap<String, Arc<str>>>,
+    /// Files `open()` read, by path.
+    pub files: Mutex<HashMap<PathBuf, Arc<[u8]>>>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct ScenarioCode {
+    pub name: String,
+    pub executor: &'static str,
+    pub exec: String,
+    pub env: Vec<(String, String)>,
+}
+
+/// Uncaught exceptions in iterations: counted, the first kept with its position.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Exceptions {
+    pub count: u64,
+    pub first: Option<String>,
+}
+
+impl Script {
+    /// Loads the script at `path`: reads it and its local modules (refusing unsupported imports),
+    /// runs its init code once to read `options` and check its functions exist, and loads the
+    /// options. `env` is `__ENV` (the process environment, then `-e KEY=VALUE`, later wins).
+    pub fn load(path: &Path, env: Vec<(String, String)>) -> Result<Self, ScriptError> {
+        let (main, sources) = imports::read_all(path)?;
+        let code = Arc::new(Code {
+            main,
+            sources,
+            env,
+            scenarios: OnceLock::new(),
+            setup_data: Mutex::new(None),
+            exceptions: Mutex::default(),
+            fatal: Mutex::new(None),
+            shared: Mutex::default(),
+            files: Mutex::default(),
+        });
+        let init = vu::inspect(&code)?;
+        let origin = format!("{} (options, as JSON)", code.main);
+        let plan = load_script_options(&init.options, &origin)?;
+        let mut scenarios = Vec::new();
+        for scenario in &plan.scenarios {
+            let (exec, env) = init
+                .scenarios
+                .iter()
+                .find(|s| s.name == scenario.name)
+                .map(|s| (s.exec.clone(), s.env.clone()))
+                .unwrap_or_default();
+            let exec = exec.unwrap_or_else(|| "default".to_owned());
+            if !init.functions.contains(&exec) {
+                return Err(ScriptError::Invalid(format!(
+                    "{}: scenario '{}' runs '{exec}', which the script does not export as a function",
+                    code.main, scenario.name
+                )));
+            }
+            if matches!(scenario.executor, Executor::Phases { .. }) {
+                return Err(ScriptError::Invalid(format!(
+                    "{}: scenario '{}': Artillery phases are not a k6 executor",
+                    code.main, scenario.name
+                )));
+            }
+            scenarios.push(ScenarioCode {
+                name: scenario.name.clone(),
+                executor: scenario.executor.kind(),
+                exec,
+                env,
+            });
+        }
+        code.scenarios
+            .set(scenarios)
+            .expect("scenarios are set once, here");
+        let mut plan = plan;
+        plan.warnings.extend(init.warnings);
+        Ok(Self { plan, code })
+    }
+
+    /// The plan compiled to run this script's code against `base`.
+    pub fn compile(&self, base: &str) -> Result<CompiledPlan, scalelab_load::engine::CompileError> {
+        CompiledPlan::with_program(&self.plan, base, Arc::new(Runner(self.code.clone())))
+    }
+
+    /// Runs `setup()` if the script exports it (its requests are sent with the plan's client
+    /// settings, not recorded); what it returns is passed to every iteration.
+    pub async fn setup(&self, plan: &CompiledPlan) -> Result<(), ScriptError> {
+        self.once(plan, vu::Role::Setup).await
+    }
+
+    /// Runs `teardown(data)` if the script exports it.
+    pub async fn teardown(&self, plan: &CompiledPlan) -> Result<(), ScriptError> {
+        self.once(plan, vu::Role::Teardown).await
+    }
+
+    async fn once(&self, plan: &CompiledPlan, role: vu::Role) -> Result<(), ScriptError> {
+        let (calls_tx, mut calls) = tokio::sync::mpsc::unbounded_channel();
+        let (commands, commands_rx) = std::sync::mpsc::channel();
+        vu::spawn(
+            self.code.clone(),
+            0,
+            role,
+            Link {
+                calls: calls_tx,
+                commands: commands_rx,
+            },
+        )
+        .map_err(|e| ScriptError::Thread(e.to_string()))?;
+        scalelab_load::engine::program::serve_unrecorded(plan, &mut calls, &commands)
+            .await
+            .map_err(ScriptError::Exception)
+    }
+
+    /// Uncaught exceptions in iterations so far.
+    pub fn exceptions(&self) -> Exceptions {
+        self.code.exceptions.lock().expect("lock").clone()
+    }
+
+    /// Why the run had to stop, if it had to: an exception in a VU's init code, `test.abort()`.
+    pub fn fatal(&self) -> Option<String> {
+        self.code.fatal.lock().expect("lock").clone()
+    }
+
+    /// Refuses a run whose VUs (one thread each) this process cannot start.
+    pub fn check_threads(&self) -> Result<(), ScriptError> {
+        let vus: u64 = self
+            .plan
+            .scenarios
+            .iter()
+            .map(|s| max_vus(&s.executor))
+            .sum();
+        let limit = thread_limit();
+        if vus.saturating_add(64) > limit {
+            return Err(ScriptError::Invalid(format!(
+                "the script's scenarios need up to {vus} VUs, each a thread, and this process may \
+                 start about {limit} threads (ulimit -u, /proc/sys/kernel/threads-max); lower the \
+                 VUs or raise the limit"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Starts VUs' threads for the load engine.
+#[derive(Debug)]
+struct Runner(Arc<Code>);
+
+impl Program for Runner {
+    fn start_vu(&self, vu: u64, link: Link) -> std::io::Result<()> {
+        vu::spawn(self.0.clone(), vu, vu::Role::Vu, link)
+    }
+}
+
+/// The most VUs an executor runs at once.
+fn max_vus(executor: &Executor) -> u64 {
+    match executor {
+        Executor::ConstantVus { vus, .. }
+        | Executor::PerVuIterations { vus, .. }
+        | Executor::SharedIterations { vus, .. } => *vus,
+        Executor::RampingVus {
+            start_vus, stages, ..
+        } => stages
+            .iter()
+            .map(|s| s.target.ceil() as u64)
+            .fold(*start_vus, u64::max),
+        Executor::ConstantArrivalRate {
+            pre_allocated_vus,
+            max_vus,
+            ..
+        }
+        | Executor::RampingArrivalRate {
+            pre_allocated_vus,
+            max_vus,
+            ..
+        } => (*max_vus).max(*pre_allocated_vus),
+        Executor::Phases { max_vus, .. } => max_vus.unwrap_or(0),
+    }
+}
+
+/// Threads this process may start: the lower of `ulimit -u` and the kernel's `threads-max`.
+fn thread_limit() -> u64 {
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/threads-max")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(u64::MAX);
+    let user = nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NPROC)
+        .map_or(u64::MAX, |(soft, _)| soft);
+    kernel.min(user)
+}

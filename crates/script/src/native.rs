@@ -1,0 +1,393 @@
+//! The native functions the k6 modules (`js/*.js`) call: requests and sleeps go to the VU's task,
+//! checks are counted there; `open()`, `__ENV`, `__VU`, `__ITER` and `console` are globals.
+
+use std::cell::{Cell, RefCell};
+use std::path::Path;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rquickjs::function::{Opt, Rest};
+use rquickjs::{ArrayBuffer, Ctx, Exception, Function, Object, Value};
+use scalelab_load::engine::program::{self, Call, Command, Link};
+use scalelab_load::plan::limits::MAX_DURATION;
+use scalelab_metrics::{ErrorKind, Outcome};
+
+use crate::Code;
+
+/// A VU thread's side of its channels, and what its native functions track.
+pub struct Port {
+    code: Arc<Code>,
+    vu: u64,
+    link: Option<RefCell<Link>>,
+    /// Init code is running: `open()` is allowed, requests are not (as in k6).
+    pub init: Cell<bool>,
+    /// The scenario of the iteration running.
+    pub scenario: Cell<usize>,
+    /// The VU's task is gone (the run ended): whatever the script throws now is not its fault.
+    pub ended: Cell<bool>,
+}
+
+impl Port {
+    pub fn new(code: Arc<Code>, vu: u64, link: Option<Link>) -> Self {
+        Self {
+            code,
+            vu,
+            link: link.map(RefCell::new),
+            init: Cell::new(true),
+            scenario: Cell::new(0),
+            ended: Cell::new(false),
+        }
+    }
+
+    /// The next command from the task; `None` once it is gone.
+    pub fn next_command(&self) -> Option<Command> {
+        let link = self.link.as_ref()?.borrow();
+        let command = link.commands.recv().ok();
+        if command.is_none() {
+            self.ended.set(true);
+        }
+        command
+    }
+
+    fn send(&self, ctx: &Ctx<'_>, call: Call) -> rquickjs::Result<()> {
+        let Some(link) = &self.link else {
+            return Err(Exception::throw_message(
+                ctx,
+                "not available in the init context",
+            ));
+        };
+        if link.borrow().calls.send(call).is_err() {
+            self.ended.set(true);
+            return Err(Exception::throw_message(ctx, "the run has ended"));
+        }
+        Ok(())
+    }
+
+    /// Sends `call` and waits for the task's answer.
+    fn ask(&self, ctx: &Ctx<'_>, call: Call) -> rquickjs::Result<Command> {
+        self.send(ctx, call)?;
+        self.next_command()
+            .ok_or_else(|| Exception::throw_message(ctx, "the run has ended"))
+    }
+}
+
+/// What `k6/http` passes for a request.
+#[derive(serde::Deserialize)]
+struct Spec {
+    method: String,
+    url: String,
+    headers: Vec<(String, String)>,
+    tags: Vec<(String, String)>,
+    name: String,
+    timeout_ms: f64,
+    response_type: String,
+}
+
+/// Installs `__k6native`, `__k6groups`, `__VU`, `__ITER`, `open` and `console`.
+pub fn install<'js>(ctx: &Ctx<'js>, port: Rc<Port>) -> rquickjs::Result<()> {
+    let globals = ctx.globals();
+    let native = Object::new(ctx.clone())?;
+    let p = port.clone();
+    native.set(
+        "request",
+        Function::new(
+            ctx.clone(),
+            move |ctx, spec: String, body: Option<String>| request(&ctx, &p, &spec, body),
+        )?,
+    )?;
+    let p = port.clone();
+    native.set(
+        "check",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, name: String, passed: bool| {
+                if p.link.is_none() {
+                    return Ok(());
+                }
+                p.send(&ctx, Call::Check { name, passed })
+            },
+        )?,
+    )?;
+    let p = port.clone();
+    native.set(
+        "sleep",
+        Function::new(ctx.clone(), move |ctx: Ctx<'js>, seconds: f64| {
+            if !seconds.is_finite() || seconds < 0.0 {
+                return Err(Exception::throw_range(
+                    &ctx,
+                    &format!("sleep({seconds}): not a duration"),
+                ));
+            }
+            let duration = Duration::from_secs_f64(seconds).min(MAX_DURATION);
+            match p.ask(&ctx, Call::Sleep(duration))? {
+                Command::Woke => Ok(()),
+                _ => Err(Exception::throw_message(&ctx, "unexpected answer to sleep")),
+            }
+        })?,
+    )?;
+    let p = port.clone();
+    native.set(
+        "shared",
+        Function::new(ctx.clone(), move |name: String| {
+            p.code
+                .shared
+                .lock()
+                .expect("lock")
+                .get(&name)
+                .map(|s| s.to_string())
+        })?,
+    )?;
+    let p = port.clone();
+    native.set(
+        "share",
+        Function::new(ctx.clone(), move |name: String, json: String| {
+            p.code
+                .shared
+                .lock()
+                .expect("lock")
+                .entry(name)
+                .or_insert_with(|| json.into());
+        })?,
+    )?;
+    let p = port.clone();
+    native.set(
+        "scenario",
+        Function::new(ctx.clone(), move || {
+            p.code
+                .scenarios
+                .get()
+                .and_then(|s| s.get(p.scenario.get()))
+                .map(|s| s.name.clone())
+        })?,
+    )?;
+    let p = port.clone();
+    native.set(
+        "executor",
+        Function::new(ctx.clone(), move || {
+            p.code
+                .scenarios
+                .get()
+                .and_then(|s| s.get(p.scenario.get()))
+                .map(|s| s.executor)
+        })?,
+    )?;
+    let p = port.clone();
+    native.set(
+        "abort",
+        Function::new(ctx.clone(), move |ctx: Ctx<'js>, reason: String| {
+            let reason = format!("VU {}: test.abort(): {reason}", p.vu);
+            p.code
+                .fatal
+                .lock()
+                .expect("lock")
+                .get_or_insert(reason.clone());
+            p.send(&ctx, Call::Abort(reason))
+        })?,
+    )?;
+    globals.set("__k6native", native)?;
+    globals.set("__k6groups", rquickjs::Array::new(ctx.clone())?)?;
+    globals.set("__VU", port.vu)?;
+    globals.set("__ITER", 0)?;
+    let p = port.clone();
+    globals.set(
+        "open",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, path: String, mode: Opt<String>| {
+                open(&ctx, &p, &path, mode.0.as_deref())
+            },
+        )?,
+    )?;
+    let console = Object::new(ctx.clone())?;
+    for level in ["log", "info", "warn", "error", "debug"] {
+        let vu = port.vu;
+        console.set(
+            level,
+            Function::new(ctx.clone(), move |parts: Rest<Value<'js>>| {
+                let text: Vec<String> = parts
+                    .0
+                    .iter()
+                    .map(|v| match v.as_string() {
+                        Some(s) => s.to_string().unwrap_or_default(),
+                        None => v
+                            .ctx()
+                            .json_stringify(v.clone())
+                            .ok()
+                            .flatten()
+                            .and_then(|s| s.to_string().ok())
+                            .unwrap_or_else(|| format!("{v:?}")),
+                    })
+                    .collect();
+                eprintln!("{level} (VU {vu}): {}", text.join(" "));
+            })?,
+        )?;
+    }
+    globals.set("console", console)?;
+    Ok(())
+}
+
+fn request<'js>(
+    ctx: &Ctx<'js>,
+    port: &Port,
+    spec: &str,
+    body: Option<String>,
+) -> rquickjs::Result<Object<'js>> {
+    if port.init.get() {
+        return Err(Exception::throw_message(
+            ctx,
+            "making requests in the init context is not supported (as in k6): make them in a function",
+        ));
+    }
+    let spec: Spec = serde_json::from_str(spec)
+        .map_err(|e| Exception::throw_type(ctx, &format!("bad request: {e}")))?;
+    let timeout = (spec.timeout_ms > 0.0)
+        .then(|| Duration::from_secs_f64(spec.timeout_ms / 1000.0).min(MAX_DURATION));
+    let request = program::Request {
+        method: spec.method,
+        url: spec.url,
+        headers: spec.headers,
+        body,
+        name: spec.name,
+        tags: spec.tags,
+        timeout,
+    };
+    let Command::Response(response) = port.ask(ctx, Call::Request(Box::new(request)))? else {
+        return Err(Exception::throw_message(
+            ctx,
+            "unexpected answer to a request",
+        ));
+    };
+    response_object(ctx, &response, &spec.response_type)
+}
+
+/// The k6 response object (without `json()`, which `k6/http` adds).
+fn response_object<'js>(
+    ctx: &Ctx<'js>,
+    response: &program::Response,
+    response_type: &str,
+) -> rquickjs::Result<Object<'js>> {
+    let res = Object::new(ctx.clone())?;
+    let (status, error, code) = match (&response.invalid, response.outcome) {
+        (Some(why), _) => (0, why.clone(), 1020),
+        (None, Outcome::Status(status)) => (
+            status,
+            String::new(),
+            if status >= 400 {
+                1000 + u32::from(status)
+            } else {
+                0
+            },
+        ),
+        (None, Outcome::Error(kind)) => (0, kind.as_str().to_owned(), error_code(kind)),
+    };
+    res.set("status", status)?;
+    res.set("error", error)?;
+    res.set("error_code", code)?;
+    match response_type {
+        "binary" => res.set("body", ArrayBuffer::new_copy(ctx.clone(), &response.body)?)?,
+        "none" => res.set("body", Value::new_null(ctx.clone()))?,
+        _ => res.set("body", String::from_utf8_lossy(&response.body).into_owned())?,
+    }
+    let headers = Object::new(ctx.clone())?;
+    for (name, value) in &response.headers {
+        let name = canonical(name);
+        let joined = match headers.get::<_, Option<String>>(name.as_str())? {
+            Some(previous) => format!("{previous}, {value}"),
+            None => value.clone(),
+        };
+        headers.set(name, joined)?;
+    }
+    res.set("headers", headers)?;
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let p = &response.phases;
+    let timings = Object::new(ctx.clone())?;
+    timings.set("blocked", ms(p.blocked))?;
+    timings.set("connecting", ms(p.connecting))?;
+    timings.set("tls_handshaking", ms(p.tls_handshaking))?;
+    timings.set("sending", ms(p.sending))?;
+    timings.set("waiting", ms(p.waiting))?;
+    timings.set("receiving", ms(p.receiving))?;
+    timings.set("duration", ms(p.sending + p.waiting + p.receiving))?;
+    res.set("timings", timings)?;
+    Ok(res)
+}
+
+/// The k6 error code closest to each failure (k6's documented list: 1050 timeout, 1100 DNS,
+/// 1211 dial timeout, 1212 connection refused, 1220 reset, 1300 TLS, 1000 anything else).
+fn error_code(kind: ErrorKind) -> u32 {
+    match kind {
+        ErrorKind::RequestTimeout => 1050,
+        ErrorKind::Dns => 1100,
+        ErrorKind::ConnectTimeout => 1211,
+        ErrorKind::ConnectionRefused => 1212,
+        ErrorKind::Reset => 1220,
+        ErrorKind::Tls => 1300,
+        ErrorKind::Malformed | ErrorKind::Interrupted | ErrorKind::Other => 1000,
+    }
+}
+
+/// `content-type` as Go (and so k6) shows header names: `Content-Type`.
+fn canonical(name: &str) -> String {
+    name.split('-')
+        .map(|part| {
+            let mut chars = part.chars();
+            chars.next().map_or_else(String::new, |first| {
+                first.to_ascii_uppercase().to_string() + &chars.as_str().to_ascii_lowercase()
+            })
+        })
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// k6's `open(path, mode)`: a file's text (or bytes with mode `b`), only in init code; a relative
+/// path is relative to the main script.
+fn open<'js>(
+    ctx: &Ctx<'js>,
+    port: &Port,
+    path: &str,
+    mode: Option<&str>,
+) -> rquickjs::Result<Value<'js>> {
+    if !port.init.get() {
+        return Err(Exception::throw_message(
+            ctx,
+            "open() is only available in the init context (as in k6)",
+        ));
+    }
+    let base = Path::new(&port.code.main).parent().unwrap_or(Path::new(""));
+    let full = base.join(path);
+    let bytes = {
+        let mut files = port.code.files.lock().expect("lock");
+        match files.get(&full) {
+            Some(bytes) => bytes.clone(),
+            None => {
+                let bytes: Arc<[u8]> = std::fs::read(&full)
+                    .map_err(|e| {
+                        Exception::throw_message(
+                            ctx,
+                            &format!("open({path}): {}: {e}", full.display()),
+                        )
+                    })?
+                    .into();
+                files.insert(full.clone(), bytes.clone());
+                bytes
+            }
+        }
+    };
+    if mode == Some("b") {
+        Ok(ArrayBuffer::new_copy(ctx.clone(), &*bytes)?.into_value())
+    } else {
+        Ok(rquickjs::String::from_str(ctx.clone(), &String::from_utf8_lossy(&bytes))?.into_value())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_names_are_canonical_as_in_go() {
+        assert_eq!(canonical("content-type"), "Content-Type");
+        assert_eq!(canonical("x-request-ID"), "X-Request-Id");
+    }
+}
