@@ -238,6 +238,7 @@ fn max_vus(executor: &Executor) -> u64 {
             max_vus,
             ..
         } => (*max_vus).max(*pre_allocated_vus),
+        Executor::FixedRate { connections, .. } => *connections,
         Executor::Phases { max_vus, .. } => max_vus.unwrap_or(0),
     }
 }
