@@ -55,7 +55,7 @@ measure() { # name, then the command
   local name=$1; shift
   /usr/bin/time -v "$@" --threads 1 --quiet >"$work/$name.out" 2>"$work/$name.time" || true
   local rps cpu
-  rps=$(awk '/throughput\.\./ { print $2 }' "$work/$name.out")
+  rps=$(awk '/throughput\.\./ { gsub(",", "", $2); print $2 }' "$work/$name.out")
   cpu=$(awk -F': ' '/User time/ { u = $2 } /System time/ { s = $2 } END { print u + s }' "$work/$name.time")
   [[ -n $rps ]] || { echo "script.sh: $name measured nothing:" >&2; cat "$work/$name.out" "$work/$name.time" >&2; exit 1; }
   local secs=${DUR%s}

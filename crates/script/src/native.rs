@@ -26,6 +26,9 @@ pub struct Port {
     pub scenario: Cell<usize>,
     /// The VU's task is gone (the run ended): whatever the script throws now is not its fault.
     pub ended: Cell<bool>,
+    /// Checks not yet sent: they go with the next call, so a check wakes the task no more than the
+    /// call after it does.
+    checks: RefCell<Vec<Call>>,
 }
 
 impl Port {
@@ -37,7 +40,26 @@ impl Port {
             init: Cell::new(true),
             scenario: Cell::new(0),
             ended: Cell::new(false),
+            checks: RefCell::new(Vec::new()),
         }
+    }
+
+    /// Sends the checks held back, then `call`; false when the task is gone.
+    pub fn send_now(&self, call: Call) -> bool {
+        let Some(link) = &self.link else {
+            return true;
+        };
+        let link = link.borrow();
+        let sent = self
+            .checks
+            .borrow_mut()
+            .drain(..)
+            .chain([call])
+            .all(|call| link.calls.send(call).is_ok());
+        if !sent {
+            self.ended.set(true);
+        }
+        sent
     }
 
     /// The next command from the task; `None` once it is gone.

@@ -198,7 +198,7 @@ fn run(code: Arc<Code>, vu: u64, role: Role, link: Link) {
                 }
                 (Role::Vu | Role::Teardown, Ok(_)) => {}
             }
-            if calls.send(Call::Done).is_err() {
+            if !port.send_now(Call::Done) {
                 return;
             }
         }

@@ -1,11 +1,11 @@
 //! A virtual user and what it does in one iteration: pick a flow, send its requests, run the checks,
-//! think.
+//! think — or, for a script, serve its code's requests, checks and sleeps.
 
 use std::time::{Duration, Instant};
 
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
-use scalelab_metrics::{ErrorKind, Outcome, Phases, Sample};
+use scalelab_metrics::{Endpoint, EndpointId, ErrorKind, Outcome, Phases, Sample};
 
 use super::compile::{CompiledPlan, CompiledRequest, CompiledScenario, CompiledStep};
 use super::program::{self, Call, Command, Link};
@@ -13,9 +13,9 @@ use super::recorder::Allocated;
 use super::thread::ThreadContext;
 use crate::client::{Exchange, HttpClient, PreparedRequest};
 use crate::plan::{self as model, Check, Think};
-use scalelab_metrics::{Endpoint, EndpointId};
 
-/// One virtual user: its connection, a buffer for bodies that checks read, and its random numbers.
+/// One virtual user: its connection, a buffer for bodies that checks read, its random numbers, and
+/// its code's thread when iterations are a script's.
 pub struct Vu {
     client: HttpClient,
     body: Vec<u8>,
