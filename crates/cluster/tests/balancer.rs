@@ -159,10 +159,10 @@ async fn nothing_a_client_sends_takes_a_backend_out_of_rotation() {
 #[tokio::test]
 async fn a_refused_connection_takes_the_backend_out_and_the_request_goes_elsewhere() {
     let (live, _) = echo().await;
-    let dead = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap()
-    };
+    // Bound, not listening: connecting is refused, and the port stays ours while `held` lives.
+    let held = tokio::net::TcpSocket::new_v4().unwrap();
+    held.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let dead = held.local_addr().unwrap();
     let (lb, backends, _) = balancer(&[(0, dead), (0, live)]).await;
     for _ in 0..4 {
         let answer = raw(lb, &get("/ping", "")).await;

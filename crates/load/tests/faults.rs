@@ -35,8 +35,9 @@ fn only_outcome(summary: &scalelab_metrics::Summary) -> &str {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_fault_is_classified_and_every_request_accounted_for() {
+    let (refused, _held) = refusing();
     let cases = [
-        (format!("http://{}", refusing().await), "connection_refused"),
+        (format!("http://{refused}"), "connection_refused"),
         (
             format!("http://{}", fault_server(Fault::Reset).await),
             "reset",

@@ -15,18 +15,20 @@ fn env(base: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
     env
 }
 
-async fn refused() -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    drop(listener);
-    format!("http://{addr}/")
+/// A URL whose port refuses connections: bound, not listening, and held while the socket lives so
+/// that no other test's server takes it.
+fn refused() -> (String, tokio::net::TcpSocket) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    (format!("http://{}/", socket.local_addr().unwrap()), socket)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_http_function_and_the_response_object() {
     let base = server(Arc::default()).await;
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scripts/http.js");
-    let script = Script::load(&path, env(&base, &[("REFUSED", &refused().await)])).unwrap();
+    let (refused, _held) = refused();
+    let script = Script::load(&path, env(&base, &[("REFUSED", &refused)])).unwrap();
     let outcome = run(&script, &base).await;
     assert_eq!(script.exceptions().first, None);
     // 1 VU × 2 iterations: every check ran twice and passed.

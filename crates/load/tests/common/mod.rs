@@ -90,10 +90,12 @@ pub async fn run_with(plan: &Plan, base: &str, options: RunOptions) -> (RunOutco
     (outcome, keep.0)
 }
 
-/// A port on which nothing listens.
-pub async fn refusing() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    listener.local_addr().unwrap()
+/// A port on which nothing listens, held by a socket bound to it but not listening (connecting is
+/// refused) for as long as the returned socket lives, so that no other server can take the port.
+pub fn refusing() -> (SocketAddr, tokio::net::TcpSocket) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    (socket.local_addr().unwrap(), socket)
 }
 
 /// A server that accepts every connection and never answers: it reads nothing and keeps each
