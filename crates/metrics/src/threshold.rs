@@ -6,13 +6,14 @@
 //! `iterations`, `dropped_iterations`, `data_sent`, `data_received` (`count`, `rate` per second).
 //! Tag filters on HTTP metrics: `name`, `method`, `status`, `scenario`, `expected_response` and any
 //! request tag; on
-//! `checks`: `check`.
+//! `checks`: `check`. A script's custom metrics (`k6/metrics`): trends as above, counters `count` and
+//! `rate`, rates `rate`, gauges `value`; without tag filters.
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Endpoint, Interval, LatencyHistogram, SeriesKey};
+use crate::{CustomKind, CustomValues, Endpoint, Interval, LatencyHistogram, SeriesKey};
 
 /// A threshold that could not be parsed; the message quotes it and says what is expected.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -34,6 +35,8 @@ enum Metric {
     DroppedIterations,
     DataSent,
     DataReceived,
+    /// A script's custom metric of this type.
+    Custom(CustomKind),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,6 +44,7 @@ enum Kind {
     Trend,
     Rate,
     Counter,
+    Gauge,
 }
 
 impl Metric {
@@ -63,6 +67,9 @@ impl Metric {
                 Kind::Trend
             }
             Metric::HttpReqFailed | Metric::Checks => Kind::Rate,
+            Metric::Custom(CustomKind::Trend) => Kind::Trend,
+            Metric::Custom(CustomKind::Rate) => Kind::Rate,
+            Metric::Custom(CustomKind::Gauge) => Kind::Gauge,
             _ => Kind::Counter,
         }
     }
@@ -92,6 +99,7 @@ enum Aggregation {
     Percentile(f64),
     Rate,
     Count,
+    Value,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -125,6 +133,8 @@ pub struct Threshold {
     /// The condition as written.
     pub condition_text: String,
     pub abort_on_fail: bool,
+    /// The metric's name, without filters.
+    name: String,
     metric: Metric,
     filters: Vec<(String, String)>,
     aggregation: Aggregation,
@@ -158,6 +168,7 @@ impl ThresholdResult {
                 "rate" => format!("observed {value:.4} = {:.2} %", value * 100.0),
                 "count" => format!("observed {value}"),
                 "B" => format!("observed {value} B"),
+                "" => format!("observed {value:.4}"),
                 unit => format!("observed {value:.4} {unit}"),
             },
         }
@@ -184,6 +195,16 @@ impl Threshold {
         condition: &str,
         abort_on_fail: bool,
     ) -> Result<Self, ThresholdError> {
+        Self::parse_with(metric, condition, abort_on_fail, &[])
+    }
+
+    /// As [`Threshold::parse`], where `custom` are a script's custom metrics and their types.
+    pub fn parse_with(
+        metric: &str,
+        condition: &str,
+        abort_on_fail: bool,
+        custom: &[(String, CustomKind)],
+    ) -> Result<Self, ThresholdError> {
         let error = |why: String| ThresholdError {
             text: format!("{metric}: {condition}"),
             why,
@@ -193,24 +214,41 @@ impl Threshold {
             .iter()
             .find(|(n, _)| *n == name)
             .map(|(_, m)| *m)
+            .or_else(|| {
+                custom
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, kind)| Metric::Custom(*kind))
+            })
             .ok_or_else(|| {
-                let known: Vec<&str> = Metric::NAMES.iter().map(|(n, _)| *n).collect();
+                let known: Vec<&str> = Metric::NAMES
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .chain(custom.iter().map(|(n, _)| n.as_str()))
+                    .collect();
                 error(format!(
                     "unknown metric '{name}'; known: {}",
                     known.join(", ")
                 ))
             })?;
         for (key, _) in &filters {
+            if let Metric::Custom(_) = metric_kind {
+                return Err(error(format!(
+                    "'{name}' is a custom metric: tag filters (sub-metrics) on custom metrics are \
+                     not supported"
+                )));
+            }
             if !metric_kind.filterable_by(key) {
                 return Err(error(format!("'{name}' cannot be filtered by '{key}'")));
             }
         }
         let (aggregation, comparison, limit) = parse_condition(condition).map_err(error)?;
         let allowed = match (metric_kind.kind(), aggregation) {
-            (Kind::Trend, Aggregation::Rate | Aggregation::Count) => false,
+            (Kind::Trend, Aggregation::Rate | Aggregation::Count | Aggregation::Value) => false,
             (Kind::Trend, _) => true,
             (Kind::Rate, Aggregation::Rate) => true,
             (Kind::Counter, Aggregation::Count | Aggregation::Rate) => true,
+            (Kind::Gauge, Aggregation::Value) => true,
             _ => false,
         };
         if !allowed {
@@ -218,6 +256,7 @@ impl Threshold {
                 Kind::Trend => "avg, min, med, max or p(N)",
                 Kind::Rate => "rate",
                 Kind::Counter => "count or rate",
+                Kind::Gauge => "value",
             };
             return Err(error(format!("'{name}' takes {expected}")));
         }
@@ -225,6 +264,7 @@ impl Threshold {
             metric_text: metric.to_owned(),
             condition_text: condition.to_owned(),
             abort_on_fail,
+            name,
             metric: metric_kind,
             filters,
             aggregation,
@@ -248,6 +288,8 @@ impl Threshold {
 
     fn unit(&self) -> &'static str {
         match (self.metric.kind(), self.aggregation, self.metric) {
+            // A custom trend or gauge is in the script's own unit.
+            (Kind::Trend | Kind::Gauge, _, Metric::Custom(_)) => "",
             (Kind::Trend, ..) => "ms",
             (Kind::Rate, ..) => "rate",
             (_, Aggregation::Rate, Metric::DataSent | Metric::DataReceived) => "B/s",
@@ -326,6 +368,18 @@ impl Threshold {
             }
             Metric::Iterations => counted(run.total.iterations as f64),
             Metric::DroppedIterations => counted(run.total.dropped_iterations as f64),
+            Metric::Custom(kind) => match run.total.custom.get(&self.name) {
+                Some(CustomValues::Trend(histogram)) => self.aggregate(histogram),
+                Some(CustomValues::Counter { sum, .. }) => counted(*sum),
+                Some(CustomValues::Rate { nonzero, total }) => {
+                    (*total > 0).then(|| *nonzero as f64 / *total as f64)
+                }
+                Some(CustomValues::Gauge { last, .. }) => Some(*last),
+                // A counter never added to counts 0, as k6's does; the others were not measured.
+                None => (kind == CustomKind::Counter)
+                    .then(|| counted(0.0))
+                    .flatten(),
+            },
         }
     }
 
@@ -340,7 +394,9 @@ impl Threshold {
             Aggregation::Med => stats.p50,
             Aggregation::Max => stats.max,
             Aggregation::Percentile(p) => histogram.percentile(p),
-            Aggregation::Rate | Aggregation::Count => unreachable!("rejected at parse time"),
+            Aggregation::Rate | Aggregation::Count | Aggregation::Value => {
+                unreachable!("rejected at parse time")
+            }
         })
     }
 
@@ -415,6 +471,7 @@ fn parse_condition(text: &str) -> Result<(Aggregation, Comparison, f64), String>
         "max" => Aggregation::Max,
         "rate" => Aggregation::Rate,
         "count" => Aggregation::Count,
+        "value" => Aggregation::Value,
         _ => {
             let p = left
                 .strip_prefix("p(")
@@ -422,7 +479,7 @@ fn parse_condition(text: &str) -> Result<(Aggregation, Comparison, f64), String>
                 .and_then(|p| p.parse::<f64>().ok())
                 .filter(|p| (0.0..=100.0).contains(p))
                 .ok_or_else(|| {
-                    format!("'{left}' is not avg, min, med, max, p(N), rate or count")
+                    format!("'{left}' is not avg, min, med, max, p(N), rate, count or value")
                 })?;
             Aggregation::Percentile(p)
         }

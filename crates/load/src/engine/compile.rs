@@ -185,11 +185,20 @@ impl CompiledPlan {
                 iterations_taken: Arc::default(),
             });
         }
+        let custom = program
+            .as_ref()
+            .map(|p| p.custom_metrics())
+            .unwrap_or_default();
         let mut thresholds = Vec::new();
         for threshold in &plan.thresholds {
             for condition in &threshold.conditions {
                 thresholds.push((
-                    Threshold::parse(&threshold.metric, condition, threshold.abort_on_fail)?,
+                    Threshold::parse_with(
+                        &threshold.metric,
+                        condition,
+                        threshold.abort_on_fail,
+                        &custom,
+                    )?,
                     threshold.delay_abort_eval,
                 ));
             }

@@ -190,6 +190,10 @@ impl Vu {
                         .record_check(ctx.plan.names.check(&name), passed);
                     continue;
                 }
+                Call::Metric { name, kind, value } => {
+                    ctx.recorder.record_custom(&name, kind, value);
+                    continue;
+                }
                 Call::Sleep(duration) => {
                     tokio::time::sleep(duration).await;
                     Command::Woke

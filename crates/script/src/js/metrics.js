@@ -1,0 +1,55 @@
+// The `k6/metrics` module: Trend, Counter, Rate, Gauge. Created in init code (the name is checked
+// there, as k6 does); `add` sends the value to the VU's task, which records it in the run's results.
+const native = globalThis.__k6native;
+
+class Metric {
+  constructor(kind, name) {
+    this.name = String(name);
+    native.metric(this.name, kind);
+    this.kind = kind;
+  }
+
+  // `tags` are accepted as in k6 but not kept: scalelab keeps no sub-metrics of custom metrics.
+  add(value, tags) {
+    let number;
+    if (this.kind === "rate") {
+      number = value ? 1 : 0;
+    } else {
+      number = Number(value);
+      if (!Number.isFinite(number)) {
+        throw new TypeError(`${this.name}.add(${value}): not a finite number`);
+      }
+      if (this.kind === "trend" && number < 0) {
+        throw new RangeError(`${this.name}.add(${value}): trend values must not be negative here`);
+      }
+    }
+    native.add(this.name, this.kind, number);
+  }
+}
+
+export class Trend extends Metric {
+  constructor(name, isTime) {
+    super("trend", name);
+    this.isTime = !!isTime;
+  }
+}
+
+export class Counter extends Metric {
+  constructor(name) {
+    super("counter", name);
+  }
+}
+
+export class Rate extends Metric {
+  constructor(name) {
+    super("rate", name);
+  }
+}
+
+export class Gauge extends Metric {
+  constructor(name) {
+    super("gauge", name);
+  }
+}
+
+export default { Trend, Counter, Rate, Gauge };
