@@ -7,7 +7,8 @@
 //! Tag filters on HTTP metrics: `name`, `method`, `status`, `scenario`, `expected_response` and any
 //! request tag; on
 //! `checks`: `check`. A script's custom metrics (`k6/metrics`): trends as above, counters `count` and
-//! `rate`, rates `rate`, gauges `value`; without tag filters.
+//! `rate`, rates `rate`, gauges `value`; a tag filter makes a sub-metric (the values added
+//! with those tags), kept only when a threshold names it, as in k6.
 
 use std::fmt;
 
@@ -85,6 +86,8 @@ impl Metric {
             | Metric::DataSent
             | Metric::DataReceived => tag != "check",
             Metric::Checks => tag == "check",
+            // A custom metric's sub-metric: the tags passed to `add()`.
+            Metric::Custom(_) => true,
             _ => false,
         }
     }
@@ -232,12 +235,6 @@ impl Threshold {
                 ))
             })?;
         for (key, _) in &filters {
-            if let Metric::Custom(_) = metric_kind {
-                return Err(error(format!(
-                    "'{name}' is a custom metric: tag filters (sub-metrics) on custom metrics are \
-                     not supported"
-                )));
-            }
             if !metric_kind.filterable_by(key) {
                 return Err(error(format!("'{name}' cannot be filtered by '{key}'")));
             }
@@ -368,7 +365,7 @@ impl Threshold {
             }
             Metric::Iterations => counted(run.total.iterations as f64),
             Metric::DroppedIterations => counted(run.total.dropped_iterations as f64),
-            Metric::Custom(kind) => match run.total.custom.get(&self.name) {
+            Metric::Custom(kind) => match run.total.custom.get(&self.custom_key()) {
                 Some(CustomValues::Trend(histogram)) => self.aggregate(histogram),
                 Some(CustomValues::Counter { sum, .. }) => counted(*sum),
                 Some(CustomValues::Rate { nonzero, total }) => {
@@ -381,6 +378,25 @@ impl Threshold {
                     .flatten(),
             },
         }
+    }
+
+    /// For a threshold on a custom metric with tag filters: the sub-metric it needs kept.
+    pub fn submetric(&self) -> Option<Submetric> {
+        (matches!(self.metric, Metric::Custom(_)) && !self.filters.is_empty()).then(|| Submetric {
+            metric: self.name.clone(),
+            filters: self.filters.clone(),
+            key: self.custom_key(),
+        })
+    }
+
+    fn custom_key(&self) -> String {
+        if self.filters.is_empty() {
+            return self.name.clone();
+        }
+        let mut filters = self.filters.clone();
+        filters.sort();
+        let pairs: Vec<String> = filters.iter().map(|(k, v)| format!("{k}:{v}")).collect();
+        format!("{}{{{}}}", self.name, pairs.join(","))
     }
 
     fn aggregate(&self, histogram: &LatencyHistogram) -> Option<f64> {
@@ -410,6 +426,22 @@ impl Threshold {
             "expected_response" => (value == "true") != key.outcome.is_failure(),
             tag => endpoint.tags.iter().any(|(k, v)| k == tag && v == value),
         })
+    }
+}
+
+/// A custom metric's values added with some tags (`my_trend{kind:x}`), kept under `key` (the
+/// filters sorted).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Submetric {
+    pub metric: String,
+    pub filters: Vec<(String, String)>,
+    pub key: String,
+}
+
+impl Submetric {
+    /// Whether a value added to `metric` with `tags` belongs to this sub-metric.
+    pub fn selects(&self, metric: &str, tags: &[(String, String)]) -> bool {
+        self.metric == metric && self.filters.iter().all(|f| tags.contains(f))
     }
 }
 

@@ -155,7 +155,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, port: Rc<Port>) -> rquickjs::Result<()> {
         "add",
         Function::new(
             ctx.clone(),
-            move |ctx: Ctx<'js>, name: String, kind: String, value: f64| {
+            move |ctx: Ctx<'js>, name: String, kind: String, value: f64, tags: String| {
                 if p.init.get() {
                     return Err(Exception::throw_message(
                         &ctx,
@@ -166,7 +166,17 @@ pub fn install<'js>(ctx: &Ctx<'js>, port: Rc<Port>) -> rquickjs::Result<()> {
                 if p.link.is_none() {
                     return Ok(());
                 }
-                p.send(&ctx, Call::Metric { name, kind, value })
+                let tags: Vec<(String, String)> = serde_json::from_str(&tags)
+                    .map_err(|e| Exception::throw_type(&ctx, &format!("bad tags: {e}")))?;
+                p.send(
+                    &ctx,
+                    Call::Metric {
+                        name,
+                        kind,
+                        value,
+                        tags,
+                    },
+                )
             },
         )?,
     )?;

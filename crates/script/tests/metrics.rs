@@ -10,8 +10,9 @@ use common::{run, server, write};
 use scalelab_metrics::{CustomKind, CustomSummary, Summary};
 use scalelab_script::{Script, ScriptError};
 
-/// One VU, ten iterations (`__ITER` 0–9): the trend gets 1..=10, the counter 2 each time, the rate
-/// true on iterations 0, 4 and 8, the gauge 2 × __ITER − 5 (−5, −3, …, 13).
+/// One VU, ten iterations (`__ITER` 0–9): the trend gets 1..=10 (tagged `kind:low` up to 5, `high`
+/// after), the counter 2 each time (tagged `even:true` on even iterations), the rate true on
+/// iterations 0, 4 and 8, the gauge 2 × __ITER − 5 (−5, −3, …, 13).
 const SCRIPT: &str = "import { Trend, Counter, Rate, Gauge } from 'k6/metrics';
 const trend = new Trend('my_trend', true);
 const counter = new Counter('my_counter');
@@ -24,8 +25,8 @@ export const options = {
   thresholds: THRESHOLDS,
 };
 export default function () {
-  trend.add(__ITER + 1, { kind: 'x' });
-  counter.add(2);
+  trend.add(__ITER + 1, { kind: __ITER < 5 ? 'low' : 'high' });
+  counter.add(2, { even: __ITER % 2 === 0 });
   rate.add(__ITER % 4 === 0);
   gauge.add(2 * __ITER - 5);
 }
@@ -106,7 +107,10 @@ async fn thresholds_use_k6_aggregations_on_custom_metrics() {
     // values are kept to 0.1 %, so an exact == is no test of them).
     let summary = run_with(
         "{ my_trend: ['p(95)<9.6', 'p(95)<9.5', 'avg>5.49'], my_counter: ['count>10', 'count>20'], \
-         my_rate: ['rate>0.25', 'rate>0.3'], my_gauge: ['value<14', 'value<13'] }",
+         my_rate: ['rate>0.25', 'rate>0.3'], my_gauge: ['value<14', 'value<13'], \
+         'my_trend{kind:low}': ['max<5.1', 'max<4.9'], 'my_trend{kind:high}': ['min>5.9'], \
+         'my_counter{even:true}': ['count==10'], 'my_counter{even:maybe}': ['count==0'], \
+         'my_trend{kind:none}': ['max<100'] }",
     )
     .await;
     let verdicts: Vec<(String, bool)> = summary
@@ -124,7 +128,18 @@ async fn thresholds_use_k6_aggregations_on_custom_metrics() {
         ("my_rate rate>0.3", false),
         ("my_gauge value<14", true),
         ("my_gauge value<13", false),
+        // Sub-metrics: kind:low has 1..=5, kind:high 6..=10; even:true 5 × 2 = 10; no value was
+        // added with even:maybe (a counter's 0) or kind:none (a trend with no samples fails).
+        ("my_trend{kind:low} max<5.1", true),
+        ("my_trend{kind:low} max<4.9", false),
+        ("my_trend{kind:high} min>5.9", true),
+        ("my_counter{even:true} count==10", true),
+        ("my_counter{even:maybe} count==0", true),
+        ("my_trend{kind:none} max<100", false),
     ];
+    // The sub-metrics thresholds named are in the summary too, as in k6's.
+    let low = metric(&summary.custom_metrics, "my_trend{kind:low}");
+    assert_eq!(low.count, 5);
     for (name, passed) in expected {
         assert!(
             verdicts.contains(&(name.to_owned(), passed)),
@@ -187,9 +202,6 @@ fn thresholds_on_custom_metrics_are_checked_when_compiled() {
     };
     assert!(compile_error("{ my_gauge: ['rate<1'] }").contains("'my_gauge' takes value"));
     assert!(compile_error("{ my_counter: ['p(95)<1'] }").contains("takes count or rate"));
-    assert!(
-        compile_error("{ 'my_trend{kind:x}': ['p(95)<1'] }")
-            .contains("tag filters (sub-metrics) on custom metrics are not supported")
-    );
+    assert!(compile_error("{ 'my_trend{kind}': ['p(95)<1'] }").contains("key:value"));
     assert!(compile_error("{ my_trnd: ['p(95)<1'] }").contains("unknown metric 'my_trnd'"));
 }

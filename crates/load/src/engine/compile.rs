@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
-use scalelab_metrics::threshold::Threshold;
+use scalelab_metrics::threshold::{Submetric, Threshold};
 use scalelab_metrics::{Endpoint, EndpointId};
 
 use super::names::Names;
@@ -38,6 +38,8 @@ pub struct CompiledPlan {
     /// Endpoint and check names: the plan's, and a script's as it runs.
     pub names: Names,
     pub thresholds: Vec<(Threshold, Duration)>,
+    /// Sub-metrics of a script's custom metrics that thresholds name (k6 keeps only those).
+    pub submetrics: Vec<Submetric>,
     pub scenarios: Vec<CompiledScenario>,
     pub client: Arc<ClientSettings>,
     /// The code iterations run, instead of the scenarios' flows (a k6 script).
@@ -203,6 +205,14 @@ impl CompiledPlan {
                 ));
             }
         }
+        let mut submetrics: Vec<Submetric> = Vec::new();
+        for (threshold, _) in &thresholds {
+            if let Some(sub) = threshold.submetric()
+                && !submetrics.iter().any(|s| s.key == sub.key)
+            {
+                submetrics.push(sub);
+            }
+        }
         let names = Names::default();
         for endpoint in endpoints {
             names.endpoint(endpoint);
@@ -213,6 +223,7 @@ impl CompiledPlan {
         Ok(Self {
             names,
             thresholds,
+            submetrics,
             scenarios,
             client: Arc::new(ClientSettings {
                 timeout: plan.defaults.timeout,

@@ -55,11 +55,12 @@ pub enum Call {
     Request(Box<Request>),
     /// A check ran.
     Check { name: String, passed: bool },
-    /// A value added to a custom metric.
+    /// A value added to a custom metric, with the tags passed to `add()`.
     Metric {
         name: String,
         kind: CustomKind,
         value: f64,
+        tags: Vec<(String, String)>,
     },
     /// Pause; the answer is [`Command::Woke`].
     Sleep(Duration),

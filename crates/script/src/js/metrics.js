@@ -9,7 +9,7 @@ class Metric {
     this.kind = kind;
   }
 
-  // `tags` are accepted as in k6 but not kept: scalelab keeps no sub-metrics of custom metrics.
+  // `tags` select the sub-metrics thresholds name (`my_trend{kind:x}`).
   add(value, tags) {
     let number;
     if (this.kind === "rate") {
@@ -23,7 +23,8 @@ class Metric {
         throw new RangeError(`${this.name}.add(${value}): trend values must not be negative here`);
       }
     }
-    native.add(this.name, this.kind, number);
+    const pairs = tags ? Object.keys(tags).map((k) => [k, String(tags[k])]) : [];
+    native.add(this.name, this.kind, number, JSON.stringify(pairs));
   }
 }
 
