@@ -100,7 +100,8 @@ pub struct Response {
 
 /// Serves code outside a run — k6's `setup()` and `teardown()` — from its init to its first
 /// [`Call::Done`]: requests go through a client of `plan`'s settings but are not recorded, checks
-/// and custom metrics are not counted. An error is why the code could not run (its init failed, its thread is gone).
+/// and custom metrics are not counted. An error is why the code could not run (its init failed,
+/// its thread is gone).
 pub async fn serve_unrecorded(
     plan: &CompiledPlan,
     calls: &mut UnboundedReceiver<Call>,
