@@ -85,3 +85,35 @@ fn an_unsupported_import_exits_104_and_a_setup_exception_107() {
         "{stderr}"
     );
 }
+
+#[test]
+fn custom_metrics_are_printed_and_a_failed_threshold_on_one_exits_99() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |threshold: &str| {
+        let script = dir.path().join("metrics.js");
+        std::fs::write(
+            &script,
+            format!(
+                "import {{ Counter, Rate }} from 'k6/metrics';\nconst hits = new Counter('hits');\n\
+                 const good = new Rate('good');\n\
+                 export const options = {{ vus: 1, iterations: 4, thresholds: {{ hits: ['{threshold}'] }} }};\n\
+                 export default function () {{ hits.add(3); good.add(__ITER !== 0); }}\n"
+            ),
+        )
+        .unwrap();
+        scalelab()
+            .args(["run", script.to_str().unwrap(), "--quiet"])
+            .output()
+            .unwrap()
+    };
+    // 4 iterations × 3 = 12 hits; 3 of 4 good = 75 %.
+    let passed = run("count==12");
+    let stdout = String::from_utf8_lossy(&passed.stdout);
+    assert!(passed.status.success(), "{stdout}");
+    assert!(stdout.contains("✓ hits count==12"), "{stdout}");
+    assert!(stdout.contains("good: 75.00 % of 4"), "{stdout}");
+    let failed = run("count>12");
+    let stdout = String::from_utf8_lossy(&failed.stdout);
+    assert_eq!(failed.status.code(), Some(99), "{stdout}");
+    assert!(stdout.contains("✗ hits count>12 (observed 12)"), "{stdout}");
+}

@@ -1,10 +1,11 @@
 //! One second of a run: histograms per endpoint and outcome, iterations, checks and gauges.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{LatencyHistogram, Outcome, Sample};
+use crate::{CustomKind, CustomValues, LatencyHistogram, Outcome, Sample};
 
 /// Index of an [`Endpoint`] in the run's endpoint table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -123,6 +124,9 @@ pub struct Interval {
     pub gauges: Gauges,
     /// Per scenario (indexed like the plan's scenarios).
     pub scenarios: Vec<ScenarioActivity>,
+    /// A script's custom metrics (`k6/metrics`), by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub custom: BTreeMap<String, CustomValues>,
 }
 
 impl Interval {
@@ -199,6 +203,16 @@ impl Interval {
         }
     }
 
+    /// Adds `value` to the custom metric `name` of type `kind`, `at` into the run.
+    pub fn record_custom(&mut self, name: &str, kind: CustomKind, value: f64, at: Duration) {
+        if !self.custom.contains_key(name) {
+            self.custom.insert(name.to_owned(), CustomValues::new(kind));
+        }
+        if let Some(values) = self.custom.get_mut(name) {
+            values.add(value, at);
+        }
+    }
+
     /// Adds another interval of the same second (another thread or shard): counts and histograms
     /// add, gauges add.
     pub fn merge(&mut self, other: &Interval) {
@@ -227,6 +241,14 @@ impl Interval {
             mine.iterations += theirs.iterations;
             mine.dropped_iterations += theirs.dropped_iterations;
             mine.interrupted_iterations += theirs.interrupted_iterations;
+        }
+        for (name, theirs) in &other.custom {
+            match self.custom.get_mut(name) {
+                Some(mine) => mine.merge(theirs),
+                None => {
+                    self.custom.insert(name.clone(), theirs.clone());
+                }
+            }
         }
     }
 

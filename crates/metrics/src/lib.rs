@@ -6,6 +6,7 @@
 //! several seconds, threads or machines gives the same histogram as recording everything in one.
 
 mod cluster_row;
+mod custom;
 mod histogram;
 mod interval;
 pub mod merge;
@@ -15,6 +16,7 @@ mod summary;
 pub mod threshold;
 
 pub use cluster_row::{ClusterRow, read_cluster};
+pub use custom::{CustomKind, CustomSummary, CustomValues};
 pub use histogram::{LatencyHistogram, Stats};
 pub use interval::{Endpoint, EndpointId, Gauges, Interval, ScenarioActivity, Series, SeriesKey};
 pub use sample::{ErrorKind, Outcome, Phases, Sample};

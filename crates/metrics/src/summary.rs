@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::threshold::ThresholdResult;
-use crate::{Endpoint, Interval, LatencyHistogram, Stats};
+use crate::{CustomSummary, Endpoint, Interval, LatencyHistogram, Stats};
 
 /// Version of the `summary.json` schema; bumped on any incompatible change (2: a threshold's
 /// `observed` is `null` when its metric had no samples; `interrupted_iterations`; `stopped_early`).
@@ -35,6 +35,9 @@ pub struct Summary {
     /// Failed requests by error kind (statuses are not errors here: see the endpoint rows).
     pub errors_by_kind: BTreeMap<String, u64>,
     pub checks: Vec<CheckSummary>,
+    /// A script's custom metrics (`k6/metrics`), by name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub custom_metrics: Vec<CustomSummary>,
     pub thresholds: Vec<ThresholdResult>,
     /// Set when the run was one shard of a test (`scalelab run --shard I/N`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -271,6 +274,11 @@ impl Summary {
             endpoints,
             errors_by_kind,
             checks,
+            custom_metrics: total
+                .custom
+                .iter()
+                .map(|(name, values)| values.summarize(name, input.duration_seconds))
+                .collect(),
             thresholds: input.thresholds,
             shard: None,
             merged: None,

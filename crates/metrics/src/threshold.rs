@@ -6,13 +6,15 @@
 //! `iterations`, `dropped_iterations`, `data_sent`, `data_received` (`count`, `rate` per second).
 //! Tag filters on HTTP metrics: `name`, `method`, `status`, `scenario`, `expected_response` and any
 //! request tag; on
-//! `checks`: `check`.
+//! `checks`: `check`. A script's custom metrics (`k6/metrics`): trends as above, counters `count` and
+//! `rate`, rates `rate`, gauges `value`; a tag filter makes a sub-metric (the values added
+//! with those tags), kept only when a threshold names it, as in k6.
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Endpoint, Interval, LatencyHistogram, SeriesKey};
+use crate::{CustomKind, CustomValues, Endpoint, Interval, LatencyHistogram, SeriesKey};
 
 /// A threshold that could not be parsed; the message quotes it and says what is expected.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -34,6 +36,8 @@ enum Metric {
     DroppedIterations,
     DataSent,
     DataReceived,
+    /// A script's custom metric of this type.
+    Custom(CustomKind),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,6 +45,7 @@ enum Kind {
     Trend,
     Rate,
     Counter,
+    Gauge,
 }
 
 impl Metric {
@@ -63,6 +68,9 @@ impl Metric {
                 Kind::Trend
             }
             Metric::HttpReqFailed | Metric::Checks => Kind::Rate,
+            Metric::Custom(CustomKind::Trend) => Kind::Trend,
+            Metric::Custom(CustomKind::Rate) => Kind::Rate,
+            Metric::Custom(CustomKind::Gauge) => Kind::Gauge,
             _ => Kind::Counter,
         }
     }
@@ -78,6 +86,8 @@ impl Metric {
             | Metric::DataSent
             | Metric::DataReceived => tag != "check",
             Metric::Checks => tag == "check",
+            // A custom metric's sub-metric: the tags passed to `add()`.
+            Metric::Custom(_) => true,
             _ => false,
         }
     }
@@ -92,6 +102,7 @@ enum Aggregation {
     Percentile(f64),
     Rate,
     Count,
+    Value,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -125,6 +136,8 @@ pub struct Threshold {
     /// The condition as written.
     pub condition_text: String,
     pub abort_on_fail: bool,
+    /// The metric's name, without filters.
+    name: String,
     metric: Metric,
     filters: Vec<(String, String)>,
     aggregation: Aggregation,
@@ -158,6 +171,7 @@ impl ThresholdResult {
                 "rate" => format!("observed {value:.4} = {:.2} %", value * 100.0),
                 "count" => format!("observed {value}"),
                 "B" => format!("observed {value} B"),
+                "" => format!("observed {value:.4}"),
                 unit => format!("observed {value:.4} {unit}"),
             },
         }
@@ -184,6 +198,16 @@ impl Threshold {
         condition: &str,
         abort_on_fail: bool,
     ) -> Result<Self, ThresholdError> {
+        Self::parse_with(metric, condition, abort_on_fail, &[])
+    }
+
+    /// As [`Threshold::parse`], where `custom` are a script's custom metrics and their types.
+    pub fn parse_with(
+        metric: &str,
+        condition: &str,
+        abort_on_fail: bool,
+        custom: &[(String, CustomKind)],
+    ) -> Result<Self, ThresholdError> {
         let error = |why: String| ThresholdError {
             text: format!("{metric}: {condition}"),
             why,
@@ -193,8 +217,18 @@ impl Threshold {
             .iter()
             .find(|(n, _)| *n == name)
             .map(|(_, m)| *m)
+            .or_else(|| {
+                custom
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, kind)| Metric::Custom(*kind))
+            })
             .ok_or_else(|| {
-                let known: Vec<&str> = Metric::NAMES.iter().map(|(n, _)| *n).collect();
+                let known: Vec<&str> = Metric::NAMES
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .chain(custom.iter().map(|(n, _)| n.as_str()))
+                    .collect();
                 error(format!(
                     "unknown metric '{name}'; known: {}",
                     known.join(", ")
@@ -207,10 +241,11 @@ impl Threshold {
         }
         let (aggregation, comparison, limit) = parse_condition(condition).map_err(error)?;
         let allowed = match (metric_kind.kind(), aggregation) {
-            (Kind::Trend, Aggregation::Rate | Aggregation::Count) => false,
+            (Kind::Trend, Aggregation::Rate | Aggregation::Count | Aggregation::Value) => false,
             (Kind::Trend, _) => true,
             (Kind::Rate, Aggregation::Rate) => true,
             (Kind::Counter, Aggregation::Count | Aggregation::Rate) => true,
+            (Kind::Gauge, Aggregation::Value) => true,
             _ => false,
         };
         if !allowed {
@@ -218,6 +253,7 @@ impl Threshold {
                 Kind::Trend => "avg, min, med, max or p(N)",
                 Kind::Rate => "rate",
                 Kind::Counter => "count or rate",
+                Kind::Gauge => "value",
             };
             return Err(error(format!("'{name}' takes {expected}")));
         }
@@ -225,6 +261,7 @@ impl Threshold {
             metric_text: metric.to_owned(),
             condition_text: condition.to_owned(),
             abort_on_fail,
+            name,
             metric: metric_kind,
             filters,
             aggregation,
@@ -248,6 +285,8 @@ impl Threshold {
 
     fn unit(&self) -> &'static str {
         match (self.metric.kind(), self.aggregation, self.metric) {
+            // A custom trend or gauge is in the script's own unit.
+            (Kind::Trend | Kind::Gauge, _, Metric::Custom(_)) => "",
             (Kind::Trend, ..) => "ms",
             (Kind::Rate, ..) => "rate",
             (_, Aggregation::Rate, Metric::DataSent | Metric::DataReceived) => "B/s",
@@ -326,7 +365,38 @@ impl Threshold {
             }
             Metric::Iterations => counted(run.total.iterations as f64),
             Metric::DroppedIterations => counted(run.total.dropped_iterations as f64),
+            Metric::Custom(kind) => match run.total.custom.get(&self.custom_key()) {
+                Some(CustomValues::Trend(histogram)) => self.aggregate(histogram),
+                Some(CustomValues::Counter { sum, .. }) => counted(*sum),
+                Some(CustomValues::Rate { nonzero, total }) => {
+                    (*total > 0).then(|| *nonzero as f64 / *total as f64)
+                }
+                Some(CustomValues::Gauge { last, .. }) => Some(*last),
+                // A counter never added to counts 0, as k6's does; the others were not measured.
+                None => (kind == CustomKind::Counter)
+                    .then(|| counted(0.0))
+                    .flatten(),
+            },
         }
+    }
+
+    /// For a threshold on a custom metric with tag filters: the sub-metric it needs kept.
+    pub fn submetric(&self) -> Option<Submetric> {
+        (matches!(self.metric, Metric::Custom(_)) && !self.filters.is_empty()).then(|| Submetric {
+            metric: self.name.clone(),
+            filters: self.filters.clone(),
+            key: self.custom_key(),
+        })
+    }
+
+    fn custom_key(&self) -> String {
+        if self.filters.is_empty() {
+            return self.name.clone();
+        }
+        let mut filters = self.filters.clone();
+        filters.sort();
+        let pairs: Vec<String> = filters.iter().map(|(k, v)| format!("{k}:{v}")).collect();
+        format!("{}{{{}}}", self.name, pairs.join(","))
     }
 
     fn aggregate(&self, histogram: &LatencyHistogram) -> Option<f64> {
@@ -340,7 +410,9 @@ impl Threshold {
             Aggregation::Med => stats.p50,
             Aggregation::Max => stats.max,
             Aggregation::Percentile(p) => histogram.percentile(p),
-            Aggregation::Rate | Aggregation::Count => unreachable!("rejected at parse time"),
+            Aggregation::Rate | Aggregation::Count | Aggregation::Value => {
+                unreachable!("rejected at parse time")
+            }
         })
     }
 
@@ -354,6 +426,22 @@ impl Threshold {
             "expected_response" => (value == "true") != key.outcome.is_failure(),
             tag => endpoint.tags.iter().any(|(k, v)| k == tag && v == value),
         })
+    }
+}
+
+/// A custom metric's values added with some tags (`my_trend{kind:x}`), kept under `key` (the
+/// filters sorted).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Submetric {
+    pub metric: String,
+    pub filters: Vec<(String, String)>,
+    pub key: String,
+}
+
+impl Submetric {
+    /// Whether a value added to `metric` with `tags` belongs to this sub-metric.
+    pub fn selects(&self, metric: &str, tags: &[(String, String)]) -> bool {
+        self.metric == metric && self.filters.iter().all(|f| tags.contains(f))
     }
 }
 
@@ -415,6 +503,7 @@ fn parse_condition(text: &str) -> Result<(Aggregation, Comparison, f64), String>
         "max" => Aggregation::Max,
         "rate" => Aggregation::Rate,
         "count" => Aggregation::Count,
+        "value" => Aggregation::Value,
         _ => {
             let p = left
                 .strip_prefix("p(")
@@ -422,7 +511,7 @@ fn parse_condition(text: &str) -> Result<(Aggregation, Comparison, f64), String>
                 .and_then(|p| p.parse::<f64>().ok())
                 .filter(|p| (0.0..=100.0).contains(p))
                 .ok_or_else(|| {
-                    format!("'{left}' is not avg, min, med, max, p(N), rate or count")
+                    format!("'{left}' is not avg, min, med, max, p(N), rate, count or value")
                 })?;
             Aggregation::Percentile(p)
         }

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use scalelab_metrics::{Stats, Summary};
+use scalelab_metrics::{CustomKind, CustomSummary, Stats, Summary};
 
 use crate::format::{bytes, count, decimal, millis};
 
@@ -135,6 +135,16 @@ pub fn summary_table(summary: &Summary) -> String {
             );
         }
     }
+    if !summary.custom_metrics.is_empty() {
+        line(
+            &mut out,
+            "custom metrics",
+            format!("{}", summary.custom_metrics.len()),
+        );
+        for metric in &summary.custom_metrics {
+            let _ = writeln!(out, "    {}: {}", metric.name, custom_line(metric));
+        }
+    }
     if !summary.thresholds.is_empty() {
         let failed = summary.thresholds.iter().filter(|t| !t.passed).count();
         line(
@@ -150,6 +160,34 @@ pub fn summary_table(summary: &Summary) -> String {
         }
     }
     out
+}
+
+/// A custom metric's figures as k6 prints them: a trend's avg, min, med, max, p(90), p(95); a
+/// counter's count and rate; a rate's percentage; a gauge's value, min and max.
+fn custom_line(m: &CustomSummary) -> String {
+    let n = |v: f64| format!("{}", (v * 1e4).round() / 1e4);
+    match (m.kind, &m.trend, m.sum, m.rate, m.value) {
+        (CustomKind::Trend, Some(s), ..) => format!(
+            "avg={} min={} med={} max={} p(90)={} p(95)={}",
+            n(s.avg),
+            n(s.min),
+            n(s.p50),
+            n(s.max),
+            n(s.p90),
+            n(s.p95)
+        ),
+        (CustomKind::Counter, _, Some(sum), Some(rate), _) => format!("{} ({}/s)", n(sum), n(rate)),
+        (CustomKind::Rate, _, _, Some(rate), _) => {
+            format!("{:.2} % of {}", rate * 100.0, count(m.count))
+        }
+        (CustomKind::Gauge, _, _, _, Some(value)) => format!(
+            "{} min={} max={}",
+            n(value),
+            n(m.min.unwrap_or(value)),
+            n(m.max.unwrap_or(value))
+        ),
+        _ => "no values".to_owned(),
+    }
 }
 
 fn stats_line(s: &Stats) -> String {

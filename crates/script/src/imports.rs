@@ -13,14 +13,11 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("k6/http", include_str!("js/http.js")),
     ("k6/execution", include_str!("js/execution.js")),
     ("k6/data", include_str!("js/data.js")),
+    ("k6/metrics", include_str!("js/metrics.js")),
 ];
 
 /// Modules refused, and why.
 const REFUSED: &[(&str, &str)] = &[
-    (
-        "k6/metrics",
-        "custom metrics (Trend, Counter, Rate, Gauge) are not supported yet",
-    ),
     ("k6/browser", "scalelab drives no browser"),
     ("k6/ws", "scalelab speaks HTTP only, not WebSocket"),
     ("k6/websockets", "scalelab speaks HTTP only, not WebSocket"),
@@ -35,7 +32,7 @@ const REFUSED: &[(&str, &str)] = &[
     ),
     (
         "k6/",
-        "scalelab provides k6, k6/http, k6/execution and k6/data only",
+        "scalelab provides k6, k6/http, k6/execution, k6/data and k6/metrics only",
     ),
     (
         "https://",
@@ -83,9 +80,11 @@ pub fn read_all(main: &Path) -> Result<(String, Sources), ScriptError> {
                     file: module.clone(),
                     line,
                     import: specifier,
-                    why: "scalelab provides k6, k6/http, k6/execution and k6/data, and imports \
+                    why:
+                        "scalelab provides k6, k6/http, k6/execution, k6/data and k6/metrics, and \
+                          imports \
                           local files by relative path"
-                        .to_owned(),
+                            .to_owned(),
                 });
             }
             pending.push(resolve(&module, &specifier));

@@ -3,6 +3,7 @@
 //! its own QuickJS context on its own thread, its requests sent and measured by the load engine.
 
 mod imports;
+mod metrics;
 mod native;
 mod vu;
 
@@ -13,6 +14,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use scalelab_load::engine::CompiledPlan;
 use scalelab_load::engine::program::{Link, Program};
 use scalelab_load::plan::{Executor, Plan, PlanError, load_script_options};
+use scalelab_metrics::CustomKind;
 
 pub use vu::STACK_SIZE;
 
@@ -57,6 +59,8 @@ pub(crate) struct Code {
     pub sources: imports::Sources,
     /// `__ENV`: the process environment, then `-e KEY=VALUE`.
     pub env: Vec<(String, String)>,
+    /// The custom metrics the script defines (`k6/metrics`).
+    pub metrics: metrics::Registry,
     /// Per scenario (plan order): its name, executor kind, the function it runs and its `env`;
     /// set once the options are loaded.
     pub scenarios: OnceLock<Vec<ScenarioCode>>,
@@ -96,6 +100,7 @@ impl Script {
             main,
             sources,
             env,
+            metrics: metrics::Registry::default(),
             scenarios: OnceLock::new(),
             setup_data: Mutex::new(None),
             exceptions: Mutex::default(),
@@ -213,6 +218,10 @@ struct Runner(Arc<Code>);
 impl Program for Runner {
     fn start_vu(&self, vu: u64, link: Link) -> std::io::Result<()> {
         vu::spawn(self.0.clone(), vu, vu::Role::Vu, link)
+    }
+
+    fn custom_metrics(&self) -> Vec<(String, CustomKind)> {
+        self.0.metrics.all()
     }
 }
 

@@ -11,7 +11,7 @@ use rquickjs::function::{Opt, Rest};
 use rquickjs::{ArrayBuffer, Ctx, Exception, Function, Object, Value};
 use scalelab_load::engine::program::{self, Call, Command, Link};
 use scalelab_load::plan::limits::MAX_DURATION;
-use scalelab_metrics::{ErrorKind, Outcome};
+use scalelab_metrics::{CustomKind, ErrorKind, Outcome};
 
 use crate::Code;
 
@@ -133,6 +133,55 @@ pub fn install<'js>(ctx: &Ctx<'js>, port: Rc<Port>) -> rquickjs::Result<()> {
     )?;
     let p = port.clone();
     native.set(
+        "metric",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, name: String, kind: String| {
+                if !p.init.get() {
+                    return Err(Exception::throw_message(
+                        &ctx,
+                        "metrics must be created in the init context (as in k6)",
+                    ));
+                }
+                p.code
+                    .metrics
+                    .define(&name, custom_kind(&ctx, &kind)?)
+                    .map_err(|why| Exception::throw_type(&ctx, &why))
+            },
+        )?,
+    )?;
+    let p = port.clone();
+    native.set(
+        "add",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, name: String, kind: String, value: f64, tags: String| {
+                if p.init.get() {
+                    return Err(Exception::throw_message(
+                        &ctx,
+                        "adding to metrics in the init context is not supported (as in k6)",
+                    ));
+                }
+                let kind = custom_kind(&ctx, &kind)?;
+                if p.link.is_none() {
+                    return Ok(());
+                }
+                let tags: Vec<(String, String)> = serde_json::from_str(&tags)
+                    .map_err(|e| Exception::throw_type(&ctx, &format!("bad tags: {e}")))?;
+                p.send(
+                    &ctx,
+                    Call::Metric {
+                        name,
+                        kind,
+                        value,
+                        tags,
+                    },
+                )
+            },
+        )?,
+    )?;
+    let p = port.clone();
+    native.set(
         "sleep",
         Function::new(ctx.clone(), move |ctx: Ctx<'js>, seconds: f64| {
             if !seconds.is_finite() || seconds < 0.0 {
@@ -247,6 +296,22 @@ pub fn install<'js>(ctx: &Ctx<'js>, port: Rc<Port>) -> rquickjs::Result<()> {
     }
     globals.set("console", console)?;
     Ok(())
+}
+
+/// The metric type `k6/metrics` passes by name.
+fn custom_kind(ctx: &Ctx<'_>, kind: &str) -> rquickjs::Result<CustomKind> {
+    Ok(match kind {
+        "trend" => CustomKind::Trend,
+        "counter" => CustomKind::Counter,
+        "rate" => CustomKind::Rate,
+        "gauge" => CustomKind::Gauge,
+        other => {
+            return Err(Exception::throw_type(
+                ctx,
+                &format!("unknown metric type '{other}'"),
+            ));
+        }
+    })
 }
 
 fn request<'js>(

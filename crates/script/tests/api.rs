@@ -230,7 +230,7 @@ fn unsupported_imports_are_refused_at_their_file_and_line() {
         ("k6/browser", 3),
         ("k6/experimental/redis", 3),
         ("k6/x/kafka", 3),
-        ("k6/metrics", 3),
+        ("k6/crypto", 3),
         ("https://jslib.k6.io/k6-utils/1.4.0/index.js", 3),
         ("lodash", 3),
     ] {

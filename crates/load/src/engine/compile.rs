@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
-use scalelab_metrics::threshold::Threshold;
+use scalelab_metrics::threshold::{Submetric, Threshold};
 use scalelab_metrics::{Endpoint, EndpointId};
 
 use super::names::Names;
@@ -38,6 +38,8 @@ pub struct CompiledPlan {
     /// Endpoint and check names: the plan's, and a script's as it runs.
     pub names: Names,
     pub thresholds: Vec<(Threshold, Duration)>,
+    /// Sub-metrics of a script's custom metrics that thresholds name (k6 keeps only those).
+    pub submetrics: Vec<Submetric>,
     pub scenarios: Vec<CompiledScenario>,
     pub client: Arc<ClientSettings>,
     /// The code iterations run, instead of the scenarios' flows (a k6 script).
@@ -185,13 +187,30 @@ impl CompiledPlan {
                 iterations_taken: Arc::default(),
             });
         }
+        let custom = program
+            .as_ref()
+            .map(|p| p.custom_metrics())
+            .unwrap_or_default();
         let mut thresholds = Vec::new();
         for threshold in &plan.thresholds {
             for condition in &threshold.conditions {
                 thresholds.push((
-                    Threshold::parse(&threshold.metric, condition, threshold.abort_on_fail)?,
+                    Threshold::parse_with(
+                        &threshold.metric,
+                        condition,
+                        threshold.abort_on_fail,
+                        &custom,
+                    )?,
                     threshold.delay_abort_eval,
                 ));
+            }
+        }
+        let mut submetrics: Vec<Submetric> = Vec::new();
+        for (threshold, _) in &thresholds {
+            if let Some(sub) = threshold.submetric()
+                && !submetrics.iter().any(|s| s.key == sub.key)
+            {
+                submetrics.push(sub);
             }
         }
         let names = Names::default();
@@ -204,6 +223,7 @@ impl CompiledPlan {
         Ok(Self {
             names,
             thresholds,
+            submetrics,
             scenarios,
             client: Arc::new(ClientSettings {
                 timeout: plan.defaults.timeout,

@@ -7,7 +7,7 @@ use std::fmt;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use scalelab_metrics::{EndpointId, Outcome, Phases};
+use scalelab_metrics::{CustomKind, EndpointId, Outcome, Phases};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
 use super::compile::CompiledPlan;
@@ -19,6 +19,9 @@ pub trait Program: Send + Sync + fmt::Debug {
     /// Starts VU `vu` (numbered from 1, k6's `__VU`) on its own thread, talking over `link`. Its
     /// first call is [`Call::Ready`] once its init code ran, or [`Call::Abort`].
     fn start_vu(&self, vu: u64, link: Link) -> std::io::Result<()>;
+
+    /// The custom metrics the code defines (k6 `k6/metrics`), which thresholds may name.
+    fn custom_metrics(&self) -> Vec<(String, CustomKind)>;
 }
 
 /// The code's ends of a VU's two channels.
@@ -52,6 +55,13 @@ pub enum Call {
     Request(Box<Request>),
     /// A check ran.
     Check { name: String, passed: bool },
+    /// A value added to a custom metric, with the tags passed to `add()`.
+    Metric {
+        name: String,
+        kind: CustomKind,
+        value: f64,
+        tags: Vec<(String, String)>,
+    },
     /// Pause; the answer is [`Command::Woke`].
     Sleep(Duration),
     /// The iteration ended (returned or threw: the code counts its own exceptions).
@@ -90,7 +100,8 @@ pub struct Response {
 
 /// Serves code outside a run — k6's `setup()` and `teardown()` — from its init to its first
 /// [`Call::Done`]: requests go through a client of `plan`'s settings but are not recorded, checks
-/// are not counted. An error is why the code could not run (its init failed, its thread is gone).
+/// and custom metrics are not counted. An error is why the code could not run (its init failed,
+/// its thread is gone).
 pub async fn serve_unrecorded(
     plan: &CompiledPlan,
     calls: &mut UnboundedReceiver<Call>,
@@ -128,7 +139,7 @@ pub async fn serve_unrecorded(
                 tokio::time::sleep(duration).await;
                 Command::Woke
             }
-            Call::Check { .. } | Call::Ready => continue,
+            Call::Check { .. } | Call::Metric { .. } | Call::Ready => continue,
         };
         commands.send(reply).map_err(|_| gone())?;
     }

@@ -5,7 +5,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use scalelab_metrics::{Interval, Sample};
+use scalelab_metrics::{CustomKind, Interval, Sample};
 use tokio::sync::mpsc::UnboundedSender;
 
 /// What a loader thread tells the collector.
@@ -83,6 +83,15 @@ impl Recorder {
     /// await between, so they belong to the second it was recorded in (no clock read needed).
     pub fn record_check(&self, check: usize, passed: bool) {
         self.current.borrow_mut().record_check(check, passed);
+    }
+
+    /// Adds a value to a script's custom metric, in the current second.
+    pub fn record_custom(&self, name: &str, kind: CustomKind, value: f64) {
+        self.roll_now();
+        let at = self.start.elapsed();
+        self.current
+            .borrow_mut()
+            .record_custom(name, kind, value, at);
     }
 
     pub fn record_iteration(&self, scenario: usize, duration: Duration) {

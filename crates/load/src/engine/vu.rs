@@ -190,6 +190,20 @@ impl Vu {
                         .record_check(ctx.plan.names.check(&name), passed);
                     continue;
                 }
+                Call::Metric {
+                    name,
+                    kind,
+                    value,
+                    tags,
+                } => {
+                    ctx.recorder.record_custom(&name, kind, value);
+                    for sub in &ctx.plan.submetrics {
+                        if sub.selects(&name, &tags) {
+                            ctx.recorder.record_custom(&sub.key, kind, value);
+                        }
+                    }
+                    continue;
+                }
                 Call::Sleep(duration) => {
                     tokio::time::sleep(duration).await;
                     Command::Woke
