@@ -212,24 +212,7 @@ pub fn run(args: CostArgs) -> anyhow::Result<ExitCode> {
     if options.is_empty() {
         bail!("nothing to price: give --fixed, --schedule or --timeline");
     }
-    let rows: Vec<Vec<String>> = options
-        .iter()
-        .map(|p| {
-            vec![
-                p.what.clone(),
-                format!("{}", round4(p.instance_hours)),
-                usd(p.cost),
-                p.per_million().map_or("-".into(), usd),
-            ]
-        })
-        .collect();
-    print!(
-        "{}",
-        table(
-            &["fleet", "instance-hours", "cost", "per million requests"],
-            &rows,
-        )
-    );
+    print!("{}", quotes_table(["fleet", "instance-hours"], &options));
     let cheapest = options
         .iter()
         .min_by(|a, b| a.cost.total_cmp(&b.cost))
@@ -283,24 +266,7 @@ fn pods(args: &CostArgs, vcpus: f64, gib: f64) -> anyhow::Result<ExitCode> {
     let mut timeline = prices.usage(&usage, vcpus, gib, repeats);
     timeline.what = format!("timeline {}, {}", path.display(), timeline.what);
     options.push(timeline);
-    let rows: Vec<Vec<String>> = options
-        .iter()
-        .map(|p| {
-            vec![
-                p.what.clone(),
-                format!("{}", round4(p.instance_hours)),
-                usd(p.cost),
-                p.per_million().map_or("-".into(), usd),
-            ]
-        })
-        .collect();
-    print!(
-        "{}",
-        table(
-            &["pods", "pod-hours", "cost", "per million requests"],
-            &rows
-        )
-    );
+    print!("{}", quotes_table(["pods", "pod-hours"], &options));
     if let [fixed, dynamic] = &options[..] {
         println!("\n{}", saving(dynamic, fixed));
     }
@@ -308,6 +274,22 @@ fn pods(args: &CostArgs, vcpus: f64, gib: f64) -> anyhow::Result<ExitCode> {
 }
 
 /// `saving: 44.4 % ($0.0128 of $0.0288) against <other>`: what `cheaper` saves against `other`.
+/// The quotes as a table: what, hours, cost, cost per million requests.
+fn quotes_table([what, hours]: [&str; 2], quotes: &[Quote]) -> String {
+    let rows: Vec<Vec<String>> = quotes
+        .iter()
+        .map(|q| {
+            vec![
+                q.what.clone(),
+                format!("{}", round4(q.instance_hours)),
+                usd(q.cost),
+                q.per_million().map_or("-".into(), usd),
+            ]
+        })
+        .collect();
+    table(&[what, hours, "cost", "per million requests"], &rows)
+}
+
 fn saving(cheaper: &Quote, other: &Quote) -> String {
     format!(
         "saving: {:.1} % ({} of {}) against {}",
