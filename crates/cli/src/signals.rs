@@ -1,25 +1,29 @@
 //! Ctrl-C, SIGTERM and SIGHUP as one future, so every command stops cleanly on any of them.
 
+use std::future::Future;
+
 use tokio::signal::unix::{SignalKind, signal};
 
-/// Resolves when the process receives SIGINT (Ctrl-C), SIGTERM or SIGHUP (a closed terminal), with
-/// the signal's name.
-pub async fn interrupted() -> &'static str {
-    let (term, hangup) = match (
+/// Listens for SIGINT (Ctrl-C), SIGTERM and SIGHUP (a closed terminal) from this call on, so that a
+/// command can listen before it announces that it is ready; resolves with the first one's name.
+pub fn interrupted() -> impl Future<Output = &'static str> {
+    let listening = (
+        signal(SignalKind::interrupt()),
         signal(SignalKind::terminate()),
         signal(SignalKind::hangup()),
-    ) {
-        (Ok(term), Ok(hangup)) => (term, hangup),
-        (Err(error), _) | (_, Err(error)) => {
-            tracing::warn!(%error, "cannot listen for SIGTERM and SIGHUP; Ctrl-C still works");
-            let _ = tokio::signal::ctrl_c().await;
-            return "SIGINT (Ctrl-C)";
+    );
+    async move {
+        match listening {
+            (Ok(mut int), Ok(mut term), Ok(mut hangup)) => tokio::select! {
+                _ = int.recv() => "SIGINT (Ctrl-C)",
+                _ = term.recv() => "SIGTERM",
+                _ = hangup.recv() => "SIGHUP",
+            },
+            (Err(error), ..) | (_, Err(error), _) | (.., Err(error)) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM and SIGHUP; Ctrl-C still works");
+                let _ = tokio::signal::ctrl_c().await;
+                "SIGINT (Ctrl-C)"
+            }
         }
-    };
-    let (mut term, mut hangup) = (term, hangup);
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => "SIGINT (Ctrl-C)",
-        _ = term.recv() => "SIGTERM",
-        _ = hangup.recv() => "SIGHUP",
     }
 }

@@ -96,8 +96,9 @@ pub async fn run(args: CapacityArgs) -> anyhow::Result<ExitCode> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let interrupt = CancellationToken::new();
     let stop = interrupt.clone();
+    let signal = crate::signals::interrupted();
     let signals = tokio::spawn(async move {
-        crate::signals::interrupted().await;
+        signal.await;
         eprintln!("stopping: writing what was measured");
         stop.cancel();
     });

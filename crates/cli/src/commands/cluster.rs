@@ -62,8 +62,9 @@ pub async fn run(args: ClusterArgs) -> anyhow::Result<ExitCode> {
     let interrupted = CancellationToken::new();
     let listener = tokio::spawn({
         let interrupted = interrupted.clone();
+        let signal = crate::signals::interrupted();
         async move {
-            crate::signals::interrupted().await;
+            signal.await;
             interrupted.cancel();
         }
     });

@@ -164,8 +164,9 @@ async fn run_plan(
     let received = Arc::new(std::sync::OnceLock::new());
     let signals = tokio::spawn({
         let received = received.clone();
+        let signal = crate::signals::interrupted();
         async move {
-            let name = crate::signals::interrupted().await;
+            let name = signal.await;
             let _ = received.set(name);
             eprintln!("{name}: stopping: letting requests in flight finish, then writing results");
             stop.cancel();

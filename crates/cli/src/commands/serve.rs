@@ -94,8 +94,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let target = scalelab_stress::start(config).await?;
+    let stop = crate::signals::interrupted();
     println!("scalelab stress service listening on {}", target.url());
-    crate::signals::interrupted().await;
+    stop.await;
     println!("shutting down: draining in-flight requests");
     target.shutdown().await?;
     println!("stopped");
