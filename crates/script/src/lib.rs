@@ -197,7 +197,7 @@ impl Script {
             .plan
             .scenarios
             .iter()
-            .map(|s| max_vus(&s.executor))
+            .map(|s| s.executor.max_vus().unwrap_or(0))
             .sum();
         let limit = thread_limit();
         if vus.saturating_add(64) > limit {
@@ -222,33 +222,6 @@ impl Program for Runner {
 
     fn custom_metrics(&self) -> Vec<(String, CustomKind)> {
         self.0.metrics.all()
-    }
-}
-
-/// The most VUs an executor runs at once.
-fn max_vus(executor: &Executor) -> u64 {
-    match executor {
-        Executor::ConstantVus { vus, .. }
-        | Executor::PerVuIterations { vus, .. }
-        | Executor::SharedIterations { vus, .. } => *vus,
-        Executor::RampingVus {
-            start_vus, stages, ..
-        } => stages
-            .iter()
-            .map(|s| s.target.ceil() as u64)
-            .fold(*start_vus, u64::max),
-        Executor::ConstantArrivalRate {
-            pre_allocated_vus,
-            max_vus,
-            ..
-        }
-        | Executor::RampingArrivalRate {
-            pre_allocated_vus,
-            max_vus,
-            ..
-        } => (*max_vus).max(*pre_allocated_vus),
-        Executor::FixedRate { connections, .. } => *connections,
-        Executor::Phases { max_vus, .. } => max_vus.unwrap_or(0),
     }
 }
 

@@ -77,34 +77,26 @@ impl Schedule {
             },
             (
                 Executor::ConstantArrivalRate {
-                    pre_allocated_vus,
-                    max_vus,
-                    ..
+                    pre_allocated_vus, ..
                 }
                 | Executor::RampingArrivalRate {
-                    pre_allocated_vus,
-                    max_vus,
-                    ..
+                    pre_allocated_vus, ..
                 },
                 Some(rate),
             ) => Schedule::Arrivals {
                 rate,
-                pool: pool(
-                    *pre_allocated_vus,
-                    Some((*max_vus).max(*pre_allocated_vus)),
-                    false,
-                ),
+                pool: pool(*pre_allocated_vus, executor.max_vus(), false),
             },
             (Executor::FixedRate { connections, .. }, Some(rate)) => Schedule::Arrivals {
                 rate,
                 pool: arrivals::Pool {
                     wait: true,
-                    ..pool(*connections, Some(*connections), false)
+                    ..pool(*connections, executor.max_vus(), false)
                 },
             },
-            (Executor::Phases { max_vus, .. }, Some(rate)) => Schedule::Arrivals {
+            (Executor::Phases { .. }, Some(rate)) => Schedule::Arrivals {
                 rate,
-                pool: pool(0, *max_vus, true),
+                pool: pool(0, executor.max_vus(), true),
             },
             (
                 Executor::PerVuIterations {

@@ -405,6 +405,35 @@ impl Executor {
         }
     }
 
+    /// The most VUs it runs at once: `vus`, the peak of the stages, `maxVUs` (at least
+    /// `preAllocatedVUs`), the connections of a fixed rate; `None` for Artillery phases without
+    /// `maxVusers` (every arrival is a new user).
+    pub fn max_vus(&self) -> Option<u64> {
+        Some(match self {
+            Executor::ConstantVus { vus, .. }
+            | Executor::PerVuIterations { vus, .. }
+            | Executor::SharedIterations { vus, .. } => *vus,
+            Executor::RampingVus {
+                start_vus, stages, ..
+            } => stages
+                .iter()
+                .map(|s| s.target.ceil() as u64)
+                .fold(*start_vus, u64::max),
+            Executor::ConstantArrivalRate {
+                pre_allocated_vus,
+                max_vus,
+                ..
+            }
+            | Executor::RampingArrivalRate {
+                pre_allocated_vus,
+                max_vus,
+                ..
+            } => (*max_vus).max(*pre_allocated_vus),
+            Executor::FixedRate { connections, .. } => *connections,
+            Executor::Phases { max_vus, .. } => return *max_vus,
+        })
+    }
+
     /// k6's name of the executor (`phases` for Artillery phases).
     pub fn kind(&self) -> &'static str {
         match self {
