@@ -1,6 +1,7 @@
 //! Runs k6 test scripts unchanged: a script's `options` load through the k6 options loader (so
 //! every executor and threshold behaves as for a k6 options file), and each VU runs the script in
-//! its own QuickJS context on its own thread, its requests sent and measured by the load engine.
+//! its own QuickJS context, as a coroutine on a loader thread, its requests sent and measured by
+//! the load engine.
 
 mod imports;
 mod metrics;
@@ -12,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use scalelab_load::engine::CompiledPlan;
-use scalelab_load::engine::program::{Link, Program};
+use scalelab_load::engine::program::{self, Program};
 use scalelab_load::plan::{Executor, Plan, PlanError, load_script_options};
 use scalelab_metrics::CustomKind;
 
@@ -164,19 +165,9 @@ impl Script {
     }
 
     async fn once(&self, plan: &CompiledPlan, role: vu::Role) -> Result<(), ScriptError> {
-        let (calls_tx, mut calls) = tokio::sync::mpsc::unbounded_channel();
-        let (commands, commands_rx) = std::sync::mpsc::channel();
-        vu::spawn(
-            self.code.clone(),
-            0,
-            role,
-            Link {
-                calls: calls_tx,
-                commands: commands_rx,
-            },
-        )
-        .map_err(|e| ScriptError::Thread(e.to_string()))?;
-        scalelab_load::engine::program::serve_unrecorded(plan, &mut calls, &commands)
+        let mut code = vu::VuCode::new(self.code.clone(), 0, role)
+            .map_err(|e| ScriptError::Invalid(format!("cannot make a VU's stack: {e}")))?;
+        scalelab_load::engine::program::serve_unrecorded(plan, &mut code)
             .await
             .map_err(ScriptError::Exception)
     }
@@ -191,33 +182,34 @@ impl Script {
         self.code.fatal.lock().expect("lock").clone()
     }
 
-    /// Refuses a run whose VUs (one thread each) this process cannot start.
-    pub fn check_threads(&self) -> Result<(), ScriptError> {
+    /// Refuses a run whose VUs this process cannot map: each VU's stack is two memory mappings
+    /// (the stack and its guard page), and the kernel caps mappings per process.
+    pub fn check_stacks(&self) -> Result<(), ScriptError> {
         let vus: u64 = self
             .plan
             .scenarios
             .iter()
             .map(|s| s.executor.max_vus().unwrap_or(0))
             .sum();
-        let limit = thread_limit();
-        if vus.saturating_add(64) > limit {
+        let limit = map_limit();
+        if vus.saturating_mul(2).saturating_add(RESERVED_MAPS) > limit {
             return Err(ScriptError::Invalid(format!(
-                "the script's scenarios need up to {vus} VUs, each a thread, and this process may \
-                 start about {limit} threads (ulimit -u, /proc/sys/kernel/threads-max); lower the \
-                 VUs or raise the limit"
+                "the script's scenarios need up to {vus} VUs, each with its own stack (two memory \
+                 mappings), and this process may map about {limit} areas \
+                 (/proc/sys/vm/max_map_count); lower the VUs or raise the limit"
             )));
         }
         Ok(())
     }
 }
 
-/// Starts VUs' threads for the load engine.
+/// Makes VUs' code for the load engine.
 #[derive(Debug)]
 struct Runner(Arc<Code>);
 
 impl Program for Runner {
-    fn start_vu(&self, vu: u64, link: Link) -> std::io::Result<()> {
-        vu::spawn(self.0.clone(), vu, vu::Role::Vu, link)
+    fn vu(&self, vu: u64) -> std::io::Result<Box<dyn program::Code>> {
+        Ok(Box::new(vu::VuCode::new(self.0.clone(), vu, vu::Role::Vu)?))
     }
 
     fn custom_metrics(&self) -> Vec<(String, CustomKind)> {
@@ -225,13 +217,13 @@ impl Program for Runner {
     }
 }
 
-/// Threads this process may start: the lower of `ulimit -u` and the kernel's `threads-max`.
-fn thread_limit() -> u64 {
-    let kernel = std::fs::read_to_string("/proc/sys/kernel/threads-max")
+/// Memory mappings the process needs besides its VUs' stacks: its code, heap and threads.
+const RESERVED_MAPS: u64 = 4_096;
+
+/// Memory mappings this process may make (`vm.max_map_count`).
+fn map_limit() -> u64 {
+    std::fs::read_to_string("/proc/sys/vm/max_map_count")
         .ok()
         .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(u64::MAX);
-    let user = nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NPROC)
-        .map_or(u64::MAX, |(soft, _)| soft);
-    kernel.min(user)
+        .unwrap_or(u64::MAX)
 }

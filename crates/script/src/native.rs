@@ -1,95 +1,110 @@
-//! The native functions the k6 modules (`js/*.js`) call: requests and sleeps go to the VU's task,
-//! checks are counted there; `open()`, `__ENV`, `__VU`, `__ITER` and `console` are globals.
+//! The native functions the k6 modules (`js/*.js`) call: requests, sleeps, checks and metrics
+//! suspend the VU's code until its task has served them; `open()`, `__ENV`, `__VU`, `__ITER` and `console` are globals.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::path::Path;
+use std::ptr::NonNull;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use corosensei::Yielder;
 use rquickjs::function::{Opt, Rest};
 use rquickjs::{ArrayBuffer, Ctx, Exception, Function, Object, Value};
-use scalelab_load::engine::program::{self, Call, Command, Link};
+use scalelab_load::engine::program::{self, Call, Command};
 use scalelab_load::plan::limits::MAX_DURATION;
 use scalelab_metrics::{CustomKind, ErrorKind, Outcome};
 
 use crate::Code;
+use crate::vu::Input;
 
-/// A VU thread's side of its channels, and what its native functions track.
+/// How long a VU's JavaScript may run without a call before it lets its loader thread's other
+/// tasks run (checked at QuickJS's interrupt points, every 10,000 or so instructions).
+const SLICE: Duration = Duration::from_millis(2);
+
+/// A VU's side of its task: how its native functions suspend its coroutine, and what they track.
 pub struct Port {
     code: Arc<Code>,
     vu: u64,
-    link: Option<RefCell<Link>>,
+    /// The coroutine's yielder; `None` when init code runs only to read `options`.
+    ///
+    /// Safety: a port is made inside its coroutine's body, and the body checks that every clone is
+    /// gone (its runtime, which held them, dropped) before it returns, so the yielder outlives it.
+    yielder: Option<NonNull<Yielder<Input, Call>>>,
     /// Init code is running: `open()` is allowed, requests are not (as in k6).
     pub init: Cell<bool>,
     /// The scenario of the iteration running.
     pub scenario: Cell<usize>,
     /// The VU's task is gone (the run ended): whatever the script throws now is not its fault.
     pub ended: Cell<bool>,
-    /// Checks not yet sent: they go with the next call, so a check wakes the task no more than the
-    /// call after it does.
-    checks: RefCell<Vec<Call>>,
+    /// When the code last got the thread.
+    resumed: Cell<Instant>,
 }
 
 impl Port {
-    pub fn new(code: Arc<Code>, vu: u64, link: Option<Link>) -> Self {
+    pub fn new(code: Arc<Code>, vu: u64, yielder: Option<&Yielder<Input, Call>>) -> Self {
         Self {
             code,
             vu,
-            link: link.map(RefCell::new),
+            yielder: yielder.map(NonNull::from),
             init: Cell::new(true),
             scenario: Cell::new(0),
             ended: Cell::new(false),
-            checks: RefCell::new(Vec::new()),
+            resumed: Cell::new(Instant::now()),
         }
     }
 
-    /// Sends the checks held back, then `call`; false when the task is gone.
-    pub fn send_now(&self, call: Call) -> bool {
-        let Some(link) = &self.link else {
+    /// Suspends the code with `call` until its task answers; `None` once the task is gone (or
+    /// when there is no task: init code run to read `options`).
+    ///
+    /// The project's one `unsafe`: QuickJS keeps the native functions for as long as the runtime
+    /// lives, so they cannot borrow the coroutine's yielder and the port holds a pointer to it.
+    #[allow(unsafe_code)]
+    pub fn suspend(&self, call: Call) -> Option<Command> {
+        if self.ended.get() {
+            return None;
+        }
+        // SAFETY: see `yielder`; and this runs on the coroutine's stack, the only place its
+        // port's functions are called from.
+        let yielder = unsafe { self.yielder?.as_ref() };
+        match yielder.suspend(call) {
+            Input::Command(command) => {
+                self.resumed.set(Instant::now());
+                Some(command)
+            }
+            Input::End => {
+                self.ended.set(true);
+                None
+            }
+        }
+    }
+
+    /// QuickJS's interrupt check: true stops the script with an uncatchable error (the run has
+    /// ended); JavaScript that has run for a [`SLICE`] without a call lets other tasks run first.
+    pub fn interrupt(&self) -> bool {
+        if self.ended.get() {
             return true;
-        };
-        let link = link.borrow();
-        let sent = self
-            .checks
-            .borrow_mut()
-            .drain(..)
-            .chain([call])
-            .all(|call| link.calls.send(call).is_ok());
-        if !sent {
-            self.ended.set(true);
         }
-        sent
+        if self.yielder.is_none() || self.resumed.get().elapsed() < SLICE {
+            return false;
+        }
+        self.suspend(Call::Yield).is_none()
     }
 
-    /// The next command from the task; `None` once it is gone.
-    pub fn next_command(&self) -> Option<Command> {
-        let link = self.link.as_ref()?.borrow();
-        let command = link.commands.recv().ok();
-        if command.is_none() {
-            self.ended.set(true);
-        }
-        command
-    }
-
+    /// Suspends with `call`, which needs no answer but the task's leave to go on.
     fn send(&self, ctx: &Ctx<'_>, call: Call) -> rquickjs::Result<()> {
-        let Some(link) = &self.link else {
+        self.ask(ctx, call).map(drop)
+    }
+
+    /// Suspends with `call` until the task answers.
+    fn ask(&self, ctx: &Ctx<'_>, call: Call) -> rquickjs::Result<Command> {
+        if self.yielder.is_none() {
             return Err(Exception::throw_message(
                 ctx,
                 "not available in the init context",
             ));
-        };
-        if link.borrow().calls.send(call).is_err() {
-            self.ended.set(true);
-            return Err(Exception::throw_message(ctx, "the run has ended"));
         }
-        Ok(())
-    }
-
-    /// Sends `call` and waits for the task's answer.
-    fn ask(&self, ctx: &Ctx<'_>, call: Call) -> rquickjs::Result<Command> {
-        self.send(ctx, call)?;
-        self.next_command()
+        self.suspend(call)
             .ok_or_else(|| Exception::throw_message(ctx, "the run has ended"))
     }
 }
@@ -124,7 +139,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, port: Rc<Port>) -> rquickjs::Result<()> {
         Function::new(
             ctx.clone(),
             move |ctx: Ctx<'js>, name: String, passed: bool| {
-                if p.link.is_none() {
+                if p.yielder.is_none() {
                     return Ok(());
                 }
                 p.send(&ctx, Call::Check { name, passed })
@@ -163,7 +178,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, port: Rc<Port>) -> rquickjs::Result<()> {
                     ));
                 }
                 let kind = custom_kind(&ctx, &kind)?;
-                if p.link.is_none() {
+                if p.yielder.is_none() {
                     return Ok(());
                 }
                 let tags: Vec<(String, String)> = serde_json::from_str(&tags)

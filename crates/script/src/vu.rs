@@ -1,17 +1,20 @@
-//! A VU's thread: its own QuickJS runtime and context, the script's init code run in it, then one
-//! iteration per command from its task. Also the init run that reads a script's `options`.
+//! A VU's code: a coroutine with its own QuickJS runtime and context, the script's init code run in
+//! it, then one iteration per command from its task. Also the init run that reads a script's
+//! `options`.
 
 use std::rc::Rc;
 use std::sync::Arc;
 
+use corosensei::stack::DefaultStack;
+use corosensei::{Coroutine, CoroutineResult, Yielder};
 use rquickjs::loader::{Loader, Resolver};
 use rquickjs::{Context, Ctx, Error, Function, Module, Object, Promise, Runtime, Value};
-use scalelab_load::engine::program::{Call, Command, Link};
+use scalelab_load::engine::program::{self, Call, Command};
 
 use crate::native::{self, Port};
 use crate::{Code, ScriptError, imports};
 
-/// Stack of a VU's thread: QuickJS runs on it, and allocates its objects on the heap.
+/// Stack of a VU's coroutine: QuickJS runs on it, and allocates its objects on the heap.
 pub const STACK_SIZE: usize = 512 * 1024;
 /// The deepest JavaScript recursion may go on that stack before QuickJS throws a `RangeError`.
 const JS_STACK: usize = 384 * 1024;
@@ -114,27 +117,88 @@ pub fn inspect(code: &Arc<Code>) -> Result<Inspection, ScriptError> {
     })
 }
 
-/// Starts VU `vu`'s thread (VU 0 runs `setup()` or `teardown()`).
-pub fn spawn(code: Arc<Code>, vu: u64, role: Role, link: Link) -> std::io::Result<()> {
-    std::thread::Builder::new()
-        .name(format!("vu-{vu}"))
-        .stack_size(STACK_SIZE)
-        .spawn(move || run(code, vu, role, link))
-        .map(drop)
+/// What resumes a VU's code: its task's answer, or the end of the run.
+#[derive(Debug)]
+pub enum Input {
+    Command(Command),
+    /// The task is gone: the code must unwind (its calls throw, its JavaScript is interrupted).
+    End,
 }
 
-fn run(code: Arc<Code>, vu: u64, role: Role, link: Link) {
-    let calls = link.calls.clone();
-    let port = Rc::new(Port::new(code.clone(), vu, Some(link)));
-    let (_runtime, context) = match runtime(&code, port.clone()) {
-        Ok(pair) => pair,
-        Err(error) => {
-            let _ = calls.send(Call::Abort(error));
-            return;
+/// How often a VU's code may be resumed to unwind it when it is dropped mid-iteration; each
+/// resume ends at the script's next call or QuickJS's next interrupt check, which both fail.
+const END_RESUMES: usize = 1_000;
+
+/// A VU's code: a coroutine on its own stack, running on the loader thread that resumes it.
+pub struct VuCode(Option<Coroutine<Input, Call, Call, DefaultStack>>);
+
+impl VuCode {
+    /// VU `vu`'s code (VU 0 runs `setup()` or `teardown()`); nothing runs until it is resumed.
+    pub fn new(code: Arc<Code>, vu: u64, role: Role) -> std::io::Result<Self> {
+        let stack = DefaultStack::new(STACK_SIZE)?;
+        Ok(Self(Some(Coroutine::with_stack(
+            stack,
+            move |yielder: &Yielder<Input, Call>, first: Input| match first {
+                Input::Command(_) => run(&code, vu, role, yielder),
+                Input::End => Call::Done,
+            },
+        ))))
+    }
+}
+
+impl program::Code for VuCode {
+    fn resume(&mut self, command: Command) -> Call {
+        let Some(coroutine) = self.0.as_mut().filter(|c| !c.done()) else {
+            return Call::Abort("the VU's code has ended".to_owned());
+        };
+        match coroutine.resume(Input::Command(command)) {
+            CoroutineResult::Yield(call) | CoroutineResult::Return(call) => call,
         }
+    }
+}
+
+impl Drop for VuCode {
+    /// Ends a code suspended mid-iteration (the run ended while it waited) by resuming it until
+    /// it returns, so it unwinds its own stack; a coroutine dropped suspended would be unwound by
+    /// a panic through QuickJS's C frames, so one that will not end is leaked instead.
+    fn drop(&mut self) {
+        let Some(mut coroutine) = self.0.take() else {
+            return;
+        };
+        for _ in 0..END_RESUMES {
+            if !coroutine.started() || coroutine.done() {
+                return;
+            }
+            let _ = coroutine.resume(Input::End);
+        }
+        if coroutine.started() && !coroutine.done() {
+            std::mem::forget(coroutine);
+        }
+    }
+}
+
+/// The coroutine's body: init code, then one iteration per command until the run ends; returns
+/// its last call (`Abort` when init failed).
+fn run(code: &Arc<Code>, vu: u64, role: Role, yielder: &Yielder<Input, Call>) -> Call {
+    let port = Rc::new(Port::new(code.clone(), vu, Some(yielder)));
+    let last = iterate(code, vu, role, &port);
+    // The runtime is gone, and with it every clone of the port its functions held: the yielder
+    // the port points to is not used after this body returns.
+    assert_eq!(
+        Rc::strong_count(&port),
+        1,
+        "a VU's port outlived its runtime"
+    );
+    last
+}
+
+fn iterate(code: &Arc<Code>, vu: u64, role: Role, port: &Rc<Port>) -> Call {
+    let (_runtime, context) = match runtime(code, port.clone()) {
+        Ok(pair) => pair,
+        Err(error) => return Call::Abort(error),
     };
     context.with(|ctx| {
-        let exports = match init(&ctx, &code) {
+        let exports = match init(&ctx, code) {
             Ok(exports) => exports,
             Err(error) => {
                 let error = format!("VU {vu}: init: {error}");
@@ -142,17 +206,16 @@ fn run(code: Arc<Code>, vu: u64, role: Role, link: Link) {
                     .lock()
                     .expect("lock")
                     .get_or_insert(error.clone());
-                let _ = calls.send(Call::Abort(error));
-                return;
+                return Call::Abort(error);
             }
         };
         port.init.set(false);
-        let _ = calls.send(Call::Ready);
-        let data = setup_data(&ctx, &code);
+        let data = setup_data(&ctx, code);
+        let mut next = port.suspend(Call::Ready);
         while let Some(Command::Iterate {
             scenario,
             iteration,
-        }) = port.next_command()
+        }) = next
         {
             let globals = ctx.globals();
             let _ = globals.set("__ITER", iteration);
@@ -173,7 +236,7 @@ fn run(code: Arc<Code>, vu: u64, role: Role, link: Link) {
                 None => Ok(Value::new_undefined(ctx.clone())),
             };
             match (role, result) {
-                (_, Err(_)) if port.ended.get() => return,
+                (_, Err(_)) if port.ended.get() => return Call::Done,
                 (Role::Vu, Err(error)) => {
                     let error = format!("VU {vu}: uncaught exception: {error}");
                     let mut exceptions = code.exceptions.lock().expect("lock");
@@ -189,8 +252,7 @@ fn run(code: Arc<Code>, vu: u64, role: Role, link: Link) {
                     } else {
                         "teardown"
                     };
-                    let _ = calls.send(Call::Abort(format!("{what}(): {error}")));
-                    return;
+                    return Call::Abort(format!("{what}(): {error}"));
                 }
                 (Role::Setup, Ok(value)) => {
                     let json = ctx.json_stringify(value).ok().flatten();
@@ -198,17 +260,18 @@ fn run(code: Arc<Code>, vu: u64, role: Role, link: Link) {
                 }
                 (Role::Vu | Role::Teardown, Ok(_)) => {}
             }
-            if !port.send_now(Call::Done) {
-                return;
-            }
+            next = port.suspend(Call::Done);
         }
-    });
+        Call::Done
+    })
 }
 
 /// A fresh runtime and context for one VU, its module loader and k6 globals installed.
 fn runtime(code: &Arc<Code>, port: Rc<Port>) -> Result<(Runtime, Context), String> {
     let runtime = Runtime::new().map_err(|e| e.to_string())?;
     runtime.set_max_stack_size(JS_STACK);
+    let p = port.clone();
+    runtime.set_interrupt_handler(Some(Box::new(move || p.interrupt())));
     runtime.set_loader(Modules(code.clone()), Modules(code.clone()));
     let context = Context::full(&runtime).map_err(|e| e.to_string())?;
     context

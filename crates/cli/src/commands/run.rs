@@ -84,7 +84,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         if let Some(target) = &args.target {
             script.plan.target = Some(target.clone());
         }
-        script.check_threads()?;
+        script.check_stacks()?;
         return execute_script(script, &args.exec).await;
     }
     anyhow::ensure!(

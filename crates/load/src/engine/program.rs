@@ -1,14 +1,14 @@
-//! Iterations written as code (a k6 script). Each VU's code runs on its own thread, as k6 scripts
-//! call `http.get` synchronously; whatever needs the VU's event loop — an HTTP request, a sleep — the
-//! code asks its VU's task for over channels, so a script's requests go through the same client,
-//! samples, checks and schedule (intended start times included) as a plan's.
+//! Iterations written as code (a k6 script). A k6 script calls `http.get` synchronously, so each
+//! VU's code runs as a coroutine on its loader thread: it runs until it needs the VU's event loop —
+//! an HTTP request, a sleep, a check to count — and suspends with a [`Call`]; the VU's task serves
+//! it and resumes the code with the answer, a [`Command`]. A script's requests so go through the
+//! same client, samples, checks and schedule (intended start times included) as a plan's, and no
+//! thread is woken between a request and its script.
 
 use std::fmt;
-use std::sync::mpsc;
 use std::time::Duration;
 
 use scalelab_metrics::{CustomKind, EndpointId, Outcome, Phases};
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
 use super::compile::CompiledPlan;
 use super::vu::{prepare, response, send};
@@ -16,24 +16,27 @@ use crate::client::HttpClient;
 
 /// The code of a run's iterations.
 pub trait Program: Send + Sync + fmt::Debug {
-    /// Starts VU `vu` (numbered from 1, k6's `__VU`) on its own thread, talking over `link`. Its
-    /// first call is [`Call::Ready`] once its init code ran, or [`Call::Abort`].
-    fn start_vu(&self, vu: u64, link: Link) -> std::io::Result<()>;
+    /// VU `vu`'s code (numbered from 1, k6's `__VU`), made on the loader thread that runs it.
+    /// Nothing runs until it is resumed with [`Command::Start`]: it then runs its init code and
+    /// answers [`Call::Ready`] or [`Call::Abort`].
+    fn vu(&self, vu: u64) -> std::io::Result<Box<dyn Code>>;
 
     /// The custom metrics the code defines (k6 `k6/metrics`), which thresholds may name.
     fn custom_metrics(&self) -> Vec<(String, CustomKind)>;
 }
 
-/// The code's ends of a VU's two channels.
-#[derive(Debug)]
-pub struct Link {
-    pub calls: UnboundedSender<Call>,
-    pub commands: mpsc::Receiver<Command>,
+/// A VU's code, suspended between the calls it makes.
+pub trait Code {
+    /// Runs the code from where it stopped, with `command` as the answer to its last call, until
+    /// its next call.
+    fn resume(&mut self, command: Command) -> Call;
 }
 
 /// What a VU's task tells its code.
 #[derive(Debug)]
 pub enum Command {
+    /// Run the init code.
+    Start,
     /// Run one iteration of scenario `scenario` (its index in the plan); `iteration` counts this
     /// VU's iterations from 0 (k6's `__ITER`).
     Iterate { scenario: usize, iteration: u64 },
@@ -41,6 +44,8 @@ pub enum Command {
     Response(Box<Response>),
     /// The pause of [`Call::Sleep`] is over.
     Woke,
+    /// Go on: the answer to a call that needs none.
+    Continue,
 }
 
 /// What a VU's code asks of its task.
@@ -49,7 +54,7 @@ pub enum Call {
     /// Init code ran: the VU can iterate.
     Ready,
     /// The run must stop (init code failed, the script called `test.abort()`); the message says
-    /// where and why.
+    /// where and why. After init failed, the code cannot run any more.
     Abort(String),
     /// Send a request; the answer is a [`Command::Response`].
     Request(Box<Request>),
@@ -64,6 +69,8 @@ pub enum Call {
     },
     /// Pause; the answer is [`Command::Woke`].
     Sleep(Duration),
+    /// The code has run a while without a call: let the thread's other tasks run, then go on.
+    Yield,
     /// The iteration ended (returned or threw: the code counts its own exceptions).
     Done,
 }
@@ -98,33 +105,26 @@ pub struct Response {
     pub duration: Duration,
 }
 
-/// Serves code outside a run — k6's `setup()` and `teardown()` — from its init to its first
-/// [`Call::Done`]: requests go through a client of `plan`'s settings but are not recorded, checks
-/// and custom metrics are not counted. An error is why the code could not run (its init failed,
-/// its thread is gone).
-pub async fn serve_unrecorded(
-    plan: &CompiledPlan,
-    calls: &mut UnboundedReceiver<Call>,
-    commands: &mpsc::Sender<Command>,
-) -> Result<(), String> {
-    let gone = || "the script's thread ended unexpectedly".to_owned();
-    match calls.recv().await {
-        Some(Call::Ready) => {}
-        Some(Call::Abort(error)) => return Err(error),
-        _ => return Err(gone()),
-    }
+/// Serves code outside a run — k6's `setup()` and `teardown()` — from its init to the end of its
+/// one iteration: requests go through a client of `plan`'s settings but are not recorded, checks
+/// and custom metrics are not counted. An error is why the code could not run (its init failed).
+pub async fn serve_unrecorded(plan: &CompiledPlan, code: &mut dyn Code) -> Result<(), String> {
     let mut client = HttpClient::new(plan.client.clone());
     let mut body = Vec::new();
-    commands
-        .send(Command::Iterate {
-            scenario: 0,
-            iteration: 0,
-        })
-        .map_err(|_| gone())?;
+    let mut command = Command::Start;
+    let mut started = false;
     loop {
-        let reply = match calls.recv().await.ok_or_else(gone)? {
-            Call::Done => return Ok(()),
+        command = match code.resume(command) {
+            Call::Ready if !started => {
+                started = true;
+                Command::Iterate {
+                    scenario: 0,
+                    iteration: 0,
+                }
+            }
+            Call::Done if started => return Ok(()),
             Call::Abort(error) => return Err(error),
+            Call::Ready | Call::Done => return Err("the script's code answered out of turn".into()),
             Call::Request(request) => {
                 Command::Response(match prepare(plan, &request, EndpointId(0)) {
                     Ok(prepared) => {
@@ -139,8 +139,11 @@ pub async fn serve_unrecorded(
                 tokio::time::sleep(duration).await;
                 Command::Woke
             }
-            Call::Check { .. } | Call::Metric { .. } | Call::Ready => continue,
+            Call::Yield => {
+                tokio::task::yield_now().await;
+                Command::Continue
+            }
+            Call::Check { .. } | Call::Metric { .. } => Command::Continue,
         };
-        commands.send(reply).map_err(|_| gone())?;
     }
 }

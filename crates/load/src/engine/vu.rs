@@ -1,5 +1,5 @@
 //! A virtual user and what it does in one iteration: pick a flow, send its requests, run the checks,
-//! think — or, for a script, serve its code's requests, checks and sleeps.
+//! think — or, for a script, resume its code and serve its requests, checks and sleeps.
 
 use std::time::{Duration, Instant};
 
@@ -8,27 +8,26 @@ use rand::{Rng, SeedableRng};
 use scalelab_metrics::{Endpoint, EndpointId, ErrorKind, Outcome, Phases, Sample};
 
 use super::compile::{CompiledPlan, CompiledRequest, CompiledScenario, CompiledStep};
-use super::program::{self, Call, Command, Link};
+use super::program::{self, Call, Code, Command};
 use super::recorder::Allocated;
 use super::thread::ThreadContext;
 use crate::client::{Exchange, HttpClient, PreparedRequest};
 use crate::plan::{self as model, Check, Think};
 
 /// One virtual user: its connection, a buffer for bodies that checks read, its random numbers, and
-/// its code's thread when iterations are a script's.
+/// its code when iterations are a script's.
 pub struct Vu {
     client: HttpClient,
     body: Vec<u8>,
     rng: SmallRng,
-    /// Its code's thread, when iterations are a script's.
-    code: Option<Code>,
+    /// Its code, when iterations are a script's.
+    code: Option<VuCode>,
     _allocated: Allocated,
 }
 
-/// The task's ends of the channels to a VU's code, and what the task keeps for it.
-struct Code {
-    calls: tokio::sync::mpsc::UnboundedReceiver<Call>,
-    commands: std::sync::mpsc::Sender<Command>,
+/// A VU's code and what its task keeps for it.
+struct VuCode {
+    code: Box<dyn Code>,
     ready: bool,
     /// Iterations so far (k6's `__ITER`).
     iterations: u64,
@@ -36,27 +35,22 @@ struct Code {
 
 impl Vu {
     pub fn new(ctx: &ThreadContext, id: u64) -> Self {
-        let code = ctx.plan.program.as_ref().and_then(|program| {
-            let (calls_tx, calls) = tokio::sync::mpsc::unbounded_channel();
-            let (commands, commands_rx) = std::sync::mpsc::channel();
-            let link = Link {
-                calls: calls_tx,
-                commands: commands_rx,
-            };
-            match program.start_vu(id + 1, link) {
-                Ok(()) => Some(Code {
-                    calls,
-                    commands,
+        let code = ctx
+            .plan
+            .program
+            .as_ref()
+            .and_then(|program| match program.vu(id + 1) {
+                Ok(code) => Some(VuCode {
+                    code,
                     ready: false,
                     iterations: 0,
                 }),
                 Err(error) => {
-                    tracing::error!(%error, "cannot start the thread of VU {}: stopping the run", id + 1);
+                    tracing::error!(%error, "cannot make the code of VU {}: stopping the run", id + 1);
                     ctx.stop.cancel();
                     None
                 }
-            }
-        });
+            });
         Self {
             client: HttpClient::new(ctx.plan.client.clone()),
             body: Vec::new(),
@@ -130,48 +124,53 @@ impl Vu {
             .record_iteration(scenario.index, started.elapsed());
     }
 
-    /// Runs one iteration of the VU's code, serving its requests and sleeps until it is done;
-    /// false when the code cannot run (its init failed, its thread is gone): the run stops.
+    /// Runs one iteration of the VU's code (its init code first, the first time), serving its
+    /// requests, checks and sleeps until it is done; false when the code cannot run (its init
+    /// failed): the run stops.
     async fn run_code(
         &mut self,
         ctx: &ThreadContext,
         scenario: &CompiledScenario,
         mut intended: Option<Instant>,
     ) -> bool {
-        let Some(code) = &mut self.code else {
+        let Some(vu) = &mut self.code else {
             return false;
         };
-        if !code.ready {
-            match code.calls.recv().await {
-                Some(Call::Ready) => code.ready = true,
-                Some(Call::Abort(error)) => {
+        let mut command = if vu.ready {
+            vu.iterations += 1;
+            Command::Iterate {
+                scenario: scenario.index,
+                iteration: vu.iterations - 1,
+            }
+        } else {
+            Command::Start
+        };
+        loop {
+            command = match vu.code.resume(command) {
+                Call::Ready if !vu.ready => {
+                    vu.ready = true;
+                    vu.iterations = 1;
+                    Command::Iterate {
+                        scenario: scenario.index,
+                        iteration: 0,
+                    }
+                }
+                Call::Done if vu.ready => return true,
+                Call::Ready | Call::Done => {
+                    tracing::error!("the code of a VU answered out of turn: stopping the run");
+                    ctx.stop.cancel();
+                    return false;
+                }
+                Call::Abort(error) if !vu.ready => {
                     tracing::error!("{error}");
                     ctx.stop.cancel();
                     return false;
                 }
-                _ => {
+                Call::Abort(error) => {
+                    tracing::error!("{error}: stopping the run");
                     ctx.stop.cancel();
-                    return false;
+                    Command::Continue
                 }
-            }
-        }
-        let iterate = Command::Iterate {
-            scenario: scenario.index,
-            iteration: code.iterations,
-        };
-        code.iterations += 1;
-        if code.commands.send(iterate).is_err() {
-            ctx.stop.cancel();
-            return false;
-        }
-        loop {
-            let Some(call) = code.calls.recv().await else {
-                // The code's thread is gone (it panicked): nothing more can run.
-                ctx.stop.cancel();
-                return false;
-            };
-            let reply = match call {
-                Call::Done => return true,
                 Call::Request(request) => {
                     let response = script_request(
                         ctx,
@@ -188,7 +187,7 @@ impl Vu {
                     ctx.recorder.roll_now();
                     ctx.recorder
                         .record_check(ctx.plan.names.check(&name), passed);
-                    continue;
+                    Command::Continue
                 }
                 Call::Metric {
                     name,
@@ -202,23 +201,17 @@ impl Vu {
                             ctx.recorder.record_custom(&sub.key, kind, value);
                         }
                     }
-                    continue;
+                    Command::Continue
                 }
                 Call::Sleep(duration) => {
                     tokio::time::sleep(duration).await;
                     Command::Woke
                 }
-                Call::Abort(error) => {
-                    tracing::error!("{error}: stopping the run");
-                    ctx.stop.cancel();
-                    continue;
+                Call::Yield => {
+                    tokio::task::yield_now().await;
+                    Command::Continue
                 }
-                Call::Ready => continue,
             };
-            if code.commands.send(reply).is_err() {
-                ctx.stop.cancel();
-                return false;
-            }
         }
     }
 

@@ -1,0 +1,66 @@
+//! A VU's script runs as a coroutine on its loader thread: JavaScript that runs long without a
+//! call lets the thread's other VUs go on, and code that would never end still ends with the run.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{check, server, write};
+use scalelab_load::engine::{self, Observer, Progress, RunOptions};
+use scalelab_metrics::Interval;
+use scalelab_script::Script;
+
+struct Quiet;
+
+impl Observer for Quiet {
+    fn on_interval(&mut self, _: &Interval, _: &Progress<'_>) {}
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn busy_javascript_shares_its_thread_and_ends_with_the_run() {
+    let base = server(Arc::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    // Three VUs on one loader thread: one never makes a call, one swallows every error and asks
+    // again, one makes requests. gracefulStop 0: at 1 s the first two are interrupted.
+    let path = write(
+        dir.path(),
+        &[(
+            "busy.js",
+            r#"
+import http from 'k6/http';
+import { check } from 'k6';
+const scenario = (exec) => ({ executor: 'constant-vus', vus: 1, duration: '1s', gracefulStop: '0s', exec });
+export const options = {
+  scenarios: { spin: scenario('spin'), stubborn: scenario('stubborn'), requests: scenario('get') },
+};
+export function spin() { let n = 0; for (;;) { n += 1; } }
+export function stubborn() { for (;;) { try { http.get(`${__ENV.BASE}/slow`); } catch (e) {} } }
+export function get() {
+  check(http.get(`${__ENV.BASE}/json`), { 'answered': (r) => r.status === 200 });
+}
+"#,
+        )],
+    );
+    let script = Script::load(&path, vec![("BASE".to_owned(), base.clone())]).unwrap();
+    let compiled = Arc::new(script.compile(&base).unwrap());
+    let mut quiet = Quiet;
+    let run = engine::run(
+        compiled,
+        RunOptions {
+            threads: 1,
+            ..RunOptions::default()
+        },
+        &mut quiet,
+    );
+    let outcome = tokio::time::timeout(Duration::from_secs(60), run)
+        .await
+        .expect("the run ends although two VUs' code never would")
+        .expect("run");
+    let (answered, failed) = check(&outcome, "answered");
+    assert!(answered > 0, "the requests VU ran beside the busy one");
+    assert_eq!(failed, 0);
+    assert_eq!(outcome.summary.totals.interrupted_iterations, 2);
+    // Interrupted by the run's end: not the script's exceptions.
+    assert_eq!(script.exceptions().count, 0, "{:?}", script.exceptions());
+}
