@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # k6 scripts against native plans: requests per second, and per second of loader CPU, of a script
 # doing one GET and a check next to the same test as a native plan (same VUs, same endpoint); then
-# the peak resident memory of a script's VUs (each a thread with its own QuickJS context) at
+# the peak resident memory of a script's VUs (each a coroutine with its own QuickJS context) at
 # VUS_LIST virtual users, each waiting on a 1 s endpoint.
 #
 #   bash bench/script.sh                         # 20 VUs for 10 s; memory at 1,000 and 10,000 VUs

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use corosensei::Yielder;
+use rquickjs::convert::List;
 use rquickjs::function::{Opt, Rest};
 use rquickjs::{ArrayBuffer, Ctx, Exception, Function, Object, Value};
 use scalelab_load::engine::program::{self, Call, Command};
@@ -37,8 +38,9 @@ pub struct Port {
     pub scenario: Cell<usize>,
     /// The VU's task is gone (the run ended): whatever the script throws now is not its fault.
     pub ended: Cell<bool>,
-    /// When the code last got the thread.
-    resumed: Cell<Instant>,
+    /// When QuickJS first checked for an interrupt since the code last got the thread (not read
+    /// at every resume: most resumes end at a call long before the first check).
+    running_since: Cell<Option<Instant>>,
 }
 
 impl Port {
@@ -50,7 +52,7 @@ impl Port {
             init: Cell::new(true),
             scenario: Cell::new(0),
             ended: Cell::new(false),
-            resumed: Cell::new(Instant::now()),
+            running_since: Cell::new(None),
         }
     }
 
@@ -69,7 +71,7 @@ impl Port {
         let yielder = unsafe { self.yielder?.as_ref() };
         match yielder.suspend(call) {
             Input::Command(command) => {
-                self.resumed.set(Instant::now());
+                self.running_since.set(None);
                 Some(command)
             }
             Input::End => {
@@ -80,15 +82,23 @@ impl Port {
     }
 
     /// QuickJS's interrupt check: true stops the script with an uncatchable error (the run has
-    /// ended); JavaScript that has run for a [`SLICE`] without a call lets other tasks run first.
+    /// ended); JavaScript that has run for a [`SLICE`] without a call (timed from the first check
+    /// after it got the thread) lets other tasks run first.
     pub fn interrupt(&self) -> bool {
         if self.ended.get() {
             return true;
         }
-        if self.yielder.is_none() || self.resumed.get().elapsed() < SLICE {
+        if self.yielder.is_none() {
             return false;
         }
-        self.suspend(Call::Yield).is_none()
+        match self.running_since.get() {
+            None => {
+                self.running_since.set(Some(Instant::now()));
+                false
+            }
+            Some(since) if since.elapsed() < SLICE => false,
+            Some(_) => self.suspend(Call::Yield).is_none(),
+        }
     }
 
     /// Suspends with `call`, which needs no answer but the task's leave to go on.
@@ -109,18 +119,6 @@ impl Port {
     }
 }
 
-/// What `k6/http` passes for a request.
-#[derive(serde::Deserialize)]
-struct Spec {
-    method: String,
-    url: String,
-    headers: Vec<(String, String)>,
-    tags: Vec<(String, String)>,
-    name: String,
-    timeout_ms: f64,
-    response_type: String,
-}
-
 /// Installs `__k6native`, `__k6groups`, `__VU`, `__ITER`, `open` and `console`.
 pub fn install<'js>(ctx: &Ctx<'js>, port: Rc<Port>) -> rquickjs::Result<()> {
     let globals = ctx.globals();
@@ -130,7 +128,22 @@ pub fn install<'js>(ctx: &Ctx<'js>, port: Rc<Port>) -> rquickjs::Result<()> {
         "request",
         Function::new(
             ctx.clone(),
-            move |ctx, spec: String, body: Option<String>| request(&ctx, &p, &spec, body),
+            move |ctx: Ctx<'js>,
+                  method: String,
+                  url: String,
+                  body: Option<String>,
+                  List((headers, tags)): List<(Vec<String>, Vec<String>)>,
+                  List((timeout_ms, response_type)): List<(f64, String)>| {
+                let request = Spec {
+                    method,
+                    url,
+                    body,
+                    headers,
+                    tags,
+                    timeout_ms,
+                };
+                request_native(&ctx, &p, request, &response_type)
+            },
         )?,
     )?;
     let p = port.clone();
@@ -329,29 +342,49 @@ fn custom_kind(ctx: &Ctx<'_>, kind: &str) -> rquickjs::Result<CustomKind> {
     })
 }
 
-fn request<'js>(
+/// What `k6/http` passes for a request: headers as name, value, name, value…; tags as the
+/// request's name, then tag, value, tag, value….
+struct Spec {
+    method: String,
+    url: String,
+    body: Option<String>,
+    headers: Vec<String>,
+    tags: Vec<String>,
+    timeout_ms: f64,
+}
+
+/// Pairs from a flat list `[k1, v1, k2, v2, …]`.
+fn pairs(flat: Vec<String>) -> Vec<(String, String)> {
+    let mut flat = flat.into_iter();
+    std::iter::from_fn(|| Some((flat.next()?, flat.next()?))).collect()
+}
+
+/// Sends a request through the VU's task; the response as the flat array `k6/http` builds its
+/// response object from: status, error, error code, body, headers (name, value, …), then the
+/// timings in ms — blocked, connecting, TLS handshaking, sending, waiting, receiving.
+fn request_native<'js>(
     ctx: &Ctx<'js>,
     port: &Port,
-    spec: &str,
-    body: Option<String>,
-) -> rquickjs::Result<Object<'js>> {
+    spec: Spec,
+    response_type: &str,
+) -> rquickjs::Result<rquickjs::Array<'js>> {
     if port.init.get() {
         return Err(Exception::throw_message(
             ctx,
             "making requests in the init context is not supported (as in k6): make them in a function",
         ));
     }
-    let spec: Spec = serde_json::from_str(spec)
-        .map_err(|e| Exception::throw_type(ctx, &format!("bad request: {e}")))?;
     let timeout = (spec.timeout_ms > 0.0)
         .then(|| Duration::from_secs_f64(spec.timeout_ms / 1000.0).min(MAX_DURATION));
+    let mut tags = spec.tags.into_iter();
+    let name = tags.next().unwrap_or_else(|| spec.url.clone());
     let request = program::Request {
         method: spec.method,
         url: spec.url,
-        headers: spec.headers,
-        body,
-        name: spec.name,
-        tags: spec.tags,
+        headers: pairs(spec.headers),
+        body: spec.body,
+        name,
+        tags: pairs(tags.collect()),
         timeout,
     };
     let Command::Response(response) = port.ask(ctx, Call::Request(Box::new(request)))? else {
@@ -360,16 +393,14 @@ fn request<'js>(
             "unexpected answer to a request",
         ));
     };
-    response_object(ctx, &response, &spec.response_type)
+    response_array(ctx, &response, response_type)
 }
 
-/// The k6 response object (without `json()`, which `k6/http` adds).
-fn response_object<'js>(
+fn response_array<'js>(
     ctx: &Ctx<'js>,
     response: &program::Response,
     response_type: &str,
-) -> rquickjs::Result<Object<'js>> {
-    let res = Object::new(ctx.clone())?;
+) -> rquickjs::Result<rquickjs::Array<'js>> {
     let (status, error, code) = match (&response.invalid, response.outcome) {
         (Some(why), _) => (0, why.clone(), 1020),
         (None, Outcome::Status(status)) => (
@@ -383,36 +414,35 @@ fn response_object<'js>(
         ),
         (None, Outcome::Error(kind)) => (0, kind.as_str().to_owned(), error_code(kind)),
     };
-    res.set("status", status)?;
-    res.set("error", error)?;
-    res.set("error_code", code)?;
+    let out = rquickjs::Array::new(ctx.clone())?;
+    out.set(0, status)?;
+    out.set(1, error)?;
+    out.set(2, code)?;
     match response_type {
-        "binary" => res.set("body", ArrayBuffer::new_copy(ctx.clone(), &response.body)?)?,
-        "none" => res.set("body", Value::new_null(ctx.clone()))?,
-        _ => res.set("body", String::from_utf8_lossy(&response.body).into_owned())?,
+        "binary" => out.set(3, ArrayBuffer::new_copy(ctx.clone(), &response.body)?)?,
+        "none" => out.set(3, Value::new_null(ctx.clone()))?,
+        _ => out.set(3, String::from_utf8_lossy(&response.body).as_ref())?,
     }
-    let headers = Object::new(ctx.clone())?;
-    for (name, value) in &response.headers {
-        let name = canonical(name);
-        let joined = match headers.get::<_, Option<String>>(name.as_str())? {
-            Some(previous) => format!("{previous}, {value}"),
-            None => value.clone(),
-        };
-        headers.set(name, joined)?;
+    let headers = rquickjs::Array::new(ctx.clone())?;
+    for (i, (name, value)) in response.headers.iter().enumerate() {
+        headers.set(2 * i, canonical(name))?;
+        headers.set(2 * i + 1, value.as_str())?;
     }
-    res.set("headers", headers)?;
+    out.set(4, headers)?;
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     let p = &response.phases;
-    let timings = Object::new(ctx.clone())?;
-    timings.set("blocked", ms(p.blocked))?;
-    timings.set("connecting", ms(p.connecting))?;
-    timings.set("tls_handshaking", ms(p.tls_handshaking))?;
-    timings.set("sending", ms(p.sending))?;
-    timings.set("waiting", ms(p.waiting))?;
-    timings.set("receiving", ms(p.receiving))?;
-    timings.set("duration", ms(p.sending + p.waiting + p.receiving))?;
-    res.set("timings", timings)?;
-    Ok(res)
+    let timings = [
+        p.blocked,
+        p.connecting,
+        p.tls_handshaking,
+        p.sending,
+        p.waiting,
+        p.receiving,
+    ];
+    for (i, phase) in timings.into_iter().enumerate() {
+        out.set(5 + i, ms(phase))?;
+    }
+    Ok(out)
 }
 
 /// The k6 error code closest to each failure (k6's documented list: 1050 timeout, 1100 DNS,
@@ -431,15 +461,18 @@ fn error_code(kind: ErrorKind) -> u32 {
 
 /// `content-type` as Go (and so k6) shows header names: `Content-Type`.
 fn canonical(name: &str) -> String {
-    name.split('-')
-        .map(|part| {
-            let mut chars = part.chars();
-            chars.next().map_or_else(String::new, |first| {
-                first.to_ascii_uppercase().to_string() + &chars.as_str().to_ascii_lowercase()
-            })
+    let mut upper = true;
+    name.chars()
+        .map(|c| {
+            let c = if upper {
+                c.to_ascii_uppercase()
+            } else {
+                c.to_ascii_lowercase()
+            };
+            upper = c == '-';
+            c
         })
-        .collect::<Vec<_>>()
-        .join("-")
+        .collect()
 }
 
 /// k6's `open(path, mode)`: a file's text (or bytes with mode `b`), only in init code; a relative
@@ -491,5 +524,6 @@ mod tests {
     fn header_names_are_canonical_as_in_go() {
         assert_eq!(canonical("content-type"), "Content-Type");
         assert_eq!(canonical("x-request-ID"), "X-Request-Id");
+        assert_eq!(canonical("a--b-"), "A--B-");
     }
 }

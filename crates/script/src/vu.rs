@@ -211,26 +211,37 @@ fn iterate(code: &Arc<Code>, vu: u64, role: Role, port: &Rc<Port>) -> Call {
         };
         port.init.set(false);
         let data = setup_data(&ctx, code);
+        // The function each scenario runs (for setup and teardown, the one function), looked up once.
+        let scenarios = code.scenarios.get().map_or(&[][..], Vec::as_slice);
+        let functions: Vec<Option<Function>> = match role {
+            Role::Vu => scenarios
+                .iter()
+                .map(|s| exports.get(s.exec.as_str()).ok())
+                .collect(),
+            Role::Setup => vec![exports.get("setup").ok()],
+            Role::Teardown => vec![exports.get("teardown").ok()],
+        };
+        let globals = ctx.globals();
         let mut next = port.suspend(Call::Ready);
         while let Some(Command::Iterate {
             scenario,
             iteration,
         }) = next
         {
-            let globals = ctx.globals();
             let _ = globals.set("__ITER", iteration);
             port.scenario.set(scenario);
+            if let Some(s) = scenarios
+                .get(scenario)
+                .filter(|s| role == Role::Vu && !s.env.is_empty())
+            {
+                let _ = set_env(&ctx, &code.env, &s.env);
+            }
             let function = match role {
-                Role::Vu => code.scenarios.get().and_then(|s| s.get(scenario)).map(|s| {
-                    if !s.env.is_empty() {
-                        let _ = set_env(&ctx, &code.env, &s.env);
-                    }
-                    s.exec.as_str()
-                }),
-                Role::Setup => Some("setup"),
-                Role::Teardown => Some("teardown"),
-            };
-            let function = function.and_then(|name| exports.get::<_, Function>(name).ok());
+                Role::Vu => functions.get(scenario),
+                Role::Setup | Role::Teardown => functions.first(),
+            }
+            .cloned()
+            .flatten();
             let result = match function {
                 Some(function) => call(&ctx, &function, data.clone()),
                 None => Ok(Value::new_undefined(ctx.clone())),

@@ -31,6 +31,15 @@ struct VuCode {
     ready: bool,
     /// Iterations so far (k6's `__ITER`).
     iterations: u64,
+    /// The code's last request, prepared: a request made again (most scripts repeat theirs) is
+    /// not resolved, serialized and named again.
+    last: Option<LastRequest>,
+}
+
+struct LastRequest {
+    scenario: usize,
+    request: Box<program::Request>,
+    prepared: PreparedRequest,
 }
 
 impl Vu {
@@ -44,6 +53,7 @@ impl Vu {
                     code,
                     ready: false,
                     iterations: 0,
+                    last: None,
                 }),
                 Err(error) => {
                     tracing::error!(%error, "cannot make the code of VU {}: stopping the run", id + 1);
@@ -172,15 +182,34 @@ impl Vu {
                     Command::Continue
                 }
                 Call::Request(request) => {
+                    let last = vu
+                        .last
+                        .take()
+                        .filter(|last| last.scenario == scenario.index && last.request == request);
+                    let last = match last {
+                        Some(last) => last,
+                        None => match prepare_named(ctx, scenario, &request) {
+                            Ok(prepared) => LastRequest {
+                                scenario: scenario.index,
+                                request,
+                                prepared,
+                            },
+                            Err(response) => {
+                                command = Command::Response(response);
+                                continue;
+                            }
+                        },
+                    };
                     let response = script_request(
                         ctx,
                         &mut self.client,
                         &mut self.body,
-                        scenario,
-                        &request,
+                        &last.prepared,
+                        last.request.timeout,
                         intended.take(),
                     )
                     .await;
+                    vu.last = Some(last);
                     Command::Response(Box::new(response))
                 }
                 Call::Check { name, passed } => {
@@ -249,29 +278,36 @@ impl Vu {
     }
 }
 
-/// Sends a script's request through the VU's client and records it as a plan's request is.
-async fn script_request(
+/// A script's request named in the endpoint table and prepared, or the response saying why it
+/// could not be (nothing is sent).
+fn prepare_named(
     ctx: &ThreadContext,
-    client: &mut HttpClient,
-    body: &mut Vec<u8>,
     scenario: &CompiledScenario,
     request: &program::Request,
-    intended: Option<Instant>,
-) -> program::Response {
+) -> Result<PreparedRequest, Box<program::Response>> {
     let endpoint = ctx.plan.names.endpoint(Endpoint {
         scenario: scenario.name.clone(),
         name: request.name.clone(),
         method: request.method.to_ascii_uppercase(),
         tags: request.tags.clone(),
     });
-    let prepared = match prepare(&ctx.plan, request, endpoint) {
-        Ok(prepared) => prepared,
-        Err(response) => return *response,
-    };
-    let in_flight = InFlight::new(ctx, endpoint, intended);
-    let exchange = send(client, body, &prepared, request.timeout).await;
+    prepare(&ctx.plan, request, endpoint)
+}
+
+/// Sends a script's prepared request through the VU's client and records it as a plan's request
+/// is.
+async fn script_request(
+    ctx: &ThreadContext,
+    client: &mut HttpClient,
+    body: &mut Vec<u8>,
+    prepared: &PreparedRequest,
+    timeout: Option<Duration>,
+    intended: Option<Instant>,
+) -> program::Response {
+    let in_flight = InFlight::new(ctx, prepared.endpoint, intended);
+    let exchange = send(client, body, prepared, timeout).await;
     in_flight.done();
-    record(ctx, endpoint, &exchange, intended);
+    record(ctx, prepared.endpoint, &exchange, intended);
     response(exchange, body)
 }
 

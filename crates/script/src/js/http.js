@@ -24,9 +24,49 @@ function select(value, selector) {
   return current;
 }
 
+// A response as k6 gives it, built from the flat array the native request returns (a fixed
+// layout, so no property is looked up by name across the native boundary).
+class Response {
+  constructor(r, url, request) {
+    this.status = r[0];
+    this.error = r[1];
+    this.error_code = r[2];
+    this.body = r[3];
+    const headers = {};
+    const flat = r[4];
+    for (let i = 0; i < flat.length; i += 2) {
+      const name = flat[i];
+      headers[name] = headers[name] === undefined ? flat[i + 1] : headers[name] + ", " + flat[i + 1];
+    }
+    this.headers = headers;
+    this.timings = {
+      blocked: r[5],
+      connecting: r[6],
+      tls_handshaking: r[7],
+      sending: r[8],
+      waiting: r[9],
+      receiving: r[10],
+      duration: r[8] + r[9] + r[10],
+    };
+    this.url = url;
+    this.request = request;
+  }
+
+  json(selector) {
+    if (typeof this.body !== "string") throw new Error("the response has no text body (responseType)");
+    const value = JSON.parse(this.body);
+    return selector === undefined ? value : select(value, selector);
+  }
+}
+
+function flatten(object, out) {
+  for (const key in object) out.push(String(key), String(object[key]));
+  return out;
+}
+
 export function request(method, url, body, params) {
   params = params || {};
-  const headers = Object.assign({}, params.headers || {});
+  let headers = params.headers || {};
   let payload = body;
   if (payload !== null && payload !== undefined && typeof payload === "object") {
     // As k6: an object body is sent form-encoded.
@@ -34,36 +74,30 @@ export function request(method, url, body, params) {
       .map((k) => encodeURIComponent(k) + "=" + encodeURIComponent(payload[k]))
       .join("&");
     if (!hasHeader(headers, "content-type")) {
-      headers["Content-Type"] = "application/x-www-form-urlencoded";
+      headers = Object.assign({ "Content-Type": "application/x-www-form-urlencoded" }, headers);
     }
   }
-  const tags = {};
-  for (const [k, v] of Object.entries(params.tags || {})) tags[k] = String(v);
+  const given = params.tags || {};
+  url = String(url);
+  // The name tag first (the URL unless given), then the other tags and the group.
+  const tags = [given.name !== undefined ? String(given.name) : url];
+  for (const key in given) if (key !== "name") tags.push(key, String(given[key]));
   const groups = globalThis.__k6groups;
-  if (groups.length > 0) tags.group = "::" + groups.join("::");
-  const name = tags.name !== undefined ? tags.name : String(url);
-  delete tags.name;
-  const spec = {
-    method: String(method).toUpperCase(),
-    url: String(url),
-    headers: Object.entries(headers).map(([k, v]) => [String(k), String(v)]),
-    tags: Object.entries(tags),
-    name,
-    timeout_ms: timeoutMs(params.timeout),
-    response_type: params.responseType || "text",
-  };
-  const res = native.request(
-    JSON.stringify(spec),
+  if (groups.length > 0) tags.push("group", "::" + groups.join("::"));
+  method = String(method).toUpperCase();
+  const r = native.request(
+    method,
+    url,
     payload === null || payload === undefined ? null : String(payload),
+    [flatten(headers, []), tags],
+    [timeoutMs(params.timeout), String(params.responseType || "text")],
   );
-  res.url = spec.url;
-  res.request = { method: spec.method, url: spec.url, headers, body: payload === undefined ? null : payload };
-  res.json = function (selector) {
-    if (typeof this.body !== "string") throw new Error("the response has no text body (responseType)");
-    const value = JSON.parse(this.body);
-    return selector === undefined ? value : select(value, selector);
-  };
-  return res;
+  return new Response(r, url, {
+    method,
+    url,
+    headers,
+    body: payload === undefined ? null : payload,
+  });
 }
 
 export const get = (url, params) => request("GET", url, null, params);
