@@ -132,7 +132,8 @@ pub fn install<'js>(ctx: &Ctx<'js>, port: Rc<Port>) -> rquickjs::Result<()> {
                   method: String,
                   url: String,
                   body: Option<String>,
-                  List((headers, tags)): List<(Vec<String>, Vec<String>)>,
+                  headers: Vec<String>,
+                  tags: Vec<String>,
                   List((timeout_ms, response_type)): List<(f64, String)>| {
                 let request = Spec {
                     method,
@@ -424,9 +425,14 @@ fn response_array<'js>(
         _ => out.set(3, String::from_utf8_lossy(&response.body).as_ref())?,
     }
     let headers = rquickjs::Array::new(ctx.clone())?;
-    for (i, (name, value)) in response.headers.iter().enumerate() {
-        headers.set(2 * i, canonical(name))?;
-        headers.set(2 * i + 1, value.as_str())?;
+    let mut name = String::new();
+    for (i, (lowercase, value)) in response.headers.iter().enumerate() {
+        canonical(lowercase.as_str(), &mut name);
+        headers.set(2 * i, name.as_str())?;
+        headers.set(
+            2 * i + 1,
+            String::from_utf8_lossy(value.as_bytes()).as_ref(),
+        )?;
     }
     out.set(4, headers)?;
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
@@ -459,20 +465,19 @@ fn error_code(kind: ErrorKind) -> u32 {
     }
 }
 
-/// `content-type` as Go (and so k6) shows header names: `Content-Type`.
-fn canonical(name: &str) -> String {
+/// `content-type` as Go (and so k6) shows header names, `Content-Type`, into `out`.
+fn canonical(name: &str, out: &mut String) {
+    out.clear();
     let mut upper = true;
-    name.chars()
-        .map(|c| {
-            let c = if upper {
-                c.to_ascii_uppercase()
-            } else {
-                c.to_ascii_lowercase()
-            };
-            upper = c == '-';
-            c
-        })
-        .collect()
+    out.extend(name.chars().map(|c| {
+        let c = if upper {
+            c.to_ascii_uppercase()
+        } else {
+            c.to_ascii_lowercase()
+        };
+        upper = c == '-';
+        c
+    }));
 }
 
 /// k6's `open(path, mode)`: a file's text (or bytes with mode `b`), only in init code; a relative
@@ -522,6 +527,11 @@ mod tests {
 
     #[test]
     fn header_names_are_canonical_as_in_go() {
+        let canonical = |name| {
+            let mut out = String::new();
+            canonical(name, &mut out);
+            out
+        };
         assert_eq!(canonical("content-type"), "Content-Type");
         assert_eq!(canonical("x-request-ID"), "X-Request-Id");
         assert_eq!(canonical("a--b-"), "A--B-");

@@ -40,6 +40,9 @@ async fn every_http_function_and_the_response_object() {
         "response headers",
         "timings",
         "no error",
+        "res.request",
+        "JSON.stringify(res)",
+        "fields can be set",
         "post body",
         "request headers",
         "object body is form-encoded",
@@ -70,7 +73,7 @@ async fn every_http_function_and_the_response_object() {
             .map(|e| e.latency.count)
             .sum::<u64>()
     };
-    assert_eq!(endpoint("json", "GET"), 2 * 3);
+    assert_eq!(endpoint("json", "GET"), 2 * 4);
     assert_eq!(endpoint("json", "HEAD"), 2);
     assert_eq!(endpoint("echo", "POST"), 2 * 3);
     assert_eq!(endpoint(&format!("{base}/status/201"), "GET"), 2);

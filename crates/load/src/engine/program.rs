@@ -97,7 +97,7 @@ pub struct Response {
     pub outcome: Outcome,
     /// Why the request could not be made at all (an invalid URL): nothing was sent.
     pub invalid: Option<String>,
-    pub headers: Vec<(String, String)>,
+    pub headers: http::HeaderMap,
     /// The body, up to 1 MiB.
     pub body: Vec<u8>,
     pub phases: Phases,

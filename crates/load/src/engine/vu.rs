@@ -342,7 +342,7 @@ pub(crate) fn prepare(
         Box::new(program::Response {
             outcome: Outcome::Error(ErrorKind::Other),
             invalid: Some(why),
-            headers: Vec::new(),
+            headers: http::HeaderMap::new(),
             body: Vec::new(),
             phases: Phases::default(),
             duration: Duration::ZERO,
@@ -387,17 +387,7 @@ pub(crate) fn response(exchange: Exchange, body: &mut Vec<u8>) -> program::Respo
     program::Response {
         outcome: exchange.outcome,
         invalid: None,
-        headers: exchange
-            .headers
-            .iter()
-            .flatten()
-            .map(|(name, value)| {
-                (
-                    name.as_str().to_owned(),
-                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
-                )
-            })
-            .collect(),
+        headers: exchange.headers.unwrap_or_default(),
         body: std::mem::take(body),
         phases: exchange.phases,
         duration: exchange.done - exchange.sent,

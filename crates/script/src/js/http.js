@@ -2,7 +2,7 @@
 const native = globalThis.__k6native;
 
 function hasHeader(headers, name) {
-  return Object.keys(headers).some((k) => k.toLowerCase() === name);
+  return Object.keys(headers || {}).some((k) => k.toLowerCase() === name);
 }
 
 function timeoutMs(value) {
@@ -24,22 +24,46 @@ function select(value, selector) {
   return current;
 }
 
-// A response as k6 gives it, built from the flat array the native request returns (a fixed
-// layout, so no property is looked up by name across the native boundary).
+// The native request's answer, kept on its Response until a lazy field is first read.
+const RAW = Symbol("raw");
+
+// Makes `value` an own data property of `res` named `name` (a lazy field, once read or set).
+function settle(res, name, value) {
+  Object.defineProperty(res, name, { value, writable: true, enumerable: true, configurable: true });
+  return value;
+}
+
+// A response as k6 gives it, built from the flat array the native request returns: status,
+// error, error code, body, headers (name, value, …), the six timings in ms, then the request's
+// method, headers and body. `headers`, `timings` and `request` are built when first read (most
+// iterations read only the status), then stay own properties; `toJSON` includes them.
 class Response {
-  constructor(r, url, request) {
+  constructor(r, url) {
     this.status = r[0];
     this.error = r[1];
     this.error_code = r[2];
     this.body = r[3];
+    this.url = url;
+    this[RAW] = r;
+  }
+
+  get headers() {
     const headers = {};
-    const flat = r[4];
+    const flat = this[RAW][4];
     for (let i = 0; i < flat.length; i += 2) {
       const name = flat[i];
       headers[name] = headers[name] === undefined ? flat[i + 1] : headers[name] + ", " + flat[i + 1];
     }
-    this.headers = headers;
-    this.timings = {
+    return settle(this, "headers", headers);
+  }
+
+  set headers(value) {
+    settle(this, "headers", value);
+  }
+
+  get timings() {
+    const r = this[RAW];
+    return settle(this, "timings", {
       blocked: r[5],
       connecting: r[6],
       tls_handshaking: r[7],
@@ -47,9 +71,20 @@ class Response {
       waiting: r[9],
       receiving: r[10],
       duration: r[8] + r[9] + r[10],
-    };
-    this.url = url;
-    this.request = request;
+    });
+  }
+
+  set timings(value) {
+    settle(this, "timings", value);
+  }
+
+  get request() {
+    const r = this[RAW];
+    return settle(this, "request", { method: r[11], url: this.url, headers: r[12], body: r[13] });
+  }
+
+  set request(value) {
+    settle(this, "request", value);
   }
 
   json(selector) {
@@ -57,16 +92,25 @@ class Response {
     const value = JSON.parse(this.body);
     return selector === undefined ? value : select(value, selector);
   }
+
+  toJSON() {
+    return Object.assign({}, this, { headers: this.headers, timings: this.timings, request: this.request });
+  }
 }
 
-function flatten(object, out) {
+const NONE = [];
+
+// An object's pairs as name, value, name, value…
+function flatten(object) {
+  if (object === undefined || object === null) return NONE;
+  const out = [];
   for (const key in object) out.push(String(key), String(object[key]));
   return out;
 }
 
 export function request(method, url, body, params) {
   params = params || {};
-  let headers = params.headers || {};
+  let headers = params.headers;
   let payload = body;
   if (payload !== null && payload !== undefined && typeof payload === "object") {
     // As k6: an object body is sent form-encoded.
@@ -77,11 +121,11 @@ export function request(method, url, body, params) {
       headers = Object.assign({ "Content-Type": "application/x-www-form-urlencoded" }, headers);
     }
   }
-  const given = params.tags || {};
+  const given = params.tags;
   url = String(url);
   // The name tag first (the URL unless given), then the other tags and the group.
-  const tags = [given.name !== undefined ? String(given.name) : url];
-  for (const key in given) if (key !== "name") tags.push(key, String(given[key]));
+  const tags = [given && given.name !== undefined ? String(given.name) : url];
+  if (given) for (const key in given) if (key !== "name") tags.push(key, String(given[key]));
   const groups = globalThis.__k6groups;
   if (groups.length > 0) tags.push("group", "::" + groups.join("::"));
   method = String(method).toUpperCase();
@@ -89,15 +133,12 @@ export function request(method, url, body, params) {
     method,
     url,
     payload === null || payload === undefined ? null : String(payload),
-    [flatten(headers, []), tags],
+    flatten(headers),
+    tags,
     [timeoutMs(params.timeout), String(params.responseType || "text")],
   );
-  return new Response(r, url, {
-    method,
-    url,
-    headers,
-    body: payload === undefined ? null : payload,
-  });
+  r.push(method, headers || {}, payload === undefined ? null : payload);
+  return new Response(r, url);
 }
 
 export const get = (url, params) => request("GET", url, null, params);

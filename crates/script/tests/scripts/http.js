@@ -20,7 +20,17 @@ export default function () {
     "response headers": (r) => r.headers["X-Test"] === "yes",
     "timings": (r) => r.timings.duration > 0 && r.timings.waiting >= 0 && r.timings.blocked >= 0,
     "no error": (r) => r.error === "" && r.error_code === 0,
+    "res.request": (r) => r.request.method === "GET" && r.request.url === `${BASE}/json` && r.request.headers["X-Custom"] === "c",
+    "JSON.stringify(res)": (r) => {
+      const copy = JSON.parse(JSON.stringify(r));
+      return copy.status === 200 && copy.headers["X-Test"] === "yes" && copy.timings.duration > 0 && copy.request.method === "GET";
+    },
   });
+  // Fields a script sets are kept (lazy ones included).
+  const late = get(`${BASE}/json`, { tags: { name: "json" } });
+  late.headers = { replaced: true };
+  late.timings = 1;
+  check(late, { "fields can be set": (r) => r.headers.replaced === true && r.timings === 1 && Object.keys(r).includes("headers") });
 
   const echo = (r) => r.json();
   const sent = post(`${BASE}/echo`, "raw text", { headers: { "Content-Type": "text/plain", "X-Custom": "hdr" }, tags: { name: "echo" } });
