@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use corosensei::Yielder;
-use rquickjs::convert::List;
 use rquickjs::function::{Opt, Rest};
 use rquickjs::{ArrayBuffer, Ctx, Exception, Function, Object, Value};
 use scalelab_load::engine::program::{self, Call, Command};
@@ -128,15 +127,17 @@ pub fn install<'js>(ctx: &Ctx<'js>, port: Rc<Port>) -> rquickjs::Result<()> {
         "request",
         Function::new(
             ctx.clone(),
-            move |ctx: Ctx<'js>,
-                  method: String,
+            // Seven arguments, rquickjs's most: the context comes from the method's string.
+            move |method: rquickjs::String<'js>,
                   url: String,
                   body: Option<String>,
                   headers: Vec<String>,
                   tags: Vec<String>,
-                  List((timeout_ms, response_type)): List<(f64, String)>| {
+                  timeout_ms: f64,
+                  response_type: String| {
+                let ctx = method.ctx().clone();
                 let request = Spec {
-                    method,
+                    method: method.to_string()?,
                     url,
                     body,
                     headers,

@@ -109,6 +109,11 @@ function flatten(object) {
 }
 
 export function request(method, url, body, params) {
+  return send(String(method).toUpperCase(), url, body, params);
+}
+
+// A request whose method is already upper case.
+function send(method, url, body, params) {
   params = params || {};
   let headers = params.headers;
   let payload = body;
@@ -128,26 +133,26 @@ export function request(method, url, body, params) {
   if (given) for (const key in given) if (key !== "name") tags.push(key, String(given[key]));
   const groups = globalThis.__k6groups;
   if (groups.length > 0) tags.push("group", "::" + groups.join("::"));
-  method = String(method).toUpperCase();
   const r = native.request(
     method,
     url,
     payload === null || payload === undefined ? null : String(payload),
     flatten(headers),
     tags,
-    [timeoutMs(params.timeout), String(params.responseType || "text")],
+    timeoutMs(params.timeout),
+    String(params.responseType || "text"),
   );
   r.push(method, headers || {}, payload === undefined ? null : payload);
   return new Response(r, url);
 }
 
-export const get = (url, params) => request("GET", url, null, params);
-export const head = (url, params) => request("HEAD", url, null, params);
-export const post = (url, body, params) => request("POST", url, body, params);
-export const put = (url, body, params) => request("PUT", url, body, params);
-export const patch = (url, body, params) => request("PATCH", url, body, params);
-export const del = (url, body, params) => request("DELETE", url, body, params);
-export const options = (url, body, params) => request("OPTIONS", url, body, params);
+export const get = (url, params) => send("GET", url, null, params);
+export const head = (url, params) => send("HEAD", url, null, params);
+export const post = (url, body, params) => send("POST", url, body, params);
+export const put = (url, body, params) => send("PUT", url, body, params);
+export const patch = (url, body, params) => send("PATCH", url, body, params);
+export const del = (url, body, params) => send("DELETE", url, body, params);
+export const options = (url, body, params) => send("OPTIONS", url, body, params);
 
 function one(item) {
   if (typeof item === "string") return request("GET", item, null, undefined);
