@@ -50,15 +50,7 @@ impl Series {
         self.service_time.record(sample.service_time());
         self.bytes_sent += sample.bytes_sent;
         self.bytes_received += sample.bytes_received;
-        let p = &sample.phases;
-        for (sum, d) in self.phase_micros.iter_mut().zip([
-            p.blocked,
-            p.connecting,
-            p.tls_handshaking,
-            p.sending,
-            p.waiting,
-            p.receiving,
-        ]) {
+        for (sum, d) in self.phase_micros.iter_mut().zip(sample.phases.in_order()) {
             *sum += d.as_micros() as u64;
         }
     }

@@ -124,6 +124,21 @@ pub struct Phases {
     pub receiving: Duration,
 }
 
+impl Phases {
+    /// The phases in k6's order: blocked, connecting, TLS handshaking, sending, waiting,
+    /// receiving.
+    pub fn in_order(&self) -> [Duration; 6] {
+        [
+            self.blocked,
+            self.connecting,
+            self.tls_handshaking,
+            self.sending,
+            self.waiting,
+            self.receiving,
+        ]
+    }
+}
+
 /// One request: where it went, how it ended, how big it was and when each thing happened.
 ///
 /// Timestamps are offsets from the start of the run on a monotonic clock. `intended` is when the

@@ -436,18 +436,8 @@ fn response_array<'js>(
         )?;
     }
     out.set(4, headers)?;
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    let p = &response.phases;
-    let timings = [
-        p.blocked,
-        p.connecting,
-        p.tls_handshaking,
-        p.sending,
-        p.waiting,
-        p.receiving,
-    ];
-    for (i, phase) in timings.into_iter().enumerate() {
-        out.set(5 + i, ms(phase))?;
+    for (i, phase) in response.phases.in_order().into_iter().enumerate() {
+        out.set(5 + i, phase.as_secs_f64() * 1000.0)?;
     }
     Ok(out)
 }

@@ -6,16 +6,8 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{check, server, write};
-use scalelab_load::engine::{self, Observer, Progress, RunOptions};
-use scalelab_metrics::Interval;
+use common::{check, run_on, server, write};
 use scalelab_script::Script;
-
-struct Quiet;
-
-impl Observer for Quiet {
-    fn on_interval(&mut self, _: &Interval, _: &Progress<'_>) {}
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn busy_javascript_shares_its_thread_and_ends_with_the_run() {
@@ -43,20 +35,9 @@ export function get() {
         )],
     );
     let script = Script::load(&path, vec![("BASE".to_owned(), base.clone())]).unwrap();
-    let compiled = Arc::new(script.compile(&base).unwrap());
-    let mut quiet = Quiet;
-    let run = engine::run(
-        compiled,
-        RunOptions {
-            threads: 1,
-            ..RunOptions::default()
-        },
-        &mut quiet,
-    );
-    let outcome = tokio::time::timeout(Duration::from_secs(60), run)
+    let outcome = tokio::time::timeout(Duration::from_secs(60), run_on(&script, &base, 1))
         .await
-        .expect("the run ends although two VUs' code never would")
-        .expect("run");
+        .expect("the run ends although two VUs' code never would");
     let (answered, failed) = check(&outcome, "answered");
     assert!(answered > 0, "the requests VU ran beside the busy one");
     assert_eq!(failed, 0);

@@ -98,14 +98,19 @@ pub fn write(dir: &Path, files: &[(&str, &str)]) -> std::path::PathBuf {
     dir.join(files[0].0)
 }
 
-/// Runs a loaded script against `base` as `scalelab run` does.
+/// Runs a loaded script against `base` as `scalelab run` does, on two loader threads.
 pub async fn run(script: &Script, base: &str) -> RunOutcome {
+    run_on(script, base, 2).await
+}
+
+/// Runs a loaded script against `base` as `scalelab run` does, on `threads` loader threads.
+pub async fn run_on(script: &Script, base: &str, threads: usize) -> RunOutcome {
     let compiled = Arc::new(script.compile(base).expect("compiles"));
     script.setup(&compiled).await.expect("setup");
     let outcome = engine::run(
         compiled.clone(),
         RunOptions {
-            threads: 2,
+            threads,
             ..RunOptions::default()
         },
         &mut Quiet,
