@@ -45,3 +45,54 @@ export function get() {
     // Interrupted by the run's end: not the script's exceptions.
     assert_eq!(script.exceptions().count, 0, "{:?}", script.exceptions());
 }
+
+#[test]
+fn more_vus_than_the_process_can_map_are_refused_before_the_run() {
+    let Some(limit) = std::fs::read_to_string("/proc/sys/vm/max_map_count")
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok())
+    else {
+        eprintln!("skipped: no /proc/sys/vm/max_map_count on this system");
+        return;
+    };
+    // Each VU's stack is two mappings; scenarios of 100,000 VUs (a plan's most) until past it.
+    let scenarios = limit / 2 / 100_000 + 1;
+    if scenarios > 100 {
+        eprintln!("skipped: vm.max_map_count is {limit}, past what a test script should ask for");
+        return;
+    }
+    let list: Vec<String> = (0..scenarios)
+        .map(|i| format!("s{i}: {{ executor: 'constant-vus', vus: 100000, duration: '1s' }}"))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        dir.path(),
+        &[(
+            "many.js",
+            &format!(
+                "export const options = {{ scenarios: {{ {} }} }};\nexport default function () {{}}\n",
+                list.join(", ")
+            ),
+        )],
+    );
+    let script = Script::load(&path, Vec::new()).unwrap();
+    let error = script.check_stacks().unwrap_err().to_string();
+    assert!(
+        error.contains(&format!("up to {} VUs", scenarios * 100_000))
+            && error.contains(&limit.to_string())
+            && error.contains("max_map_count"),
+        "{error}"
+    );
+    // A small script passes.
+    let small = write(
+        dir.path(),
+        &[(
+            "small.js",
+            "export const options = { vus: 10, duration: '1s' };\nexport default function () {}\n",
+        )],
+    );
+    Script::load(&small, Vec::new())
+        .unwrap()
+        .check_stacks()
+        .unwrap();
+}
