@@ -1,6 +1,7 @@
 //! `scalelab run script.js` as a real process: `-e KEY=VALUE` fills `__ENV`, relative URLs go to
 //! the embedded service, `--out` writes the script's endpoints, exceptions show in the summary; an
-//! unsupported import exits 104 naming file and line, an exception in `setup()` exits 107.
+//! unsupported import exits 104 naming file and line, an exception in `setup()` exits 107,
+//! `test.abort()` stops the run at once and exits 108.
 
 use std::process::Command;
 
@@ -84,6 +85,35 @@ fn an_unsupported_import_exits_104_and_a_setup_exception_107() {
         stderr.contains("setup(): Error: no token at setup") && stderr.contains("setup.js:2:"),
         "{stderr}"
     );
+}
+
+#[test]
+fn test_abort_stops_the_run_at_once_and_exits_108() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("abort.js");
+    // Without the abort the run would last 30 s and exit 0; the catch must never run (k6's abort
+    // cannot be caught).
+    std::fs::write(
+        &script,
+        "import http from 'k6/http';\nimport { check } from 'k6';\nimport exec from 'k6/execution';\n\
+         export const options = { vus: 2, duration: '30s' };\n\
+         export default function () {\n  http.get('/ping');\n  if (__VU === 1 && __ITER === 2) {\n    \
+         try { exec.test.abort('enough'); } catch (e) { check(null, { 'after abort': () => true }); }\n  }\n}\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let output = scalelab()
+        .args(["run", script.to_str().unwrap(), "--quiet", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(108), "{stderr}");
+    assert!(stderr.contains("VU 1: test.abort(): enough"), "{stderr}");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["totals"]["checks_passed"], 0, "{summary}");
+    assert!(summary["totals"]["requests"].as_u64().unwrap() >= 3);
 }
 
 #[test]

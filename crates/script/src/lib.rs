@@ -68,8 +68,8 @@ pub(crate) struct Code {
     /// What `setup()` returned, as JSON.
     pub setup_data: Mutex<Option<String>>,
     pub exceptions: Mutex<Exceptions>,
-    /// Why the run must stop (an init exception, `test.abort()`).
-    pub fatal: Mutex<Option<String>>,
+    /// Why the run must stop (an init exception, `test.abort()`); the first reason is kept.
+    pub fatal: Mutex<Option<Fatal>>,
     /// SharedArray contents by name, as JSON.
     pub shared: Mutex<HashMap<String, Arc<str>>>,
     /// Files `open()` read, by path.
@@ -82,6 +82,24 @@ pub(crate) struct ScenarioCode {
     pub executor: &'static str,
     pub exec: String,
     pub env: Vec<(String, String)>,
+}
+
+/// Why a script stopped its run: its message, and whether the script asked for it with
+/// `test.abort()` (k6's exit code 108) rather than failed (an exception in a VU's init code, 107).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fatal {
+    pub message: String,
+    pub aborted: bool,
+}
+
+impl Code {
+    /// Records why the run must stop, unless a reason is already recorded.
+    pub(crate) fn stop(&self, message: &str, aborted: bool) {
+        self.fatal.lock().expect("lock").get_or_insert(Fatal {
+            message: message.to_owned(),
+            aborted,
+        });
+    }
 }
 
 /// Uncaught exceptions in iterations: counted, the first kept with its position.
@@ -178,7 +196,7 @@ impl Script {
     }
 
     /// Why the run had to stop, if it had to: an exception in a VU's init code, `test.abort()`.
-    pub fn fatal(&self) -> Option<String> {
+    pub fn fatal(&self) -> Option<Fatal> {
         self.code.fatal.lock().expect("lock").clone()
     }
 

@@ -278,11 +278,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, port: Rc<Port>) -> rquickjs::Result<()> {
         "abort",
         Function::new(ctx.clone(), move |ctx: Ctx<'js>, reason: String| {
             let reason = format!("VU {}: test.abort(): {reason}", p.vu);
-            p.code
-                .fatal
-                .lock()
-                .expect("lock")
-                .get_or_insert(reason.clone());
+            p.code.stop(&reason, true);
             p.send(&ctx, Call::Abort(reason))
         })?,
     )?;

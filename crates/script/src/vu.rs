@@ -202,10 +202,7 @@ fn iterate(code: &Arc<Code>, vu: u64, role: Role, port: &Rc<Port>) -> Call {
             Ok(exports) => exports,
             Err(error) => {
                 let error = format!("VU {vu}: init: {error}");
-                code.fatal
-                    .lock()
-                    .expect("lock")
-                    .get_or_insert(error.clone());
+                code.stop(&error, false);
                 return Call::Abort(error);
             }
         };

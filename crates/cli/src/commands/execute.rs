@@ -30,9 +30,10 @@ pub mod exit {
     pub const INVALID_CONFIG: u8 = 104;
     /// Ctrl-C or SIGTERM stopped the run.
     pub const EXTERNAL_ABORT: u8 = 105;
-    /// A script's init code, `setup()` or `teardown()` threw, or it called `test.abort()`
-    /// (k6's `ScriptException`, 107).
+    /// A script's init code, `setup()` or `teardown()` threw (k6's `ScriptException`, 107).
     pub const SCRIPT_ERROR: u8 = 107;
+    /// A script called `test.abort()` (k6's `ScriptAborted`, 108).
+    pub const SCRIPT_ABORTED: u8 = 108;
 }
 
 /// Options every command that runs load accepts.
@@ -143,7 +144,12 @@ async fn run_plan(
         && let Err(error) = script.setup(&compiled).await
     {
         eprintln!("error: {error}");
-        return Ok(ExitCode::from(exit::SCRIPT_ERROR));
+        let aborted = script.fatal().is_some_and(|fatal| fatal.aborted);
+        return Ok(ExitCode::from(if aborted {
+            exit::SCRIPT_ABORTED
+        } else {
+            exit::SCRIPT_ERROR
+        }));
     }
     let mut options = RunOptions::default();
     if let Some(threads) = args.threads {
@@ -217,15 +223,20 @@ async fn run_plan(
     }
     observer.finish();
     signals.abort();
-    let mut script_failed = false;
+    // The script's own exit code, if it stopped the run or failed: 108 after `test.abort()`, else 107.
+    let mut script_exit = None;
     if let Some(script) = script {
         if let Some(fatal) = script.fatal() {
-            eprintln!("error: {fatal}");
-            script_failed = true;
+            eprintln!("error: {}", fatal.message);
+            script_exit = Some(if fatal.aborted {
+                exit::SCRIPT_ABORTED
+            } else {
+                exit::SCRIPT_ERROR
+            });
         }
         if let Err(error) = script.teardown(&compiled).await {
             eprintln!("error: {error}");
-            script_failed = true;
+            script_exit.get_or_insert(exit::SCRIPT_ERROR);
         }
     }
     if let Some(service) = embedded {
@@ -262,7 +273,7 @@ async fn run_plan(
         }
     }
     Ok(match outcome.interrupted {
-        _ if script_failed => ExitCode::from(exit::SCRIPT_ERROR),
+        _ if let Some(code) = script_exit => ExitCode::from(code),
         Some(Interruption::Threshold(_)) => ExitCode::from(exit::THRESHOLDS_FAILED),
         Some(Interruption::Stopped) => ExitCode::from(exit::EXTERNAL_ABORT),
         None if !outcome.summary.thresholds_passed() => ExitCode::from(exit::THRESHOLDS_FAILED),

@@ -54,7 +54,7 @@ pub enum Call {
     /// Init code ran: the VU can iterate.
     Ready,
     /// The run must stop (init code failed, the script called `test.abort()`); the message says
-    /// where and why. After init failed, the code cannot run any more.
+    /// where and why. The code is not resumed after it: dropped, it ends.
     Abort(String),
     /// Send a request; the answer is a [`Command::Response`].
     Request(Box<Request>),

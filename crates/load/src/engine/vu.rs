@@ -171,15 +171,12 @@ impl Vu {
                     ctx.stop.cancel();
                     return false;
                 }
-                Call::Abort(error) if !vu.ready => {
-                    tracing::error!("{error}");
-                    ctx.stop.cancel();
-                    return false;
-                }
+                // Init failed, or the script called `test.abort()`: in k6 neither the VU nor the
+                // run goes on. (The code, left suspended, is ended when the VU is dropped.)
                 Call::Abort(error) => {
                     tracing::error!("{error}: stopping the run");
                     ctx.stop.cancel();
-                    Command::Continue
+                    return false;
                 }
                 Call::Request(request) => {
                     let last = vu
