@@ -110,6 +110,9 @@ async fn constant_arrival_rate_is_paced_and_drops_when_vus_run_out() {
     let delay = outcome.summary.totals.send_delay.expect("open model");
     assert_eq!(delay.count, outcome.summary.totals.requests);
     assert!(delay.min >= 0.0 && delay.max >= delay.p99);
+    // k6's rule drops rather than waits: every arrival sent found its VU free.
+    let free = outcome.summary.totals.send_delay_free.expect("open model");
+    assert_eq!(free.count, delay.count);
     // 1 VU per thread at most, each request held 200 ms by the server: over 2 s a thread sends at
     // most 2 / 0.2 + 1 = 11 of its 40 arrivals, so at least 80 - 22 = 58 are dropped, and more on a
     // slower machine.
@@ -160,6 +163,14 @@ async fn fixed_rate_arrivals_wait_for_a_busy_connection() {
     assert_eq!(delay.count, t.requests);
     // Dropping (k6) would send every request on time; waiting sends them up to 450 ms late.
     assert!(delay.max >= 300.0, "{delay:?}");
+    // Only each thread's first arrival found its connection free (the next is due at 50 ms, while
+    // the first is held 100 ms): the other sent arrivals' lateness is the target's, not the loader's.
+    let free = t
+        .send_delay_free
+        .as_ref()
+        .expect("two arrivals found a free VU");
+    assert_eq!(free.count, 2, "{free:?}");
+    assert!(free.max < delay.max, "{free:?}");
     assert_eq!(outcome.summary.totals.max_vus, 2);
 }
 

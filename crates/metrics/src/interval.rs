@@ -109,6 +109,10 @@ pub struct Interval {
     pub dropped_iterations: u64,
     /// Open model: from each arrival's scheduled time to its first request's send.
     pub send_delay: LatencyHistogram,
+    /// The part of `send_delay` of arrivals that found a VU free at their time: the loader's own
+    /// lateness. The others waited for a busy VU (the target's pace, not the loader's).
+    #[serde(default)]
+    pub send_delay_free: LatencyHistogram,
     /// Iterations cut short when their scenario's graceful stop (or a stop's grace) ran out.
     pub interrupted_iterations: u64,
     /// Passes and failures per check, indexed by check id.
@@ -156,9 +160,13 @@ impl Interval {
         self.scenario_mut(scenario).iterations += 1;
     }
 
-    /// Notes how late an arrival's first request went out against its schedule.
-    pub fn record_send_delay(&mut self, delay: Duration) {
+    /// Notes how late an arrival's first request went out against its schedule, and whether the
+    /// arrival had to wait for a busy VU.
+    pub fn record_send_delay(&mut self, delay: Duration, waited: bool) {
         self.send_delay.record(delay);
+        if !waited {
+            self.send_delay_free.record(delay);
+        }
     }
 
     /// Counts one arrival of scenario `scenario` that found no free VU.
@@ -215,6 +223,7 @@ impl Interval {
         self.iteration_duration.merge(&other.iteration_duration);
         self.dropped_iterations += other.dropped_iterations;
         self.send_delay.merge(&other.send_delay);
+        self.send_delay_free.merge(&other.send_delay_free);
         self.interrupted_iterations += other.interrupted_iterations;
         if self.checks.len() < other.checks.len() {
             self.checks.resize(other.checks.len(), (0, 0));

@@ -133,6 +133,11 @@ pub struct Totals {
     /// how exactly the schedule was kept. Absent in the closed model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub send_delay: Option<Stats>,
+    /// The send delay of the arrivals that found a VU free at their time: the loader's own
+    /// lateness (ms). The rest of `send_delay`'s arrivals waited for a busy VU — with `quick -q`,
+    /// for one of its connections to be answered — so their lateness is the target's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send_delay_free: Option<Stats>,
     /// Iterations cut short when the run ended: their requests still in flight are counted as
     /// failed with the error `interrupted` (k6's "interrupted iterations").
     #[serde(default)]
@@ -265,6 +270,8 @@ impl Summary {
                 iteration_duration: total.iteration_duration.stats(),
                 dropped_iterations: total.dropped_iterations,
                 send_delay: (total.send_delay.count() > 0).then(|| total.send_delay.stats()),
+                send_delay_free: (total.send_delay_free.count() > 0)
+                    .then(|| total.send_delay_free.stats()),
                 interrupted_iterations: total.interrupted_iterations,
                 max_vus: input.max_vus,
                 vus_allocated: input.vus_allocated,
@@ -326,8 +333,8 @@ mod tests {
         let mut total = Interval::new(0);
         assert_eq!(build(&total).totals.send_delay, None);
         let (mut a, mut b) = (Interval::new(0), Interval::new(0));
-        a.record_send_delay(Duration::from_micros(100));
-        b.record_send_delay(Duration::from_micros(300));
+        a.record_send_delay(Duration::from_micros(100), false);
+        b.record_send_delay(Duration::from_micros(300), true);
         total.merge(&a);
         total.merge(&b);
         let summary = build(&total);
@@ -337,10 +344,17 @@ mod tests {
         assert_eq!(delay.count, 2);
         assert!((delay.avg - 0.2).abs() < 1e-3 && (delay.p99 - 0.298).abs() < 1e-3);
         assert!((delay.min - 0.1).abs() < 1e-3);
+        // Only the first arrival found a VU free: the loader's own lateness is its 0.1 ms alone.
+        let free = summary.totals.send_delay_free.unwrap();
+        assert_eq!(free.count, 1);
+        assert!((free.max - 0.1).abs() < 1e-3);
         // A summary.json written before the field existed still reads, without it.
         let mut json = serde_json::to_value(&summary).unwrap();
-        json["totals"].as_object_mut().unwrap().remove("send_delay");
+        let totals = json["totals"].as_object_mut().unwrap();
+        totals.remove("send_delay");
+        totals.remove("send_delay_free");
         let old: Summary = serde_json::from_value(json).unwrap();
         assert_eq!(old.totals.send_delay, None);
+        assert_eq!(old.totals.send_delay_free, None);
     }
 }

@@ -97,6 +97,23 @@ pub fn summary_table(summary: &Summary) -> String {
     );
     if let Some(delay) = &t.send_delay {
         line(&mut out, "send delay", stats_line(delay));
+        let free = t.send_delay_free.as_ref();
+        let waited = delay.count - free.map_or(0, |f| f.count);
+        if waited > 0 {
+            line(
+                &mut out,
+                "  waited for a VU",
+                format!(
+                    "{} of {} arrivals ({:.2} %) found every VU busy",
+                    count(waited),
+                    count(delay.count),
+                    100.0 * waited as f64 / delay.count as f64
+                ),
+            );
+            if let Some(free) = free {
+                line(&mut out, "  found a VU free", stats_line(free));
+            }
+        }
     }
     if t.iterations > 0 {
         line(
@@ -357,5 +374,29 @@ mod tests {
                 && three.contains("4,500 requests, 0 failed"),
             "{three}"
         );
+    }
+
+    #[test]
+    fn the_send_delay_of_arrivals_that_waited_is_told_apart() {
+        let delay = |count, p99| Stats {
+            count,
+            p99,
+            ..Stats::default()
+        };
+        let mut s = summary(&["a"]);
+        s.totals.send_delay = Some(delay(2_000, 4.0));
+        s.totals.send_delay_free = Some(delay(2_000, 0.5));
+        let all_free = summary_table(&s);
+        assert!(all_free.contains("p99 4.000"), "{all_free}");
+        assert!(!all_free.contains("waited"), "{all_free}");
+        // 30 of 2,000 arrivals found every VU busy: 1.50 %; the others' p99 is the loader's own.
+        s.totals.send_delay_free = Some(delay(1_970, 0.5));
+        let waited = summary_table(&s);
+        assert!(
+            waited.contains("30 of 2,000 arrivals (1.50 %) found every VU busy"),
+            "{waited}"
+        );
+        let free = waited.lines().find(|l| l.contains("found a VU free"));
+        assert!(free.is_some_and(|l| l.contains("p99 0.500")), "{waited}");
     }
 }

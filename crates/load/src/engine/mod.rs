@@ -16,7 +16,7 @@ pub use start::{
     START_AHEAD_LIMIT, START_LATE_TOLERANCE, StartAtError, format_start_at, parse_start_at,
 };
 pub(crate) use thread::ThreadContext;
-pub(crate) use vu::Vu;
+pub(crate) use vu::{Arrival, Vu};
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -101,10 +101,11 @@ impl Recorder {
             .record_iteration(scenario, duration);
     }
 
-    /// Notes how late an arrival's first request was sent; it belongs to the current second (the
-    /// request's own sample is recorded right after, with no await between).
-    pub fn record_send_delay(&self, delay: Duration) {
-        self.current.borrow_mut().record_send_delay(delay);
+    /// Notes how late an arrival's first request was sent, and whether the arrival waited for a
+    /// busy VU; it belongs to the current second (the request's own sample is recorded right
+    /// after, with no await between).
+    pub fn record_send_delay(&self, delay: Duration, waited: bool) {
+        self.current.borrow_mut().record_send_delay(delay, waited);
     }
 
     /// Counts an iteration of `scenario` cut short by the end of the run.

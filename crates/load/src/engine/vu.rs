@@ -14,6 +14,14 @@ use super::thread::ThreadContext;
 use crate::client::{Exchange, HttpClient, PreparedRequest};
 use crate::plan::{self as model, Check, Think};
 
+/// An open-model arrival handed to a VU: when it was due, and whether it had to wait for a busy VU
+/// (then its lateness is the target's pace, not the loader's).
+#[derive(Debug, Clone, Copy)]
+pub struct Arrival {
+    pub due: Instant,
+    pub waited: bool,
+}
+
 /// One virtual user: its connection, a buffer for bodies that checks read, its random numbers, and
 /// its code when iterations are a script's.
 pub struct Vu {
@@ -75,15 +83,16 @@ impl Vu {
         self.client.disconnect();
     }
 
-    /// Runs one iteration of `scenario`. `intended` is the scheduled start in the open model: the
-    /// first request's latency counts from it, so time spent waiting for the schedule counts too.
+    /// Runs one iteration of `scenario`. `intended` is the arrival in the open model: the first
+    /// request's latency counts from its due time, so time spent waiting for the schedule counts
+    /// too.
     pub async fn iterate(
         &mut self,
         ctx: &ThreadContext,
         scenario: &CompiledScenario,
-        intended: Option<Instant>,
+        intended: Option<Arrival>,
     ) {
-        let started = intended.unwrap_or_else(Instant::now);
+        let started = intended.map_or_else(Instant::now, |arrival| arrival.due);
         let unfinished = Unfinished::new(ctx, scenario.index);
         if ctx.plan.program.is_some() {
             if self.run_code(ctx, scenario, intended).await {
@@ -141,7 +150,7 @@ impl Vu {
         &mut self,
         ctx: &ThreadContext,
         scenario: &CompiledScenario,
-        mut intended: Option<Instant>,
+        mut intended: Option<Arrival>,
     ) -> bool {
         let Some(vu) = &mut self.code else {
             return false;
@@ -245,7 +254,7 @@ impl Vu {
         &mut self,
         ctx: &ThreadContext,
         request: &CompiledRequest,
-        intended: Option<Instant>,
+        intended: Option<Arrival>,
     ) {
         let in_flight = InFlight::new(ctx, request.prepared.endpoint, intended);
         let sink = request.needs_body.then(|| {
@@ -299,7 +308,7 @@ async fn script_request(
     body: &mut Vec<u8>,
     prepared: &PreparedRequest,
     timeout: Option<Duration>,
-    intended: Option<Instant>,
+    intended: Option<Arrival>,
 ) -> program::Response {
     let in_flight = InFlight::new(ctx, prepared.endpoint, intended);
     let exchange = send(client, body, prepared, timeout).await;
@@ -396,12 +405,11 @@ fn record(
     ctx: &ThreadContext,
     endpoint: EndpointId,
     exchange: &Exchange,
-    intended: Option<Instant>,
+    arrival: Option<Arrival>,
 ) {
     let recorder = &ctx.recorder;
-    let scheduled = intended.is_some();
     let sent = exchange.sent;
-    let intended = intended.map_or(sent, |i| i.min(sent));
+    let intended = arrival.map_or(sent, |a| a.due.min(sent));
     recorder.record(&Sample {
         endpoint,
         outcome: exchange.outcome,
@@ -413,8 +421,8 @@ fn record(
         bytes_received: exchange.bytes_received,
         phases: exchange.phases,
     });
-    if scheduled {
-        recorder.record_send_delay(sent - intended);
+    if let Some(arrival) = arrival {
+        recorder.record_send_delay(sent - intended, arrival.waited);
     }
 }
 
@@ -431,13 +439,13 @@ struct InFlight<'a> {
 }
 
 impl<'a> InFlight<'a> {
-    fn new(ctx: &'a ThreadContext, endpoint: EndpointId, intended: Option<Instant>) -> Self {
+    fn new(ctx: &'a ThreadContext, endpoint: EndpointId, arrival: Option<Arrival>) -> Self {
         let gauge = &ctx.recorder.in_flight;
         gauge.set(gauge.get() + 1);
         Self {
             ctx,
             endpoint,
-            intended,
+            intended: arrival.map(|a| a.due),
             sent: Instant::now(),
             finished: false,
         }

@@ -3,7 +3,8 @@
 //! target's latency; an arrival that finds no free VU (and no room to add one) is not sent and
 //! counts as a dropped iteration (k6), or, with [`Pool::wait`], waits for the next free VU (wrk2,
 //! oha) and is dropped only if the schedule ends first. Either way its latency counts from its
-//! scheduled time.
+//! scheduled time. An arrival that waited, or was due while an earlier one waited, is marked so:
+//! its send delay is the target's pace, not the loader's (the summary shows both).
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -14,7 +15,7 @@ use tokio::sync::Notify;
 
 use super::release::ReleaseTimer;
 use super::{TaskGroup, VuGauge};
-use crate::engine::{ThreadContext, Vu};
+use crate::engine::{Arrival, ThreadContext, Vu};
 
 /// How an arrival executor finds virtual users.
 #[derive(Debug, Clone, Copy)]
@@ -47,6 +48,8 @@ pub async fn run(
         idle.borrow_mut().push(Vu::new(ctx, next_id(ctx, &created)));
     }
     let mut timer = ReleaseTimer::new();
+    // When the last wait for a busy VU ended: arrivals due before it were held back by the wait.
+    let mut backlog_until = start;
     for at in ctx.lane.arrivals(shape) {
         let due = start + Duration::from_secs_f64(at);
         if Instant::now() < due {
@@ -58,6 +61,7 @@ pub async fn run(
         if ctx.stop.is_cancelled() {
             break;
         }
+        let mut waited = due < backlog_until;
         let mut vu = loop {
             let freed_now = freed.notified();
             if let Some(vu) = idle.borrow_mut().pop() {
@@ -70,12 +74,16 @@ pub async fn run(
             if !pool.wait || Instant::now() >= end {
                 break None;
             }
+            waited = true;
             tokio::select! {
                 _ = freed_now => {}
                 _ = tokio::time::sleep_until(end.into()) => break None,
                 _ = ctx.stop.cancelled() => break None,
             }
         };
+        if waited {
+            backlog_until = Instant::now();
+        }
         let Some(mut vu) = vu.take() else {
             ctx.recorder.record_dropped(index);
             continue;
@@ -83,7 +91,8 @@ pub async fn run(
         let (ctx2, idle, freed, fresh) = (ctx.clone(), idle.clone(), freed.clone(), pool.fresh);
         group.spawn(group.token().clone(), async move {
             let _gauge = VuGauge::new(&ctx2, index);
-            vu.iterate(&ctx2, &ctx2.plan.scenarios[index], Some(due))
+            let arrival = Arrival { due, waited };
+            vu.iterate(&ctx2, &ctx2.plan.scenarios[index], Some(arrival))
                 .await;
             if fresh {
                 vu.disconnect();
