@@ -152,6 +152,15 @@ pub struct Totals {
     pub checks_failed: u64,
 }
 
+impl Totals {
+    /// Open model: the arrivals that found every VU busy and waited for one — those of
+    /// `send_delay` not in `send_delay_free`.
+    pub fn arrivals_waited(&self) -> u64 {
+        let all = self.send_delay.map_or(0, |d| d.count);
+        all - self.send_delay_free.map_or(0, |d| d.count)
+    }
+}
+
 /// Passes and failures of one check.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -347,6 +356,7 @@ mod tests {
         // Only the first arrival found a VU free: the loader's own lateness is its 0.1 ms alone.
         let free = summary.totals.send_delay_free.unwrap();
         assert_eq!(free.count, 1);
+        assert_eq!(summary.totals.arrivals_waited(), 1);
         assert!((free.max - 0.1).abs() < 1e-3);
         // A summary.json written before the field existed still reads, without it.
         let mut json = serde_json::to_value(&summary).unwrap();

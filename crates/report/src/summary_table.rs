@@ -97,8 +97,7 @@ pub fn summary_table(summary: &Summary) -> String {
     );
     if let Some(delay) = &t.send_delay {
         line(&mut out, "send delay", stats_line(delay));
-        let free = t.send_delay_free.as_ref();
-        let waited = delay.count - free.map_or(0, |f| f.count);
+        let waited = t.arrivals_waited();
         if waited > 0 {
             line(
                 &mut out,
@@ -110,7 +109,7 @@ pub fn summary_table(summary: &Summary) -> String {
                     100.0 * waited as f64 / delay.count as f64
                 ),
             );
-            if let Some(free) = free {
+            if let Some(free) = &t.send_delay_free {
                 line(&mut out, "  found a VU free", stats_line(free));
             }
         }

@@ -133,7 +133,7 @@ pub fn xy_page(title: &str, subtitle: &str, charts: &[(Panel, &str)], tables: &[
 /// The headline figures of the run.
 fn tiles(summary: &Summary) -> String {
     let t = &summary.totals;
-    let tiles = [
+    let mut tiles = vec![
         ("requests", count(t.requests)),
         (
             "failed",
@@ -171,6 +171,21 @@ fn tiles(summary: &Summary) -> String {
             ),
         ),
     ];
+    if let Some(delay) = &t.send_delay {
+        let mut value = format!("{} / {} ms", millis(delay.p50), millis(delay.p99));
+        let waited = t.arrivals_waited();
+        if waited > 0 {
+            let _ = write!(
+                value,
+                " · {:.2} % waited for a VU",
+                100.0 * waited as f64 / delay.count as f64
+            );
+            if let Some(free) = &t.send_delay_free {
+                let _ = write!(value, " (the others' p99 {} ms)", millis(free.p99));
+            }
+        }
+        tiles.push(("send delay p50 / p99", value));
+    }
     let mut out = String::from("<div class=\"tiles\">");
     for (label, value) in tiles {
         let _ = write!(
@@ -302,7 +317,40 @@ tr.failed td{color:#b00020}";
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
+    use scalelab_metrics::{Interval, SummaryInput};
+
     use super::*;
+
+    #[test]
+    fn the_send_delay_tile_says_how_many_arrivals_waited() {
+        let mut total = Interval::new(0);
+        for (micros, waited) in [(100, false), (200, false), (5_000, true)] {
+            total.record_send_delay(Duration::from_micros(micros), waited);
+        }
+        let summary = Summary::build(SummaryInput {
+            started_at: String::new(),
+            duration_seconds: 1.0,
+            open_model: true,
+            endpoints: &[],
+            check_names: &[],
+            total: &total,
+            requests_per_second: &[],
+            max_vus: 1,
+            vus_allocated: 1,
+            thresholds: vec![],
+            stopped_early: None,
+        });
+        // One of three waited: 33.33 %; the two that found a VU free, 0.1 and 0.2 ms, have a p99
+        // of 0.1 + 0.99 × 0.1 = 0.199 ms (k6's interpolation).
+        let html = tiles(&summary);
+        assert!(html.contains("send delay p50 / p99"), "{html}");
+        assert!(
+            html.contains("33.33 % waited for a VU (the others&#39; p99 0.199 ms)"),
+            "{html}"
+        );
+    }
 
     #[test]
     fn an_xy_page_has_its_charts_over_their_own_axis_and_escaped_tables() {
