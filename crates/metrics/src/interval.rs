@@ -336,6 +336,28 @@ mod tests {
     }
 
     #[test]
+    fn send_delays_merge_exactly_and_old_intervals_still_read() {
+        let (mut a, mut b, mut all) = (Interval::new(0), Interval::new(0), Interval::new(0));
+        for i in 0..100u64 {
+            let (delay, waited) = (Duration::from_micros(50 + i * 97), i % 10 == 0);
+            let thread = if i % 3 == 0 { &mut a } else { &mut b };
+            thread.record_send_delay(delay, waited);
+            all.record_send_delay(delay, waited);
+        }
+        a.merge(&b);
+        assert_eq!(a.send_delay, all.send_delay);
+        assert_eq!(a.send_delay_free, all.send_delay_free);
+        // 10 of the 100 waited (i = 0, 10, …, 90).
+        assert_eq!((a.send_delay.count(), a.send_delay_free.count()), (100, 90));
+        // A shard's `intervals.jsonl` line written before `send_delay_free` existed still reads.
+        let mut json = serde_json::to_value(&all).unwrap();
+        json.as_object_mut().unwrap().remove("send_delay_free");
+        let old: Interval = serde_json::from_value(json).unwrap();
+        assert_eq!(old.send_delay, all.send_delay);
+        assert_eq!(old.send_delay_free.count(), 0);
+    }
+
+    #[test]
     fn latency_is_from_intended_and_service_time_from_sent() {
         let mut interval = Interval::new(0);
         interval.record(&sample(0, Outcome::Status(200), 1000));
