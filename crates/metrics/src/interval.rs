@@ -110,7 +110,7 @@ pub struct Interval {
     /// Open model: from each arrival's scheduled time to its first request's send.
     pub send_delay: LatencyHistogram,
     /// The part of `send_delay` of arrivals that found a VU free at their time: the loader's own
-    /// lateness. The others waited for a busy VU (the target's pace, not the loader's).
+    /// lateness. The others found every VU busy and waited for one.
     #[serde(default)]
     pub send_delay_free: LatencyHistogram,
     /// Iterations cut short when their scenario's graceful stop (or a stop's grace) ran out.

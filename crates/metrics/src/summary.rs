@@ -134,8 +134,9 @@ pub struct Totals {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub send_delay: Option<Stats>,
     /// The send delay of the arrivals that found a VU free at their time: the loader's own
-    /// lateness (ms). The rest of `send_delay`'s arrivals waited for a busy VU — with `quick -q`,
-    /// for one of its connections to be answered — so their lateness is the target's.
+    /// lateness (ms). The rest of `send_delay`'s arrivals found every VU busy and waited for one —
+    /// with `quick -q`, for one of its connections to be answered: the target's pace when this
+    /// figure is small, a backlog of the loader's own when it is not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub send_delay_free: Option<Stats>,
     /// Iterations cut short when the run ended: their requests still in flight are counted as

@@ -14,8 +14,8 @@ use super::thread::ThreadContext;
 use crate::client::{Exchange, HttpClient, PreparedRequest};
 use crate::plan::{self as model, Check, Think};
 
-/// An open-model arrival handed to a VU: when it was due, and whether it had to wait for a busy VU
-/// (then its lateness is the target's pace, not the loader's).
+/// An open-model arrival handed to a VU: when it was due, and whether it found every VU busy and
+/// waited for one (or was due while an earlier arrival waited).
 #[derive(Debug, Clone, Copy)]
 pub struct Arrival {
     pub due: Instant,

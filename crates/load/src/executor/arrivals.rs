@@ -3,8 +3,8 @@
 //! target's latency; an arrival that finds no free VU (and no room to add one) is not sent and
 //! counts as a dropped iteration (k6), or, with [`Pool::wait`], waits for the next free VU (wrk2,
 //! oha) and is dropped only if the schedule ends first. Either way its latency counts from its
-//! scheduled time. An arrival that waited, or was due while an earlier one waited, is marked so:
-//! its send delay is the target's pace, not the loader's (the summary shows both).
+//! scheduled time. An arrival that waited, or was due while an earlier one waited, is marked so,
+//! and the summary gives the send delay of the others apart: the loader's own lateness.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
