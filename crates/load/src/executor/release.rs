@@ -105,7 +105,12 @@ mod linux {
         loop {
             let mut guard = fd.readable().await?;
             match guard.try_io(|inner| inner.get_ref().0.wait().map_err(io::Error::from)) {
-                Ok(result) => return result,
+                Ok(result) => {
+                    // The one expiration is consumed: without this the next wait would find the
+                    // readiness still set and spend a read on EAGAIN before sleeping.
+                    guard.clear_ready();
+                    return result;
+                }
                 Err(_would_block) => continue,
             }
         }
