@@ -134,9 +134,9 @@ pub struct Totals {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub send_delay: Option<Stats>,
     /// The send delay of the arrivals that found a VU free at their time: the loader's own
-    /// lateness (ms). The rest of `send_delay`'s arrivals found every VU busy and waited for one —
-    /// with `quick -q`, for one of its connections to be answered: the target's pace when this
-    /// figure is small, a backlog of the loader's own when it is not.
+    /// lateness (ms). The rest of `send_delay`'s arrivals found every VU busy and waited for
+    /// one — with `quick -q`, for one of its connections to be answered: the target's pace when
+    /// this figure is small, a backlog of the loader's own when it is not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub send_delay_free: Option<Stats>,
     /// Iterations cut short when the run ended: their requests still in flight are counted as
@@ -158,7 +158,8 @@ impl Totals {
     /// `send_delay` not in `send_delay_free`.
     pub fn arrivals_waited(&self) -> u64 {
         let all = self.send_delay.map_or(0, |d| d.count);
-        all - self.send_delay_free.map_or(0, |d| d.count)
+        // Saturating: a summary.json read back from disk may have been edited.
+        all.saturating_sub(self.send_delay_free.map_or(0, |d| d.count))
     }
 }
 

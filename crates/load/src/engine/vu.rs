@@ -83,19 +83,19 @@ impl Vu {
         self.client.disconnect();
     }
 
-    /// Runs one iteration of `scenario`. `intended` is the arrival in the open model: the first
-    /// request's latency counts from its due time, so time spent waiting for the schedule counts
-    /// too.
+    /// Runs one iteration of `scenario`. `arrival` is its scheduled start in the open model: the
+    /// first request's latency counts from its due time, so time spent waiting for the schedule
+    /// counts too.
     pub async fn iterate(
         &mut self,
         ctx: &ThreadContext,
         scenario: &CompiledScenario,
-        intended: Option<Arrival>,
+        arrival: Option<Arrival>,
     ) {
-        let started = intended.map_or_else(Instant::now, |arrival| arrival.due);
+        let started = arrival.map_or_else(Instant::now, |a| a.due);
         let unfinished = Unfinished::new(ctx, scenario.index);
         if ctx.plan.program.is_some() {
-            if self.run_code(ctx, scenario, intended).await {
+            if self.run_code(ctx, scenario, arrival).await {
                 unfinished.done();
                 ctx.recorder
                     .record_iteration(scenario.index, started.elapsed());
@@ -109,7 +109,7 @@ impl Vu {
                 .expect("a scenario has flows"),
         );
         let flow = &scenario.flows[scenario.cumulative_weights.partition_point(|&w| w <= pick)];
-        let mut intended = intended;
+        let mut arrival = arrival;
         // Loops run in place: a stack of (steps, next step, passes left after this one).
         let mut stack: Vec<(&[CompiledStep], usize, u64)> = vec![(&flow.steps, 0, 0)];
         while let Some((steps, next, passes_left)) = stack.last_mut() {
@@ -127,7 +127,7 @@ impl Vu {
             match step {
                 CompiledStep::Think(think) => tokio::time::sleep(self.think_time(think)).await,
                 CompiledStep::Request(request) => {
-                    self.request(ctx, request, intended.take()).await;
+                    self.request(ctx, request, arrival.take()).await;
                 }
                 CompiledStep::Loop { count, steps } if *count > 0 => {
                     stack.push((steps, 0, count - 1));
@@ -150,7 +150,7 @@ impl Vu {
         &mut self,
         ctx: &ThreadContext,
         scenario: &CompiledScenario,
-        mut intended: Option<Arrival>,
+        mut arrival: Option<Arrival>,
     ) -> bool {
         let Some(vu) = &mut self.code else {
             return false;
@@ -212,7 +212,7 @@ impl Vu {
                         &mut self.body,
                         &last.prepared,
                         last.request.timeout,
-                        intended.take(),
+                        arrival.take(),
                     )
                     .await;
                     vu.last = Some(last);
@@ -254,9 +254,9 @@ impl Vu {
         &mut self,
         ctx: &ThreadContext,
         request: &CompiledRequest,
-        intended: Option<Arrival>,
+        arrival: Option<Arrival>,
     ) {
-        let in_flight = InFlight::new(ctx, request.prepared.endpoint, intended);
+        let in_flight = InFlight::new(ctx, request.prepared.endpoint, arrival);
         let sink = request.needs_body.then(|| {
             self.body.clear();
             &mut self.body
@@ -266,7 +266,7 @@ impl Vu {
             .send(&request.prepared, sink, request.needs_headers)
             .await;
         in_flight.done();
-        record(ctx, request.prepared.endpoint, &exchange, intended);
+        record(ctx, request.prepared.endpoint, &exchange, arrival);
         for (id, check) in &request.checks {
             ctx.recorder
                 .record_check(*id, passes(check, &exchange, &self.body));
@@ -308,12 +308,12 @@ async fn script_request(
     body: &mut Vec<u8>,
     prepared: &PreparedRequest,
     timeout: Option<Duration>,
-    intended: Option<Arrival>,
+    arrival: Option<Arrival>,
 ) -> program::Response {
-    let in_flight = InFlight::new(ctx, prepared.endpoint, intended);
+    let in_flight = InFlight::new(ctx, prepared.endpoint, arrival);
     let exchange = send(client, body, prepared, timeout).await;
     in_flight.done();
-    record(ctx, prepared.endpoint, &exchange, intended);
+    record(ctx, prepared.endpoint, &exchange, arrival);
     response(exchange, body)
 }
 
