@@ -83,13 +83,23 @@ fn thresholds_and_checks_become_test_cases_with_failures() {
     );
     let xml = std::fs::read_to_string(&junit).unwrap();
     let (suite, cases) = parse(&xml);
-    assert_eq!(suite, "tests=3 failures=2", "{xml}");
+    assert_eq!(suite, "tests=4 failures=2", "{xml}");
     let observed = |case: &Case| -> f64 {
         let message = case.failure.as_deref().expect("a failure");
         let value = message.strip_prefix("observed ").unwrap();
         value.split_whitespace().next().unwrap().parse().unwrap()
     };
-    assert_eq!(cases.len(), 3, "{xml}");
+    assert_eq!(cases.len(), 4, "{xml}");
+    // The run itself answered and ran to its end: its case passes.
+    assert_eq!(
+        cases[0],
+        Case {
+            classname: "run".into(),
+            name: "the run".into(),
+            failure: None
+        }
+    );
+    let cases = &cases[1..];
     assert_eq!(
         (cases[0].classname.as_str(), cases[0].name.as_str()),
         ("thresholds", "http_req_failed rate<0.01")
@@ -114,4 +124,46 @@ fn thresholds_and_checks_become_test_cases_with_failures() {
         .as_deref()
         .expect("the 404s failed the check");
     assert_eq!(message, "20 of 40 failed");
+}
+
+#[test]
+fn a_run_nothing_answered_fails_with_its_own_code_and_test_case() {
+    // A closed port: every connection is refused.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/ping", closed.local_addr().unwrap());
+    drop(closed);
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("junit.xml");
+    let output = Command::new(env!("CARGO_BIN_EXE_scalelab"))
+        .args(["quick", &url, "-c", "2", "-n", "20", "--quiet", "--junit"])
+        .arg(&junit)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(111),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains(
+            "nothing answered: none of 20 requests got a response (connection_refused 20)"
+        ),
+        "{stdout}"
+    );
+    // Throughput counts answers: none.
+    assert!(stdout.contains("0.0 responses/s avg"), "{stdout}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let (suite, cases) = parse(&xml);
+    assert_eq!(suite, "tests=1 failures=1", "{xml}");
+    assert_eq!(
+        cases[0].failure.as_deref(),
+        Some(
+            "nothing answered: none of 20 requests got a response (connection_refused 20); \
+             these figures measure no server"
+        ),
+        "{xml}"
+    );
 }

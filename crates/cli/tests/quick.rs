@@ -294,6 +294,11 @@ fn capturing_server() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Vec<u8>>>>
 }
 
 fn quick_summary(args: &[&str]) -> serde_json::Value {
+    quick_summary_exiting(args, 0)
+}
+
+/// The summary of `quick ARGS`, which must exit with `code`.
+fn quick_summary_exiting(args: &[&str], code: i32) -> serde_json::Value {
     let out = tempfile::tempdir().unwrap();
     let output = scalelab()
         .arg("quick")
@@ -302,8 +307,9 @@ fn quick_summary(args: &[&str]) -> serde_json::Value {
         .arg(out.path())
         .output()
         .unwrap();
-    assert!(
-        output.status.success(),
+    assert_eq!(
+        output.status.code(),
+        Some(code),
         "{args:?}: {}",
         String::from_utf8_lossy(&output.stderr)
     );
@@ -388,7 +394,8 @@ async fn quick_flags_do_what_they_say() {
         "the HTTP/2 connection preface"
     );
 
-    // -t: a server that never answers times each request out after 300 ms.
+    // -t: a server that never answers times each request out after 300 ms; with no response at
+    // all, the run fails (exit 111).
     let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let dead_url = format!("http://{}/", dead.local_addr().unwrap());
     std::thread::spawn(move || {
@@ -396,12 +403,57 @@ async fn quick_flags_do_what_they_say() {
         drop(held);
     });
     let timed_out = tokio::task::spawn_blocking(move || {
-        quick_summary(&[&dead_url, "-c", "1", "-n", "2", "-t", "300ms"])
+        quick_summary_exiting(&[&dead_url, "-c", "1", "-n", "2", "-t", "300ms"], 111)
     })
     .await
     .unwrap();
     assert_eq!(
         timed_out["errors_by_kind"]["request_timeout"], 2,
         "{timed_out}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_the_load_generator_limited_says_so() {
+    let target = scalelab_stress::start(TargetConfig::loopback())
+        .await
+        .unwrap();
+    // 20 arrivals in 1 s over one connection to a 200 ms endpoint: the second arrival, due at
+    // 50 ms, finds the connection still waiting for the first answer, and so do all after it.
+    let url = format!("{}/timeout?ms=200", target.url());
+    let output = tokio::task::spawn_blocking(move || {
+        scalelab()
+            .args([
+                "quick",
+                &url,
+                "-c",
+                "1",
+                "-q",
+                "20",
+                "-z",
+                "1s",
+                "--quiet",
+                "--threads",
+                "1",
+            ])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    let caveat = stdout
+        .lines()
+        .find(|line| line.contains("the load generator was a limit: "))
+        .unwrap_or_else(|| panic!("no caveat: {stdout}"));
+    // Those still waiting when the 1 s ends are dropped, the others sent late.
+    assert!(
+        caveat.contains(" arrivals waited for a busy VU") && caveat.contains(" arrivals dropped"),
+        "{caveat}"
+    );
+    assert!(
+        stdout.contains("load generator...") && stdout.contains("could use (1 of "),
+        "{stdout}"
     );
 }

@@ -115,6 +115,14 @@ pub struct Interval {
     pub send_delay_free: LatencyHistogram,
     /// Iterations cut short when their scenario's graceful stop (or a stop's grace) ran out.
     pub interrupted_iterations: u64,
+    /// Requests still in flight when their iteration was cut short: counted here only, in no
+    /// `http_req_*` figure or threshold, as k6 drops them.
+    #[serde(default)]
+    pub interrupted_requests: u64,
+    /// CPU time the loader threads spent in the second (µs; threads and shards add up): how busy
+    /// the load generator itself was.
+    #[serde(default)]
+    pub loader_cpu_micros: u64,
     /// Passes and failures per check, indexed by check id.
     pub checks: Vec<(u64, u64)>,
     pub gauges: Gauges,
@@ -190,6 +198,11 @@ impl Interval {
         self.scenario_mut(scenario).interrupted_iterations += 1;
     }
 
+    /// Counts one request cut off in flight by the end of the run.
+    pub fn record_interrupted_request(&mut self) {
+        self.interrupted_requests += 1;
+    }
+
     /// Counts one check result.
     pub fn record_check(&mut self, check: usize, passed: bool) {
         if self.checks.len() <= check {
@@ -225,6 +238,8 @@ impl Interval {
         self.send_delay.merge(&other.send_delay);
         self.send_delay_free.merge(&other.send_delay_free);
         self.interrupted_iterations += other.interrupted_iterations;
+        self.interrupted_requests += other.interrupted_requests;
+        self.loader_cpu_micros += other.loader_cpu_micros;
         if self.checks.len() < other.checks.len() {
             self.checks.resize(other.checks.len(), (0, 0));
         }

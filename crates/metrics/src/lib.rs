@@ -21,6 +21,6 @@ pub use histogram::{LatencyHistogram, Stats};
 pub use interval::{Endpoint, EndpointId, Gauges, Interval, ScenarioActivity, Series, SeriesKey};
 pub use sample::{ErrorKind, Outcome, Phases, Sample};
 pub use summary::{
-    CheckSummary, EarlyStop, EndpointSummary, MergeRecord, SCHEMA_VERSION, ShardRecord, Summary,
-    SummaryInput, Totals,
+    CheckSummary, EarlyStop, EndpointSummary, LoaderUse, MergeRecord, SCHEMA_VERSION, ShardRecord,
+    Summary, SummaryInput, Totals,
 };

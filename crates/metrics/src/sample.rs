@@ -25,9 +25,6 @@ pub enum ErrorKind {
     Dns,
     /// The response was not valid HTTP.
     Malformed,
-    /// Still in flight when the run ended (after `gracefulStop`, or the grace of a stop): the
-    /// server never answered in time for the run to see it.
-    Interrupted,
     /// Any other I/O error.
     Other,
 }
@@ -53,7 +50,6 @@ impl ErrorKind {
             ErrorKind::Tls => "tls",
             ErrorKind::Dns => "dns",
             ErrorKind::Malformed => "malformed",
-            ErrorKind::Interrupted => "interrupted",
             ErrorKind::Other => "other",
         }
     }

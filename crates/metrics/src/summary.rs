@@ -39,12 +39,59 @@ pub struct Summary {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub custom_metrics: Vec<CustomSummary>,
     pub thresholds: Vec<ThresholdResult>,
+    /// How busy the load generator itself was; absent in results written before it was measured
+    /// and in merged shards (each shard's own is in its summary).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loader: Option<LoaderUse>,
     /// Set when the run was one shard of a test (`scalelab run --shard I/N`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<ShardRecord>,
     /// Set when the summary is the merge of shards (`scalelab merge`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merged: Option<MergeRecord>,
+}
+
+/// The load generator's own CPU: its threads' CPU time against the cores they could use.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoaderUse {
+    /// Loader threads, and the cores this process may run on; the threads can use at most
+    /// `min(threads, cores)` cores.
+    pub threads: u64,
+    pub cores: u64,
+    /// CPU seconds the loader threads used over the run.
+    pub cpu_seconds: f64,
+    /// Their busiest whole second, as a share of the cores they could use (1.0: every one busy
+    /// the whole second), and which second it was.
+    pub peak_busy: f64,
+    pub peak_second: u64,
+}
+
+impl LoaderUse {
+    /// A share of the cores at or above this, in any second, means the loader's CPU was a limit.
+    pub const SATURATED: f64 = 0.9;
+
+    /// From the CPU time (µs) the loader threads spent in each second.
+    pub fn from_seconds(threads: u64, cores: u64, cpu_micros: &[(u64, u64)]) -> Self {
+        let usable = threads.min(cores).max(1) as f64 * 1e6;
+        let (peak_second, peak) = cpu_micros
+            .iter()
+            .copied()
+            .max_by_key(|&(second, micros)| (micros, std::cmp::Reverse(second)))
+            .unwrap_or((0, 0));
+        Self {
+            threads,
+            cores,
+            cpu_seconds: cpu_micros.iter().map(|&(_, m)| m as f64).sum::<f64>() / 1e6,
+            peak_busy: peak as f64 / usable,
+            peak_second,
+        }
+    }
+
+    /// True when the threads' CPU was a limit in some second.
+    pub fn saturated(&self) -> bool {
+        self.peak_busy >= Self::SATURATED
+    }
 }
 
 /// Which part of which test a shard's results are: merge accepts only shards of one plan and start.
@@ -143,6 +190,10 @@ pub struct Totals {
     /// failed with the error `interrupted` (k6's "interrupted iterations").
     #[serde(default)]
     pub interrupted_iterations: u64,
+    /// Requests still in flight when their iteration was interrupted. As k6 drops them, they are
+    /// in no other figure: not in `requests`, `failures`, latency or any threshold.
+    #[serde(default)]
+    pub interrupted_requests: u64,
     /// The most virtual users running at any instant (busy ones, in the open model).
     pub max_vus: u64,
     /// The most virtual users allocated at once: running, or idle in an arrival-rate pool (k6's
@@ -284,6 +335,7 @@ impl Summary {
                 send_delay_free: (total.send_delay_free.count() > 0)
                     .then(|| total.send_delay_free.stats()),
                 interrupted_iterations: total.interrupted_iterations,
+                interrupted_requests: total.interrupted_requests,
                 max_vus: input.max_vus,
                 vus_allocated: input.vus_allocated,
                 checks_passed: checks.iter().map(|c| c.passed).sum(),
@@ -298,6 +350,7 @@ impl Summary {
                 .map(|(name, values)| values.summarize(name, input.duration_seconds))
                 .collect(),
             thresholds: input.thresholds,
+            loader: None,
             shard: None,
             merged: None,
         }
@@ -306,6 +359,29 @@ impl Summary {
     /// True when every threshold passed (or there were none).
     pub fn thresholds_passed(&self) -> bool {
         self.thresholds.iter().all(|t| t.passed)
+    }
+
+    /// Requests answered with an HTTP status, whatever the status: what throughput counts. A
+    /// refused connection or a timeout is a request sent, not a response.
+    pub fn responses(&self) -> u64 {
+        self.endpoints
+            .iter()
+            .filter(|e| e.outcome.parse::<u16>().is_ok())
+            .map(|e| e.latency.count)
+            .sum()
+    }
+
+    /// Requests sent: those that ended (answered or failed) and those cut off in flight.
+    pub fn requests_sent(&self) -> u64 {
+        self.totals
+            .requests
+            .saturating_add(self.totals.interrupted_requests)
+    }
+
+    /// True when the run measured no server: requests were sent and none was answered, or none
+    /// was sent and no iteration ran (a k6 script may run iterations without a request).
+    pub fn nothing_answered(&self) -> bool {
+        self.responses() == 0 && (self.requests_sent() > 0 || self.totals.iterations == 0)
     }
 }
 

@@ -1,16 +1,25 @@
 //! Thresholds and checks as JUnit XML, the test-report format CI systems read: one test suite, a
-//! test case per threshold condition and per check, a failure carrying the observed value.
+//! test case for the run itself, one per threshold condition and per check, a failure carrying
+//! the observed value.
 
 use std::fmt::Write;
 
 use scalelab_metrics::Summary;
 
+use crate::evidence::{nothing_answered, stopped_early};
 use crate::format::{count, escape};
 
 /// The JUnit XML document for `summary`'s thresholds and checks.
 pub fn junit_xml(summary: &Summary) -> String {
-    let tests = summary.thresholds.len() + summary.checks.len();
-    let failures = summary.thresholds.iter().filter(|t| !t.passed).count()
+    // The run itself is a test case: it fails when it measured nothing or stopped early, so CI
+    // never reads an empty suite as a pass.
+    let run_failure = [stopped_early(summary), nothing_answered(summary)]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>();
+    let tests = 1 + summary.thresholds.len() + summary.checks.len();
+    let failures = usize::from(!run_failure.is_empty())
+        + summary.thresholds.iter().filter(|t| !t.passed).count()
         + summary.checks.iter().filter(|c| c.failed > 0).count();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
@@ -23,6 +32,9 @@ pub fn junit_xml(summary: &Summary) -> String {
         "  <testsuite name=\"scalelab\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"0\" time=\"{:.3}\">",
         summary.duration_seconds
     );
+    let run_failure =
+        (!run_failure.is_empty()).then(|| (run_failure[0].clone(), run_failure.join("\n")));
+    testcase(&mut out, "run", "the run", "run", run_failure);
     for threshold in &summary.thresholds {
         let name = format!("{} {}", threshold.metric, threshold.condition);
         let failure = (!threshold.passed).then(|| {

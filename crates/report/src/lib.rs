@@ -2,6 +2,7 @@
 //! results directory, the HTML report, thresholds and checks as JUnit XML, and the comparison of two runs.
 
 pub mod compare;
+mod evidence;
 mod format;
 mod html;
 mod junit;
@@ -12,6 +13,7 @@ mod scenario_line;
 mod summary_table;
 mod table;
 
+pub use evidence::{LOADER_SEND_DELAY_LIMIT_MS, loader_limit, nothing_answered, stopped_early};
 pub use format::{bytes, count, millis, usd};
 pub use html::{
     Line, Panel, REPORT_FILE, SimPage, SweepPage, SweepPoint, Table, against_report,

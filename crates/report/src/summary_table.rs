@@ -4,6 +4,7 @@ use std::fmt::Write;
 
 use scalelab_metrics::{CustomKind, CustomSummary, Stats, Summary};
 
+use crate::evidence::{loader_limit, nothing_answered, stopped_early};
 use crate::format::{bytes, count, decimal, millis};
 
 /// The summary as text for a terminal (no colour, no control characters).
@@ -19,12 +20,15 @@ pub fn summary_table(summary: &Summary) -> String {
         out,
         "  percentiles as k6 computes them: linear interpolation between the two nearest ranks"
     );
-    if let Some(stop) = &summary.stopped_early {
-        let _ = writeln!(
-            out,
-            "  stopped early at {:.1} s: {} (the figures cover the run until then)",
-            stop.at_seconds, stop.reason
-        );
+    for caveat in [
+        stopped_early(summary),
+        nothing_answered(summary),
+        loader_limit(summary),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let _ = writeln!(out, "  {caveat}");
     }
     let _ = writeln!(out);
     latency_block(&mut out, summary, "latency (ms)", |e| &e.latency);
@@ -47,16 +51,30 @@ pub fn summary_table(summary: &Summary) -> String {
     let line = |out: &mut String, label: &str, value: String| {
         let _ = writeln!(out, "  {label:.<20} {value}");
     };
-    line(
-        &mut out,
-        "throughput",
+    let responses = summary.responses();
+    let throughput = if responses == t.requests {
         format!(
             "{} requests/s avg, peak {} in second {}",
             decimal(t.rps_avg),
             count(t.rps_peak),
             t.peak_second
-        ),
-    );
+        )
+    } else {
+        // Throughput counts answers: requests refused or timed out were sent, not served.
+        let per_second = if summary.duration_seconds > 0.0 {
+            responses as f64 / summary.duration_seconds
+        } else {
+            0.0
+        };
+        format!(
+            "{} responses/s avg; {} requests/s sent, peak {} in second {}",
+            decimal(per_second),
+            decimal(t.rps_avg),
+            count(t.rps_peak),
+            t.peak_second
+        )
+    };
+    line(&mut out, "throughput", throughput);
     line(
         &mut out,
         "requests",
@@ -95,6 +113,16 @@ pub fn summary_table(summary: &Summary) -> String {
             count(t.dropped_iterations)
         ),
     );
+    if t.interrupted_requests > 0 {
+        line(
+            &mut out,
+            "  cut off",
+            format!(
+                "{} requests in flight when the run ended: in no other figure or threshold, as in k6",
+                count(t.interrupted_requests)
+            ),
+        );
+    }
     if let Some(delay) = &t.send_delay {
         line(&mut out, "send delay", stats_line(delay));
         let waited = t.arrivals_waited();
@@ -130,6 +158,19 @@ pub fn summary_table(summary: &Summary) -> String {
             count(t.vus_allocated)
         ),
     );
+    if let Some(loader) = &summary.loader {
+        line(
+            &mut out,
+            "load generator",
+            format!(
+                "{:.1} CPU-s; busiest second {:.0} % of the cores its threads could use ({} of {})",
+                loader.cpu_seconds,
+                loader.peak_busy * 100.0,
+                loader.threads.min(loader.cores).max(1),
+                loader.cores
+            ),
+        );
+    }
     if !summary.checks.is_empty() {
         line(
             &mut out,

@@ -448,7 +448,7 @@ fn error_code(kind: ErrorKind) -> u32 {
         ErrorKind::ConnectionRefused => 1212,
         ErrorKind::Reset => 1220,
         ErrorKind::Tls => 1300,
-        ErrorKind::Malformed | ErrorKind::Interrupted | ErrorKind::Other => 1000,
+        ErrorKind::Malformed | ErrorKind::Other => 1000,
     }
 }
 

@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::Args;
 use scalelab_metrics::merge::merge_shards;
 
-use super::execute::{exit, write_junit};
+use scalelab_runner::{Verdict, write_junit};
 
 #[derive(Args)]
 pub struct MergeArgs {
@@ -63,9 +63,5 @@ pub fn merge_into(
         Ok(report) => println!("  report:  {}", report.display()),
         Err(error) => eprintln!("warning: no HTML report: {error}"),
     }
-    Ok(if summary.thresholds_passed() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(exit::THRESHOLDS_FAILED)
-    })
+    Ok(ExitCode::from(Verdict::of_summary(summary).exit_code()))
 }

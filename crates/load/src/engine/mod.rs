@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use scalelab_metrics::threshold::RunView;
-use scalelab_metrics::{EarlyStop, Interval, Summary, SummaryInput};
+use scalelab_metrics::{EarlyStop, Interval, LoaderUse, Summary, SummaryInput};
 use scalelab_shape::Shard;
 use tokio_util::sync::CancellationToken;
 
@@ -131,6 +131,7 @@ pub async fn run(
     let mut collector = Collector::new(threads);
     let mut total = Interval::new(0);
     let mut per_second = Vec::new();
+    let mut loader_cpu = Vec::new();
     let (mut max_vus, mut vus_allocated) = (0, 0);
     let mut interrupted = None;
     let mut stopped_at = None;
@@ -146,6 +147,7 @@ pub async fn run(
         for interval in collector.accept(report) {
             total.merge(&interval);
             per_second.push((interval.second, interval.requests()));
+            loader_cpu.push((interval.second, interval.loader_cpu_micros));
             max_vus = max_vus.max(interval.gauges.vus_peak);
             vus_allocated = vus_allocated.max(interval.gauges.vus_allocated);
             let elapsed = start.elapsed();
@@ -193,7 +195,7 @@ pub async fn run(
         .iter()
         .map(|(t, _)| t.evaluate(&view))
         .collect();
-    let summary = Summary::build(SummaryInput {
+    let mut summary = Summary::build(SummaryInput {
         started_at: humantime::format_rfc3339_seconds(started_at).to_string(),
         duration_seconds: duration.as_secs_f64(),
         open_model: plan.open_model(),
@@ -206,6 +208,12 @@ pub async fn run(
         thresholds,
         stopped_early,
     });
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    summary.loader = Some(LoaderUse::from_seconds(
+        threads as u64,
+        cores as u64,
+        &loader_cpu,
+    ));
     Ok(RunOutcome {
         summary,
         interrupted,

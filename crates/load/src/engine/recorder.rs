@@ -39,9 +39,18 @@ pub struct Recorder {
     pub in_flight: Cell<u64>,
     /// Set by [`Recorder::finish`]: nothing is recorded after it.
     finished: Cell<bool>,
+    /// The thread's CPU time when it last handed over a second.
+    cpu_at_last_send: Cell<Duration>,
+}
+
+/// The CPU time of the calling thread (zero where the clock cannot be read).
+fn thread_cpu() -> Duration {
+    nix::time::clock_gettime(nix::time::ClockId::CLOCK_THREAD_CPUTIME_ID)
+        .map_or(Duration::ZERO, Duration::from)
 }
 
 impl Recorder {
+    /// A recorder for the calling thread (its CPU time is measured from here).
     pub fn new(
         thread: usize,
         scenarios: usize,
@@ -60,6 +69,7 @@ impl Recorder {
             allocated_peak: Cell::new(0),
             in_flight: Cell::new(0),
             finished: Cell::new(false),
+            cpu_at_last_send: Cell::new(thread_cpu()),
         }
     }
 
@@ -112,6 +122,12 @@ impl Recorder {
     pub fn record_interrupted(&self, scenario: usize) {
         self.roll_now();
         self.current.borrow_mut().record_interrupted(scenario);
+    }
+
+    /// Counts a request cut off in flight by the end of the run.
+    pub fn record_interrupted_request(&self) {
+        self.roll_now();
+        self.current.borrow_mut().record_interrupted_request();
     }
 
     pub fn record_dropped(&self, scenario: usize) {
@@ -168,6 +184,9 @@ impl Recorder {
         current.gauges.in_flight = self.in_flight.get();
         current.gauges.vus_peak = self.running_peak.replace(self.running.get());
         current.gauges.vus_allocated = self.allocated_peak.replace(self.allocated.get());
+        let cpu = thread_cpu();
+        let spent = cpu.saturating_sub(self.cpu_at_last_send.replace(cpu));
+        current.loader_cpu_micros = u64::try_from(spent.as_micros()).unwrap_or(u64::MAX);
         let finished = std::mem::replace(current, Interval::new(next));
         let _ = self.reports.send(Report::Interval {
             thread: self.thread,

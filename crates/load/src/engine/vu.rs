@@ -256,7 +256,7 @@ impl Vu {
         request: &CompiledRequest,
         arrival: Option<Arrival>,
     ) {
-        let in_flight = InFlight::new(ctx, request.prepared.endpoint, arrival);
+        let in_flight = InFlight::new(ctx);
         let sink = request.needs_body.then(|| {
             self.body.clear();
             &mut self.body
@@ -310,7 +310,7 @@ async fn script_request(
     timeout: Option<Duration>,
     arrival: Option<Arrival>,
 ) -> program::Response {
-    let in_flight = InFlight::new(ctx, prepared.endpoint, arrival);
+    let in_flight = InFlight::new(ctx);
     let exchange = send(client, body, prepared, timeout).await;
     in_flight.done();
     record(ctx, prepared.endpoint, &exchange, arrival);
@@ -427,26 +427,20 @@ fn record(
 }
 
 /// A request on its way: counted in the in-flight gauge while it lives. Dropped before
-/// [`InFlight::done`] — the run ended while it waited (its graceful stop ran out) — it is recorded
-/// as failed with [`ErrorKind::Interrupted`], its latency the time it waited: a server that never
-/// answers shows as failures, not as silence.
+/// [`InFlight::done`] — the run ended while it waited (its graceful stop ran out) — it is counted
+/// as an interrupted request and in no `http_req_*` figure, as k6 drops a request its VU's context
+/// cancelled. (A server that never answers still fails the run: nothing answered.)
 struct InFlight<'a> {
     ctx: &'a ThreadContext,
-    endpoint: EndpointId,
-    intended: Option<Instant>,
-    sent: Instant,
     finished: bool,
 }
 
 impl<'a> InFlight<'a> {
-    fn new(ctx: &'a ThreadContext, endpoint: EndpointId, arrival: Option<Arrival>) -> Self {
+    fn new(ctx: &'a ThreadContext) -> Self {
         let gauge = &ctx.recorder.in_flight;
         gauge.set(gauge.get() + 1);
         Self {
             ctx,
-            endpoint,
-            intended: arrival.map(|a| a.due),
-            sent: Instant::now(),
             finished: false,
         }
     }
@@ -460,21 +454,9 @@ impl Drop for InFlight<'_> {
     fn drop(&mut self) {
         let recorder = &self.ctx.recorder;
         recorder.in_flight.set(recorder.in_flight.get() - 1);
-        if self.finished {
-            return;
+        if !self.finished {
+            recorder.record_interrupted_request();
         }
-        let sent = recorder.offset(self.sent);
-        recorder.record(&Sample {
-            endpoint: self.endpoint,
-            outcome: Outcome::Error(ErrorKind::Interrupted),
-            intended: self.intended.map_or(sent, |i| recorder.offset(i).min(sent)),
-            sent,
-            first_byte: None,
-            done: recorder.offset(Instant::now()),
-            bytes_sent: 0,
-            bytes_received: 0,
-            phases: Phases::default(),
-        });
     }
 }
 

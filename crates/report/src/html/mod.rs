@@ -56,6 +56,7 @@ pub fn html_report(results: &RunResults) -> String {
             "closed model: latency counts from each request's send time"
         }
     );
+    out.push_str(&caveats(summary));
     out.push_str(&tiles(summary));
     out.push_str("<h2>Over time</h2>\n");
     // One time axis for every chart: the load's seconds and, for a cluster run, its cool-down tail.
@@ -130,6 +131,20 @@ pub fn xy_page(title: &str, subtitle: &str, charts: &[(Panel, &str)], tables: &[
     out
 }
 
+/// A banner per fact that limits what the figures tell: stopped early (why, at), nothing answered,
+/// the load generator was a limit.
+fn caveats(summary: &Summary) -> String {
+    [
+        crate::evidence::stopped_early(summary),
+        crate::evidence::nothing_answered(summary),
+        crate::evidence::loader_limit(summary),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|caveat| format!("<p class=\"caveat\">{}</p>\n", escape(&caveat)))
+    .collect()
+}
+
 /// The headline figures of the run.
 fn tiles(summary: &Summary) -> String {
     let t = &summary.totals;
@@ -156,10 +171,18 @@ fn tiles(summary: &Summary) -> String {
         (
             "iterations",
             format!(
-                "{} · {} dropped · {} interrupted",
+                "{} · {} dropped · {} interrupted{}",
                 count(t.iterations),
                 count(t.dropped_iterations),
-                count(t.interrupted_iterations)
+                count(t.interrupted_iterations),
+                if t.interrupted_requests > 0 {
+                    format!(
+                        " ({} requests cut off in flight)",
+                        count(t.interrupted_requests)
+                    )
+                } else {
+                    String::new()
+                }
             ),
         ),
         (
@@ -300,6 +323,8 @@ pub(crate) const STYLE: &str = "\
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;margin:24px auto;\
 max-width:1000px;padding:0 16px;color:#222;background:#fff}\
 header p,.note{color:#555;font-size:14px}h1{margin-bottom:4px}h2{margin-top:32px}\
+.caveat{border:1px solid #d33;background:#fdecea;color:#8a1c12;border-radius:6px;padding:8px 12px;\
+font-weight:600}\
 .tiles{display:flex;flex-wrap:wrap;gap:12px}.tile{border:1px solid #ddd;border-radius:6px;padding:8px 12px}\
 .tile .label{font-size:12px;color:#666}.tile .value{font-size:16px;font-weight:600}\
 .panel{margin:16px 0 28px}.panel h3{margin:0 0 2px}.panel .note{margin:0 0 6px}\
@@ -350,6 +375,54 @@ mod tests {
             html.contains("33.33 % waited for a VU (the others&#39; p99 0.199 ms)"),
             "{html}"
         );
+    }
+
+    #[test]
+    fn a_run_stopped_early_or_unanswered_carries_a_banner_saying_so() {
+        let total = Interval::new(0);
+        let mut summary = Summary::build(SummaryInput {
+            started_at: String::new(),
+            duration_seconds: 4.0,
+            open_model: false,
+            endpoints: &[],
+            check_names: &[],
+            total: &total,
+            requests_per_second: &[],
+            max_vus: 1,
+            vus_allocated: 1,
+            thresholds: vec![],
+            stopped_early: Some(scalelab_metrics::EarlyStop {
+                reason: "SIGTERM".into(),
+                at_seconds: 3.25,
+            }),
+        });
+        summary.totals.interrupted_requests = 2;
+        let html = caveats(&summary);
+        assert_eq!(
+            html,
+            "<p class=\"caveat\">stopped early at 3.2 s: SIGTERM (the figures cover the run until \
+             then)</p>\n<p class=\"caveat\">nothing answered: none of 2 requests got a response \
+             (2 in flight when the run ended); these figures measure no server</p>\n"
+        );
+        // A run that ran to its end and was answered has none.
+        summary.stopped_early = None;
+        summary.totals.requests = 1;
+        summary.endpoints.push(scalelab_metrics::EndpointSummary {
+            scenario: "s".into(),
+            name: "ping".into(),
+            method: "GET".into(),
+            outcome: "200".into(),
+            failed: false,
+            latency: scalelab_metrics::Stats {
+                count: 1,
+                ..summary.totals.latency
+            },
+            service_time: summary.totals.latency,
+            bytes_sent: 0,
+            bytes_received: 0,
+            phases_avg_ms: Default::default(),
+        });
+        assert_eq!(caveats(&summary), "");
     }
 
     #[test]
