@@ -216,3 +216,29 @@ fn shards_need_a_start_time_that_is_not_past() {
         text(&output)
     );
 }
+
+#[test]
+fn a_shards_live_line_compares_its_own_share_of_the_rate() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("plan.yaml");
+    std::fs::write(&plan, PLAN).unwrap();
+    let start = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+        + 1.0;
+    let output = scalelab()
+        .arg("run")
+        .arg(&plan)
+        .args(["--shard", "1/2", "--start-at", &format!("{start:.3}")])
+        .output()
+        .unwrap();
+    let text = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    // The plan's 50/s, of which shard 1 of 2 sends every second arrival: 25/s.
+    let line = text
+        .lines()
+        .find(|line| line.contains(" rate "))
+        .unwrap_or_else(|| panic!("no status line: {text}"));
+    assert!(line.contains("rate 25.0/s"), "{line}");
+}

@@ -9,6 +9,7 @@ use scalelab_load::engine::{CompiledPlan, Observer, Progress};
 use scalelab_metrics::Interval;
 use scalelab_metrics::output::ResultsWriter;
 use scalelab_report::RunMetrics;
+use scalelab_shape::Shard;
 
 /// What a person sees while the run lasts: on a terminal a bar per scenario refreshed every second;
 /// otherwise (CI, pipes) a plain status line every 10 s. Also streams each completed second to the
@@ -17,6 +18,8 @@ pub(crate) struct Console {
     pub(crate) writer: Option<ResultsWriter>,
     pub(crate) write_error: Option<std::io::Error>,
     exporter: Option<RunMetrics>,
+    /// The part of the test this process runs: its lines compare its own share of the rates.
+    shard: Shard,
     view: View,
 }
 
@@ -35,6 +38,7 @@ impl Console {
         plan: &CompiledPlan,
         quiet: bool,
         exporter: Option<RunMetrics>,
+        shard: Shard,
     ) -> Self {
         let view = if quiet {
             View::Quiet
@@ -66,6 +70,7 @@ impl Console {
             writer,
             write_error: None,
             exporter,
+            shard,
             view,
         }
     }
@@ -101,7 +106,9 @@ impl Observer for Console {
                         interval,
                         &endpoints,
                         (scenario.index, &scenario.name),
-                        scenario.target_rate(progress.elapsed),
+                        scenario
+                            .target_rate(progress.elapsed)
+                            .map(|rate| self.shard.rate_share(rate)),
                     ));
                 }
             }
@@ -115,6 +122,7 @@ impl Observer for Console {
                     .scenarios
                     .iter()
                     .filter_map(|s| s.target_rate(progress.elapsed))
+                    .map(|rate| self.shard.rate_share(rate))
                     .collect();
                 eprintln!(
                     "{}",

@@ -205,7 +205,7 @@ pub async fn run(
         }
         eprintln!("\n  target: {base}\n{banner}");
     }
-    let mut observer = Console::new(writer, &compiled, settings.quiet, exporter);
+    let mut observer = Console::new(writer, &compiled, settings.quiet, exporter, options.shard);
     let mut outcome = engine::run(compiled.clone(), options, &mut observer)
         .await
         .context("running the plan")?;

@@ -66,6 +66,12 @@ impl Shard {
         total / self.count + u64::from(self.index < total % self.count)
     }
 
+    /// This shard's part of a schedule's `rate` (arrivals per second): arrivals are dealt round
+    /// robin, so over any stretch of many arrivals it sends one in `count`.
+    pub fn rate_share(self, rate: f64) -> f64 {
+        rate / self.count as f64
+    }
+
     /// The number, in the whole test, of this shard's `local`-th item.
     pub fn global(self, local: u64) -> u64 {
         local * self.count + self.index
