@@ -78,7 +78,9 @@ async fn open_model_latency_shows_a_stall_that_the_closed_model_hides() {
                 rate: 200.0,
                 time_unit: secs(1.0),
                 duration: secs(5.0),
-                pre_allocated_vus: 50,
+                // VUs for every arrival of the stall, made before the start: none is dropped
+                // (an arrival finding every VU busy would be, as in k6).
+                pre_allocated_vus: 300,
                 max_vus: 400,
             },
             vec![get("x", "/x", vec![])],
@@ -87,7 +89,8 @@ async fn open_model_latency_shows_a_stall_that_the_closed_model_hides() {
     );
     let outcome = run(&open, &base).await;
     let totals = &outcome.0.summary.totals;
-    assert_eq!(totals.requests + totals.dropped_iterations, 1000);
+    // 200/s for 5 s, and one more at 5.0 s as k6's constant-arrival-rate starts.
+    assert_eq!(totals.requests + totals.dropped_iterations, 1001);
     assert!(
         totals.latency.p99 >= 800.0,
         "open p99 {} ms",
@@ -170,13 +173,13 @@ async fn a_dead_server_measures_nothing_and_its_requests_are_counted_as_interrup
     let (outcome, _) = run(&open, &base).await;
     let s = &outcome.summary;
     let t = &s.totals;
-    // 10 arrivals in 1 s at 0.0, 0.1, … 0.9 s. The 5 VUs each take one and wait for an answer that
-    // never comes; the 5 later arrivals find no free VU. At 1 s + gracefulStop 1 s the 5 requests
+    // 11 arrivals at 0.0, 0.1, … 1.0 s (k6 starts one at the end too). The 5 VUs each take one and
+    // wait for an answer that never comes; the 6 later arrivals find no free VU. At 1 s + gracefulStop 1 s the 5 requests
     // still in flight are interrupted: counted apart (k6 drops them from its metrics), their
     // iterations interrupted. Nothing answered, so the run measured no server.
     assert_eq!(
         (t.requests, t.interrupted_requests, t.dropped_iterations),
-        (0, 5, 5),
+        (0, 5, 6),
         "{t:?}"
     );
     assert_eq!((t.iterations, t.interrupted_iterations), (0, 5), "{t:?}");

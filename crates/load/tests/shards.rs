@@ -42,7 +42,7 @@ fn check_vu_curve(name: &str, shape: &Shape, lanes: &[Shard]) {
 fn check_arrivals(name: &str, shape: &Shape, whole: &[f64], lanes: &[Shard]) {
     let mut dealt = 0;
     for lane in lanes {
-        for (local, at) in lane.arrivals(shape).enumerate() {
+        for (local, at) in lane.arrivals(Arrivals::new(shape)).enumerate() {
             let k = lane.global(local as u64) as usize;
             // The same arrival, at the same time to the bit.
             assert_eq!(

@@ -178,9 +178,9 @@ impl Interval {
     }
 
     /// Counts one arrival of scenario `scenario` that found no free VU.
-    pub fn record_dropped(&mut self, scenario: usize) {
-        self.dropped_iterations += 1;
-        self.scenario_mut(scenario).dropped_iterations += 1;
+    pub fn record_dropped(&mut self, scenario: usize, count: u64) {
+        self.dropped_iterations += count;
+        self.scenario_mut(scenario).dropped_iterations += count;
     }
 
     /// The activity of scenario `scenario`, created on first use.

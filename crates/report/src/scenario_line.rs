@@ -76,7 +76,7 @@ mod tests {
         }
         interval.scenario_mut(0).vus = 3;
         interval.record_iteration(1, Duration::from_millis(5));
-        interval.record_dropped(1);
+        interval.record_dropped(1, 1);
         assert_eq!(
             scenario_line(&interval, &endpoints, (0, "a"), None),
             // k6's p(95) of 1..=10 ms: 9 + 0.55 = 9.55, as the histogram holds it (9.007 and 10.007).

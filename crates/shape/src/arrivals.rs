@@ -13,6 +13,8 @@ pub struct Arrivals<'a> {
     /// Integral of the rate from 0 to the start of `segment`.
     before_segment: f64,
     next: u64,
+    /// Whether an arrival due exactly at the end of the shape is made.
+    through_end: bool,
 }
 
 impl<'a> Arrivals<'a> {
@@ -22,6 +24,17 @@ impl<'a> Arrivals<'a> {
             segment: 0,
             before_segment: 0.0,
             next: 0,
+            through_end: false,
+        }
+    }
+
+    /// The arrivals of `shape` and one more when the integral reaches a whole number exactly at
+    /// the end: k6's `constant-arrival-rate` starts an iteration at `t = duration` too (10/s for
+    /// 3 s starts 31, measured with k6 v1.1.0), while its `ramping-arrival-rate` does not.
+    pub fn through_end(shape: &'a Shape) -> Self {
+        Self {
+            through_end: true,
+            ..Self::new(shape)
         }
     }
 }
@@ -37,7 +50,10 @@ impl Iterator for Arrivals<'_> {
             let (t1, v1) = points[self.segment + 1];
             let area = (v0 + v1) / 2.0 * (t1 - t0);
             let remaining = wanted - self.before_segment;
-            if area > 0.0 && remaining < area {
+            let last = self.segment + 2 == points.len();
+            // A relative tolerance: the integral of 10/s over 3 s is 30 give or take rounding.
+            let at_end = self.through_end && last && remaining <= area * (1.0 + 1e-12);
+            if area > 0.0 && (remaining < area || at_end) {
                 let slope = (v1 - v0) / (t1 - t0);
                 // Solve v0·x + slope/2·x² = remaining for x >= 0, in the form stable for any slope.
                 let root = (v0 * v0 + 2.0 * slope * remaining).max(0.0).sqrt();
@@ -62,6 +78,19 @@ mod tests {
 
     use super::*;
     use crate::{Phase, Stage};
+
+    #[test]
+    fn through_the_end_adds_only_an_arrival_due_exactly_at_the_end() {
+        // 10/s for 3 s: 0.0 … 2.9 and 3.0, as k6's constant-arrival-rate runs it (31).
+        let shape = Shape::constant(10.0, Duration::from_secs(3));
+        let times: Vec<f64> = Arrivals::through_end(&shape).collect();
+        assert_eq!(times.len(), 31);
+        assert!((times[30] - 3.0).abs() < 1e-9, "{times:?}");
+        // 10/s for 2.95 s: the integral 29.5 is not reached by a 31st, so 30 either way.
+        let shape = Shape::constant(10.0, Duration::from_secs_f64(2.95));
+        assert_eq!(Arrivals::through_end(&shape).count(), 30);
+        assert_eq!(Arrivals::new(&shape).count(), 30);
+    }
 
     #[test]
     fn constant_rate_is_evenly_spaced() {

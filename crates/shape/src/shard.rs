@@ -9,7 +9,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::{Arrivals, Shape, ShapeError};
+use crate::{Arrivals, ShapeError};
 
 /// Most shards (or lanes) a test may be split into.
 pub const MAX_SHARDS: u64 = 1 << 20;
@@ -86,8 +86,8 @@ impl Shard {
     }
 
     /// This shard's arrivals of a rate shape, at their unsharded times: arrival `k` when `owns(k)`.
-    pub fn arrivals(self, shape: &Shape) -> impl Iterator<Item = f64> + '_ {
-        Arrivals::new(shape)
+    pub fn arrivals(self, arrivals: Arrivals<'_>) -> impl Iterator<Item = f64> + '_ {
+        arrivals
             .skip(self.index as usize)
             .step_by(self.count as usize)
     }
@@ -137,6 +137,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use crate::Shape;
 
     #[test]
     fn parses_and_bounds() {
@@ -225,7 +226,10 @@ mod tests {
     fn arrivals_keep_their_times() {
         // 10/s for 1 s: arrivals at 0.0, 0.1, …, 0.9; shard 1 of 3 takes 0.1, 0.4, 0.7.
         let shape = Shape::constant(10.0, Duration::from_secs(1));
-        let times: Vec<f64> = Shard::new(1, 3).unwrap().arrivals(&shape).collect();
+        let times: Vec<f64> = Shard::new(1, 3)
+            .unwrap()
+            .arrivals(Arrivals::new(&shape))
+            .collect();
         assert_eq!(times.len(), 3);
         for (t, expected) in times.iter().zip([0.1, 0.4, 0.7]) {
             assert!((t - expected).abs() < 1e-9, "{times:?}");

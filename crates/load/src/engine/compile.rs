@@ -66,6 +66,9 @@ pub struct CompiledScenario {
     pub think: Option<Think>,
     /// Iterations taken so far, shared by every loader thread (`shared-iterations`).
     pub iterations_taken: Arc<AtomicU64>,
+    /// Loader threads done with the scenario: the last counts what `shared-iterations` left
+    /// undone.
+    pub threads_done: Arc<AtomicU64>,
 }
 
 #[derive(Debug)]
@@ -185,6 +188,7 @@ impl CompiledPlan {
                 cumulative_weights,
                 think: scenario.iteration.think,
                 iterations_taken: Arc::default(),
+                threads_done: Arc::default(),
             });
         }
         let custom = program

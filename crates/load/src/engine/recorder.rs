@@ -130,9 +130,10 @@ impl Recorder {
         self.current.borrow_mut().record_interrupted_request();
     }
 
-    pub fn record_dropped(&self, scenario: usize) {
+    /// Counts `count` iterations of `scenario` that were due and never started.
+    pub fn record_dropped(&self, scenario: usize, count: u64) {
         self.roll_now();
-        self.current.borrow_mut().record_dropped(scenario);
+        self.current.borrow_mut().record_dropped(scenario, count);
     }
 
     /// A VU of `scenario` started (+1) or ended (-1).

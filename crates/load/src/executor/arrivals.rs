@@ -10,7 +10,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use scalelab_shape::Shape;
+use scalelab_shape::Arrivals;
 use tokio::sync::Notify;
 
 use super::release::ReleaseTimer;
@@ -28,18 +28,24 @@ pub struct Pool {
     pub fresh: bool,
     /// An arrival that finds every VU busy waits for one (wrk2, oha) instead of being dropped (k6).
     pub wait: bool,
+    /// An arrival that finds every VU busy is dropped even when the pool may grow, and one more
+    /// VU is made for the arrivals after it: k6 drops the iteration and initializes an unplanned
+    /// VU in the background (`lib/executor/ramping_arrival_rate.go`).
+    pub drop_while_growing: bool,
 }
 
-/// Starts this thread's arrivals (those its lane owns); returns when the shape ends.
+/// Starts this thread's arrivals (those its lane owns of `times`); returns when the schedule, of
+/// `duration`, ends.
 pub async fn run(
     ctx: &Rc<ThreadContext>,
     index: usize,
     group: &TaskGroup,
-    shape: &Shape,
+    times: Arrivals<'_>,
+    duration: Duration,
     pool: &Pool,
 ) -> Instant {
     let start = Instant::now();
-    let end = start + shape.duration();
+    let end = start + duration;
     let idle: Rc<RefCell<Vec<Vu>>> = Rc::new(RefCell::new(Vec::new()));
     let freed = Rc::new(Notify::new());
     let created = Cell::new(0u64);
@@ -50,7 +56,7 @@ pub async fn run(
     let mut timer = ReleaseTimer::new();
     // When the last wait for a busy VU ended: arrivals due before it were held back by the wait.
     let mut backlog_until = start;
-    for at in ctx.lane.arrivals(shape) {
+    for at in ctx.lane.arrivals(times) {
         let due = start + Duration::from_secs_f64(at);
         if Instant::now() < due {
             tokio::select! {
@@ -68,7 +74,12 @@ pub async fn run(
                 break Some(vu);
             }
             if max.is_none_or(|max| created.get() < max) {
-                break Some(Vu::new(ctx, next_id(ctx, &created)));
+                let vu = Vu::new(ctx, next_id(ctx, &created));
+                if pool.drop_while_growing {
+                    idle.borrow_mut().push(vu);
+                    break None;
+                }
+                break Some(vu);
             }
             // A waiting pool waits only while the schedule lasts: its backlog is not sent after.
             if !pool.wait || Instant::now() >= end {
@@ -85,7 +96,7 @@ pub async fn run(
             backlog_until = Instant::now();
         }
         let Some(mut vu) = vu.take() else {
-            ctx.recorder.record_dropped(index);
+            ctx.recorder.record_dropped(index, 1);
             continue;
         };
         let (ctx2, idle, freed, fresh) = (ctx.clone(), idle.clone(), freed.clone(), pool.fresh);

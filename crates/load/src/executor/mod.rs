@@ -13,7 +13,7 @@ use std::future::Future;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use scalelab_shape::{Shape, ShapeError};
+use scalelab_shape::{Arrivals, Shape, ShapeError};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -38,6 +38,8 @@ pub enum Schedule {
     Arrivals {
         rate: Shape,
         pool: arrivals::Pool,
+        /// An arrival due exactly at the end is made too (k6's `constant-arrival-rate`).
+        through_end: bool,
     },
     PerVuIterations {
         vus: u64,
@@ -60,6 +62,9 @@ impl Schedule {
             max,
             fresh,
             wait: false,
+            // k6's arrival-rate executors: an arrival that finds every VU busy is dropped, and
+            // one more VU is made for later ones. Artillery makes a user per arrival instead.
+            drop_while_growing: !fresh,
         };
         Ok(match (executor, shape) {
             (Executor::ConstantVus { vus, duration }, _) => Schedule::ConstantVus {
@@ -86,17 +91,21 @@ impl Schedule {
             ) => Schedule::Arrivals {
                 rate,
                 pool: pool(*pre_allocated_vus, executor.max_vus(), false),
+                through_end: matches!(executor, Executor::ConstantArrivalRate { .. }),
             },
             (Executor::FixedRate { connections, .. }, Some(rate)) => Schedule::Arrivals {
                 rate,
                 pool: arrivals::Pool {
                     wait: true,
+                    drop_while_growing: false,
                     ..pool(*connections, executor.max_vus(), false)
                 },
+                through_end: false,
             },
             (Executor::Phases { .. }, Some(rate)) => Schedule::Arrivals {
                 rate,
                 pool: pool(0, executor.max_vus(), true),
+                through_end: false,
             },
             (
                 Executor::PerVuIterations {
@@ -172,19 +181,44 @@ pub async fn run(ctx: Rc<ThreadContext>, index: usize) {
             vus,
             graceful_ramp_down,
         } => ramping_vus::run(&ctx, index, &group, vus, *graceful_ramp_down).await,
-        Schedule::Arrivals { rate, pool } => arrivals::run(&ctx, index, &group, rate, pool).await,
+        Schedule::Arrivals {
+            rate,
+            pool,
+            through_end,
+        } => {
+            let times = if *through_end {
+                Arrivals::through_end(rate)
+            } else {
+                Arrivals::new(rate)
+            };
+            arrivals::run(&ctx, index, &group, times, rate.duration(), pool).await
+        }
         Schedule::PerVuIterations {
             vus,
             iterations,
             max_duration,
-        } => iterations::per_vu(&ctx, index, &group, *vus, *iterations, *max_duration),
+        } => {
+            let (end, unstarted) =
+                iterations::per_vu(&ctx, index, &group, *vus, *iterations, *max_duration);
+            group.finish(end + scenario.graceful_stop).await;
+            // A stopped run drops nothing (k6 pushes no sample once the test's context is done).
+            if unstarted.get() > 0 && !ctx.stop.is_cancelled() {
+                ctx.recorder.record_dropped(index, unstarted.get());
+            }
+            return;
+        }
         Schedule::SharedIterations {
             vus,
             iterations,
             max_duration,
         } => {
             let iterations = ctx.shard.shared_iterations(*vus, *iterations);
-            iterations::shared(&ctx, index, &group, *vus, iterations, *max_duration)
+            let end = iterations::shared(&ctx, index, &group, *vus, iterations, *max_duration);
+            group.finish(end + scenario.graceful_stop).await;
+            if !ctx.stop.is_cancelled() {
+                iterations::count_shared_dropped(&ctx, index, iterations);
+            }
+            return;
         }
     };
     group.finish(end + scenario.graceful_stop).await;
