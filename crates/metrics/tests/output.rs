@@ -140,7 +140,7 @@ fn files_are_complete_and_readable() {
     assert_eq!(read, summary);
     assert_eq!(read.totals.requests, 22);
     assert_eq!(read.totals.failures, 2);
-    assert_eq!(read.totals.rps_peak, 11);
+    assert_eq!(read.totals.rps_peak, 11.0);
     assert_eq!(read.errors_by_kind.get("reset"), Some(&2));
     assert!((read.totals.rps_avg - 22.0 / 3.0).abs() < 1e-9);
 }

@@ -53,7 +53,7 @@ pub fn summary_table(summary: &Summary) -> String {
         format!(
             "{} requests/s avg, peak {} in second {}",
             decimal(t.rps_avg),
-            count(t.rps_peak),
+            decimal(t.rps_peak),
             t.peak_second
         ),
     );
