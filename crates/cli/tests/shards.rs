@@ -172,6 +172,30 @@ async fn shards_merge_into_the_whole_plan() {
     let partial = read_summary(&out.join("partial")).unwrap();
     assert_eq!(partial.merged.unwrap().missing, [2]);
     assert_eq!(partial.totals.requests, 67);
+
+    // Shard 1's intervals.jsonl cut after its header line: its summary still counts 33 requests.
+    // Refused, naming the shard, rather than merged into 67 of 100.
+    let intervals = shards[1].join("intervals.jsonl");
+    let whole = std::fs::read_to_string(&intervals).unwrap();
+    std::fs::write(&intervals, whole.lines().next().unwrap()).unwrap();
+    let output = scalelab()
+        .arg("merge")
+        .args(&shards)
+        .arg("--out")
+        .arg(out.join("cut"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert!(
+        text(&output).contains(&format!(
+            "{}: intervals.jsonl does not hold what summary.json counts: requests 0 in the \
+             intervals, 33 in the summary",
+            shards[1].display()
+        )),
+        "{}",
+        text(&output)
+    );
+    assert!(!out.join("cut").join("summary.json").exists());
 }
 
 #[test]
