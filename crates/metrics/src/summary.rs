@@ -9,7 +9,8 @@ use crate::{CustomSummary, Endpoint, Interval, LatencyHistogram, Stats};
 
 /// Version of the `summary.json` schema; bumped on any incompatible change (2: a threshold's
 /// `observed` is `null` when its metric had no samples; `interrupted_iterations`; `stopped_early`.
-/// 3: `totals.rps_peak` is a rate, a number with a fraction, over the part of its second run).
+/// 3: `totals.rps_peak` is a rate with a fraction, its window ending with the run when that is
+/// busier).
 pub const SCHEMA_VERSION: u32 = 3;
 
 /// The results of one run, as `summary.json` stores them. Latencies are in milliseconds.
@@ -118,11 +119,11 @@ pub struct Totals {
     pub failure_rate: f64,
     /// Requests per second over the whole run: requests / duration_seconds.
     pub rps_avg: f64,
-    /// Requests per second in the busiest second: its requests over the part of it the run
-    /// covered (all of it but for a last, partial second: 0.3 s of a 2.3 s run), so never below
-    /// `rps_avg`.
+    /// Requests in the busiest one-second window: a whole second, or the window ending with the
+    /// run (for a last, partial second: its requests and the rest of the second before it, pro
+    /// rata; a run shorter than a second: its requests over its length). Never below `rps_avg`.
     pub rps_peak: f64,
-    /// Which second (from 0) was the busiest.
+    /// Which second (from 0) was the busiest (the one its window ends in).
     pub peak_second: u64,
     pub latency: Stats,
     pub service_time: Stats,
@@ -307,16 +308,29 @@ impl Summary {
     }
 }
 
-/// The busiest second of `requests_per_second` and its rate: requests over the part of the second
-/// within `duration` seconds (a whole second when the run covered none of it, which a second the
-/// run recorded cannot be). The earliest second wins a tie.
+/// The busiest one-second window of a run of `duration` seconds and its rate, by the second it
+/// ends in: each whole second, and for the last, partial second the window ending with the run —
+/// that second's requests and, pro rata, the rest of the second before it (a run shorter than a
+/// second has the one window, its whole length). The earliest wins a tie.
 fn peak_rate(requests_per_second: &[(u64, u64)], duration: f64) -> (u64, f64) {
+    let count = |second: u64| {
+        requests_per_second
+            .iter()
+            .find(|(s, _)| *s == second)
+            .map_or(0.0, |(_, count)| *count as f64)
+    };
     requests_per_second
         .iter()
-        .map(|&(second, count)| {
-            let covered = (duration - second as f64).min(1.0);
-            let covered = if covered > 0.0 { covered } else { 1.0 };
-            (second, count as f64 / covered)
+        .map(|&(second, requests)| {
+            let covered = duration - second as f64;
+            let rate = if !(0.0..1.0).contains(&covered) || covered == 0.0 {
+                requests as f64
+            } else if second == 0 {
+                requests as f64 / covered
+            } else {
+                requests as f64 + (1.0 - covered) * count(second - 1)
+            };
+            (second, rate)
         })
         .fold(
             (0, 0.0),
@@ -400,11 +414,16 @@ mod tests {
             "{avg} {peak}"
         );
         assert_eq!(second, 0);
-        // 1.5 s: 100 in the first second, 100 in the last half: 133.3/s on average, 200/s in
-        // second 1.
+        // 1.5 s: 100 in the first second, 100 in the last half: 133.3/s on average; the last
+        // window (0.5 s to 1.5 s) holds the last half second's 100 and half the first second's.
         let (avg, peak, second) = rates(1.5, &[(0, 100), (1, 100)]);
         assert!((avg - 200.0 / 1.5).abs() < 1e-9, "{avg}");
-        assert_eq!((peak, second), (200.0, 1));
+        assert_eq!((peak, second), (150.0, 1));
+        // A steady 100/s run that ends 5 ms into its third second with 1 request: no peak of
+        // 200/s over those 5 ms — the last window holds 1 + 0.995 × 100.
+        let (avg, peak, second) = rates(2.005, &[(0, 100), (1, 100), (2, 1)]);
+        assert!(avg <= peak && (peak - 100.5).abs() < 1e-9, "{avg} {peak}");
+        assert_eq!(second, 2);
         // Whole seconds: the busiest one, the earliest on a tie.
         let (_, peak, second) = rates(3.0, &[(0, 5), (1, 9), (2, 9)]);
         assert_eq!((peak, second), (9.0, 1));
