@@ -6,5 +6,6 @@ use anyhow::Context;
 
 /// The text of `path`; errors say which input it was.
 pub fn read_text(path: &Path, what: &str) -> anyhow::Result<String> {
-    std::fs::read_to_string(path).with_context(|| format!("cannot read {what} {}", path.display()))
+    scalelab_config::read_text_bounded(path, scalelab_config::MAX_CONFIG_BYTES)
+        .with_context(|| format!("cannot read {what} {}", path.display()))
 }

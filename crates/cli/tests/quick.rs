@@ -53,7 +53,7 @@ async fn quick_writes_results_and_prints_the_summary() {
         "{text}"
     );
     let summary = summary(out.path());
-    assert_eq!(summary["schema_version"], 2);
+    assert_eq!(summary["schema_version"], 3);
     let requests = summary["totals"]["requests"].as_u64().unwrap();
     assert!(requests > 50, "{summary}");
     assert_eq!(summary["totals"]["failures"], 0);

@@ -12,7 +12,7 @@ use scalelab_metrics::output::{read_latency_log, read_summary};
 use scalelab_shape::{Arrivals, Shape};
 
 const SHARDS: u64 = 3;
-const PLAN: &str = "scenarios:\n  steady:\n    executor: constant-arrival-rate\n    rate: 50\n    timeUnit: 1s\n    duration: 2s\n    preAllocatedVUs: 6\n    maxVUs: 60\n    requests:\n      - {name: ping, path: /ping, checks: {status: 200}}\nthresholds:\n  http_req_failed: [\"rate<0.01\"]\n";
+const PLAN: &str = "scenarios:\n  steady:\n    executor: constant-arrival-rate\n    rate: 50\n    timeUnit: 1s\n    duration: 2s\n    preAllocatedVUs: 30\n    maxVUs: 60\n    requests:\n      - {name: ping, path: /ping, checks: {status: 200}}\nthresholds:\n  http_req_failed: [\"rate<0.01\"]\n";
 
 fn scalelab() -> Command {
     Command::new(env!("CARGO_BIN_EXE_scalelab"))
@@ -120,11 +120,11 @@ async fn shards_merge_into_the_whole_plan() {
         .unwrap();
     assert!(output.status.success(), "{}", text(&output));
 
-    // The schedule of the unsharded plan: 50/s for 2 s is 100 arrivals of one request each.
-    // constant-arrival-rate: k6 starts an arrival at the end too (101).
+    // The schedule of the unsharded plan: 50/s for 2 s is 100 arrivals of one request each, and
+    // one more at 2.0 s, as k6's constant-arrival-rate starts.
     let scheduled =
         Arrivals::through_end(&Shape::constant(50.0, Duration::from_secs(2))).count() as u64;
-    assert_eq!(scheduled, 100);
+    assert_eq!(scheduled, 101);
     let summary = read_summary(&merged).unwrap();
     assert_eq!(summary.totals.dropped_iterations, 0, "{}", text(&output));
     assert_eq!(summary.totals.requests, scheduled);
@@ -140,8 +140,8 @@ async fn shards_merge_into_the_whole_plan() {
             all.merge(&histogram);
         }
     }
-    // Arrival k goes to shard k mod 3: 34, 33 and 33 arrivals.
-    assert_eq!(per_shard, [34, 33, 33]);
+    // Arrival k of 101 goes to shard k mod 3: 34, 34 and 33 arrivals.
+    assert_eq!(per_shard, [34, 34, 33]);
     assert_eq!(summary.totals.latency, all.stats());
     let record = summary.merged.as_ref().unwrap();
     assert_eq!((record.count, record.missing.len()), (SHARDS, 0));
@@ -173,7 +173,31 @@ async fn shards_merge_into_the_whole_plan() {
     assert!(output.status.success(), "{}", text(&output));
     let partial = read_summary(&out.join("partial")).unwrap();
     assert_eq!(partial.merged.unwrap().missing, [2]);
-    assert_eq!(partial.totals.requests, 67);
+    assert_eq!(partial.totals.requests, 68);
+
+    // Shard 1's intervals.jsonl cut after its header line: its summary still counts 34 requests.
+    // Refused, naming the shard, rather than merged into 67 of 101.
+    let intervals = shards[1].join("intervals.jsonl");
+    let whole = std::fs::read_to_string(&intervals).unwrap();
+    std::fs::write(&intervals, whole.lines().next().unwrap()).unwrap();
+    let output = scalelab()
+        .arg("merge")
+        .args(&shards)
+        .arg("--out")
+        .arg(out.join("cut"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert!(
+        text(&output).contains(&format!(
+            "{}: intervals.jsonl does not hold what summary.json counts: requests 0 in the \
+             intervals, 34 in the summary",
+            shards[1].display()
+        )),
+        "{}",
+        text(&output)
+    );
+    assert!(!out.join("cut").join("summary.json").exists());
 }
 
 #[test]

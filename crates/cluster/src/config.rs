@@ -328,10 +328,11 @@ impl ClusterConfig {
     /// Reads and checks a cluster file; errors name the file and, for syntax, the line.
     pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            file: file.clone(),
-            source,
-        })?;
+        let text = scalelab_config::read_text_bounded(path, scalelab_config::MAX_CONFIG_BYTES)
+            .map_err(|source| ConfigError::Read {
+                file: file.clone(),
+                source,
+            })?;
         Self::from_yaml(&text).map_err(|message| ConfigError::Invalid { file, message })
     }
 

@@ -78,7 +78,9 @@ pub fn read_events(dir: &Path) -> io::Result<Vec<Event>> {
             format!("{}: {e}", path.display()),
         )
     };
-    let mut reader = csv::Reader::from_path(&path).map_err(invalid)?;
+    let bytes = scalelab_config::read_bounded(&path, scalelab_metrics::output::MAX_FILE_BYTES)
+        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+    let mut reader = csv::Reader::from_reader(&bytes[..]);
     reader
         .deserialize()
         .collect::<Result<_, _>>()

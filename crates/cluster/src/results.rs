@@ -117,7 +117,9 @@ impl GroupRun {
                     .into(),
             ));
         }
-        let text = std::fs::read_to_string(&offered_path).map_err(read(offered_path.clone()))?;
+        let text =
+            scalelab_config::read_text_bounded(&offered_path, scalelab_config::MAX_CONFIG_BYTES)
+                .map_err(read(offered_path.clone()))?;
         let plan = scalelab_shape::parse_csv_trace(&text)
             .map_err(|e| invalid(offered_path, e.to_string()))?;
         let policy_path = dir.join(POLICIES).join(format!("{group}.yaml"));
@@ -127,7 +129,9 @@ impl GroupRun {
                 format!("not found: group '{group}' ran without a policy"),
             ));
         }
-        let text = std::fs::read_to_string(&policy_path).map_err(read(policy_path.clone()))?;
+        let text =
+            scalelab_config::read_text_bounded(&policy_path, scalelab_config::MAX_CONFIG_BYTES)
+                .map_err(read(policy_path.clone()))?;
         let policy = Policy::from_yaml(&text).map_err(|e| invalid(policy_path, e.to_string()))?;
         let events = dir.join(crate::events::FILE);
         let startup = startup(dir, &group)?

@@ -64,7 +64,8 @@ pub fn read_cluster(dir: &Path) -> io::Result<Option<Vec<ClusterRow>>> {
             format!("{}: {what}", path.display()),
         )
     };
-    let mut reader = csv::Reader::from_path(&path).map_err(|e| invalid(e.to_string()))?;
+    let bytes = crate::output::read_file(&path, crate::output::MAX_FILE_BYTES)?;
+    let mut reader = csv::Reader::from_reader(&bytes[..]);
     let mut rows = Vec::new();
     for (index, row) in reader.deserialize().enumerate() {
         let row: ClusterRow = row.map_err(|e: csv::Error| invalid(e.to_string()))?;

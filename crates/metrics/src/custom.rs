@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::interval::{Add, Unmergeable};
 use crate::{LatencyHistogram, Stats};
 
 /// The four k6 metric types.
@@ -93,11 +94,11 @@ impl CustomValues {
             }
             CustomValues::Counter { sum, count } => {
                 *sum += value;
-                *count += 1;
+                *count = count.saturating_add(1);
             }
             CustomValues::Rate { nonzero, total } => {
-                *nonzero += u64::from(value != 0.0);
-                *total += 1;
+                *nonzero = nonzero.saturating_add(u64::from(value != 0.0));
+                *total = total.saturating_add(1);
             }
             CustomValues::Gauge {
                 last,
@@ -114,13 +115,19 @@ impl CustomValues {
         }
     }
 
-    /// Adds `other` (of the same kind) into `self`.
-    pub fn merge(&mut self, other: &CustomValues) {
+    /// Adds `other`, the same metric `name` of another thread, second or shard, into `self`,
+    /// each count with `add`; another kind is an error.
+    pub(crate) fn add_up(
+        &mut self,
+        name: &str,
+        other: &CustomValues,
+        add: Add,
+    ) -> Result<(), Unmergeable> {
         match (self, other) {
             (CustomValues::Trend(a), CustomValues::Trend(b)) => a.merge(b),
             (CustomValues::Counter { sum, count }, CustomValues::Counter { sum: s, count: c }) => {
                 *sum += s;
-                *count += c;
+                *count = add(*count, *c, "custom counter values")?;
             }
             (
                 CustomValues::Rate { nonzero, total },
@@ -129,8 +136,8 @@ impl CustomValues {
                     total: t,
                 },
             ) => {
-                *nonzero += n;
-                *total += t;
+                *nonzero = add(*nonzero, *n, "custom rate values")?;
+                *total = add(*total, *t, "custom rate values")?;
             }
             (
                 CustomValues::Gauge { last, at, min, max },
@@ -147,12 +154,15 @@ impl CustomValues {
                 *min = min.min(*lo);
                 *max = max.max(*hi);
             }
-            (mine, theirs) => panic!(
-                "a custom metric cannot be a {} and a {}",
-                mine.kind().as_str(),
-                theirs.kind().as_str()
-            ),
+            (mine, theirs) => {
+                return Err(Unmergeable::CustomKind {
+                    name: name.to_owned(),
+                    mine: mine.kind().as_str(),
+                    theirs: theirs.kind().as_str(),
+                });
+            }
         }
+        Ok(())
     }
 
     /// The run's figures for the summary; `duration_seconds` turns a counter into a rate.
@@ -224,6 +234,7 @@ pub struct CustomSummary {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::interval::checked;
 
     fn filled(kind: CustomKind, values: &[(f64, u64)]) -> CustomValues {
         let mut metric = CustomValues::new(kind);
@@ -234,6 +245,27 @@ mod tests {
     }
 
     #[test]
+    fn kinds_that_differ_and_counts_past_u64_are_errors() {
+        let mut trend = filled(CustomKind::Trend, &[(1.0, 0)]);
+        let error = trend
+            .add_up("latency", &filled(CustomKind::Counter, &[]), checked)
+            .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "custom metric 'latency' is a trend in one and a counter in another"
+        );
+        let half = CustomValues::Rate {
+            nonzero: 1 << 63,
+            total: 1 << 63,
+        };
+        let mut rate = half.clone();
+        assert_eq!(
+            rate.add_up("r", &half, checked),
+            Err(Unmergeable::Overflow("custom rate values"))
+        );
+    }
+
+    #[test]
     fn threads_merge_as_if_recorded_in_one() {
         // Two threads of the same second; the values with the times they were added.
         let a = [(4.0, 10), (0.0, 30), (-2.0, 50)];
@@ -241,11 +273,13 @@ mod tests {
         let all: Vec<_> = a.iter().chain(&b).copied().collect();
         for kind in [CustomKind::Counter, CustomKind::Rate, CustomKind::Gauge] {
             let mut merged = filled(kind, &a);
-            merged.merge(&filled(kind, &b));
+            merged.add_up("m", &filled(kind, &b), checked).unwrap();
             assert_eq!(merged, filled(kind, &all), "{kind:?}");
         }
         let mut gauge = filled(CustomKind::Gauge, &b);
-        gauge.merge(&filled(CustomKind::Gauge, &a));
+        gauge
+            .add_up("g", &filled(CustomKind::Gauge, &a), checked)
+            .unwrap();
         // The last value is the one added last (−2 at 50 ms), whichever thread merges first.
         assert_eq!(
             gauge,

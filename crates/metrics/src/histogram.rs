@@ -1,8 +1,10 @@
 //! A latency histogram in microseconds and the statistics reported from it.
 
+use std::io::Read;
 use std::time::Duration;
 
 use base64::Engine;
+use flate2::read::ZlibDecoder;
 use hdrhistogram::Histogram;
 use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
 use serde::{Deserialize, Serialize};
@@ -43,13 +45,72 @@ impl<'de> Deserialize<'de> for LatencyHistogram {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(text)
             .map_err(serde::de::Error::custom)?;
-        let read: Histogram<u64> = Deserializer::new()
-            .deserialize(&mut &bytes[..])
-            .map_err(|e| serde::de::Error::custom(format!("bad histogram: {e:?}")))?;
+        let read = decode(&bytes).map_err(serde::de::Error::custom)?;
         let mut histogram = Self::default();
         histogram.merge_hdr(&read);
         Ok(histogram)
     }
+}
+
+/// The V2 encoding's cookies (HdrHistogram's, for 8-byte counters) and header length.
+const V2_COOKIE: u32 = 0x1c84_9313;
+const V2_COMPRESSED_COOKIE: u32 = 0x1c84_9314;
+const V2_HEADER_BYTES: usize = 40;
+
+/// The largest decoded (inflated) histogram read: what scalelab writes is at most 3 significant
+/// digits over the whole `u64` range, 65 × 1,024 counts of at most 9 bytes each (under 600 KiB).
+pub const MAX_DECODED_BYTES: usize = V2_HEADER_BYTES + 9 * 65 * 1024;
+
+/// Decodes a histogram in the HdrHistogram V2 encoding (deflated or not), as scalelab writes them,
+/// refusing one that would cost more than scalelab's own could: the deflated stream is inflated to
+/// at most [`MAX_DECODED_BYTES`], and its header (significant digits at most 3, the payload length
+/// within the bytes present) is checked before hdrhistogram allocates from it.
+pub(crate) fn decode(bytes: &[u8]) -> Result<Histogram<u64>, String> {
+    let word = |at: usize, from: &[u8]| {
+        from.get(at..at + 4)
+            .map(|b| u32::from_be_bytes(b.try_into().expect("4 bytes")))
+            .ok_or_else(|| format!("bad histogram: {} bytes end inside its header", from.len()))
+    };
+    let inflated;
+    let plain = match word(0, bytes)? {
+        V2_COOKIE => bytes,
+        V2_COMPRESSED_COOKIE => {
+            let mut out = Vec::new();
+            ZlibDecoder::new(bytes.get(8..).unwrap_or_default())
+                .take(MAX_DECODED_BYTES as u64 + 1)
+                .read_to_end(&mut out)
+                .map_err(|e| format!("bad histogram: {e}"))?;
+            if out.len() > MAX_DECODED_BYTES {
+                return Err(format!(
+                    "bad histogram: it inflates to more than the {MAX_DECODED_BYTES} bytes a \
+                     histogram of scalelab's holds"
+                ));
+            }
+            inflated = out;
+            &inflated
+        }
+        cookie => return Err(format!("bad histogram: unknown cookie {cookie:#x}")),
+    };
+    if word(0, plain)? != V2_COOKIE || plain.len() < V2_HEADER_BYTES {
+        return Err("bad histogram: no V2 header".to_owned());
+    }
+    let payload = word(4, plain)? as usize;
+    let digits = word(12, plain)?;
+    if payload > plain.len() - V2_HEADER_BYTES {
+        return Err(format!(
+            "bad histogram: its header announces {payload} bytes of counts, {} are there",
+            plain.len() - V2_HEADER_BYTES
+        ));
+    }
+    if digits > u32::from(SIGNIFICANT_DIGITS) {
+        return Err(format!(
+            "bad histogram: {digits} significant digits, more than the {SIGNIFICANT_DIGITS} \
+             scalelab records"
+        ));
+    }
+    Deserializer::new()
+        .deserialize(&mut &plain[..])
+        .map_err(|e| format!("bad histogram: {e}"))
 }
 
 impl LatencyHistogram {
@@ -260,6 +321,72 @@ mod tests {
             two.percentile(50.0)
         );
         assert_eq!(LatencyHistogram::default().percentile(50.0), 0.0);
+    }
+
+    /// `header` (the V2 header's fields after its cookie) and `payload`, deflated as the V2
+    /// deflate encoding frames them.
+    fn deflated(payload_len: u32, digits: u32, payload: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut plain = Vec::new();
+        plain.extend(V2_COOKIE.to_be_bytes());
+        plain.extend(payload_len.to_be_bytes());
+        plain.extend(0u32.to_be_bytes());
+        plain.extend(digits.to_be_bytes());
+        plain.extend(1u64.to_be_bytes());
+        plain.extend(2048u64.to_be_bytes());
+        plain.extend(1f64.to_be_bytes());
+        plain.extend(payload);
+        let mut encoder =
+            flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(&plain).unwrap();
+        let compressed = encoder.finish().unwrap();
+        let mut bytes = V2_COMPRESSED_COOKIE.to_be_bytes().to_vec();
+        bytes.extend((compressed.len() as u32).to_be_bytes());
+        bytes.extend(compressed);
+        bytes
+    }
+
+    #[test]
+    fn histograms_that_would_cost_more_than_ours_are_refused_before_allocating() {
+        let decode_json = |bytes: &[u8]| {
+            let text = base64::engine::general_purpose::STANDARD.encode(bytes);
+            serde_json::from_value::<LatencyHistogram>(serde_json::Value::String(text))
+        };
+        // A 60-byte histogram whose header announces 4 GiB of counts.
+        let bomb = deflated(u32::MAX, 3, &[]);
+        assert!(bomb.len() <= 60, "{}", bomb.len());
+        let error = decode_json(&bomb).unwrap_err().to_string();
+        assert!(
+            error.contains("announces 4294967295 bytes of counts, 0 are there"),
+            "{error}"
+        );
+        // Five significant digits: 200 times the counts of scalelab's three.
+        let error = decode_json(&deflated(0, 5, &[])).unwrap_err().to_string();
+        assert!(error.contains("5 significant digits"), "{error}");
+        // A stream that inflates past anything scalelab writes (zeros compress 1000:1).
+        let error = decode_json(&deflated(0, 3, &vec![0; 2 * MAX_DECODED_BYTES]))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("inflates to more than"), "{error}");
+        for bytes in [&[][..], &[0x1c, 0x84], &[0, 0, 0, 0, 0, 0, 0, 0]] {
+            assert!(decode_json(bytes).is_err());
+        }
+        // What scalelab writes reads back, deflated or not.
+        let mut histogram = LatencyHistogram::default();
+        histogram.record(Duration::from_secs(3600));
+        histogram.record(Duration::from_micros(1));
+        let json = serde_json::to_value(&histogram).unwrap();
+        assert_eq!(
+            serde_json::from_value::<LatencyHistogram>(json).unwrap(),
+            histogram
+        );
+        let mut plain = Vec::new();
+        hdrhistogram::serialization::V2Serializer::new()
+            .serialize(histogram.inner(), &mut plain)
+            .unwrap();
+        assert_eq!(decode(&plain).unwrap(), *histogram.inner());
+        // An empty histogram, its counts one run of zeros, decodes.
+        assert!(decode_json(&deflated(2, 3, &[0x81, 0x20])).is_ok());
     }
 
     #[test]

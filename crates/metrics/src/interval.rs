@@ -45,27 +45,54 @@ pub struct Series {
 
 impl Series {
     fn record(&mut self, sample: &Sample) {
-        self.count += 1;
+        self.count = self.count.saturating_add(1);
         self.latency.record(sample.latency());
         self.service_time.record(sample.service_time());
-        self.bytes_sent += sample.bytes_sent;
-        self.bytes_received += sample.bytes_received;
+        self.bytes_sent = self.bytes_sent.saturating_add(sample.bytes_sent);
+        self.bytes_received = self.bytes_received.saturating_add(sample.bytes_received);
         for (sum, d) in self.phase_micros.iter_mut().zip(sample.phases.in_order()) {
-            *sum += d.as_micros() as u64;
+            *sum = sum.saturating_add(u64::try_from(d.as_micros()).unwrap_or(u64::MAX));
         }
     }
 
-    /// Adds `other` into `self` (exact).
-    pub fn merge(&mut self, other: &Series) {
-        self.count += other.count;
+    /// Adds `other` into `self` (exact), each count with `add`.
+    fn add(&mut self, other: &Series, add: Add) -> Result<(), Unmergeable> {
+        self.count = add(self.count, other.count, "requests")?;
         self.latency.merge(&other.latency);
         self.service_time.merge(&other.service_time);
-        self.bytes_sent += other.bytes_sent;
-        self.bytes_received += other.bytes_received;
+        self.bytes_sent = add(self.bytes_sent, other.bytes_sent, "bytes sent")?;
+        self.bytes_received = add(self.bytes_received, other.bytes_received, "bytes received")?;
         for (a, b) in self.phase_micros.iter_mut().zip(other.phase_micros) {
-            *a += b;
+            *a = add(*a, b, "request phase time")?;
         }
+        Ok(())
     }
+}
+
+/// Why two intervals cannot be added: only intervals read from files (a shard's
+/// `intervals.jsonl`) can disagree so.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Unmergeable {
+    #[error("{0} add up past 2^64 - 1: no run counts so many, the counts cannot be true")]
+    Overflow(&'static str),
+    #[error("custom metric '{name}' is a {mine} in one and a {theirs} in another")]
+    CustomKind {
+        name: String,
+        mine: &'static str,
+        theirs: &'static str,
+    },
+}
+
+/// How counts add: saturating (the live engine's, which cannot come near 2^64) or checked (counts
+/// read from files, where an overflow is an error and never a wrap). The name says which count.
+pub(crate) type Add = fn(u64, u64, &'static str) -> Result<u64, Unmergeable>;
+
+fn saturating(a: u64, b: u64, _: &'static str) -> Result<u64, Unmergeable> {
+    Ok(a.saturating_add(b))
+}
+
+pub(crate) fn checked(a: u64, b: u64, what: &'static str) -> Result<u64, Unmergeable> {
+    a.checked_add(b).ok_or(Unmergeable::Overflow(what))
 }
 
 /// Point-in-time gauges of an interval. Across threads (or shards) of the same second they add up;
@@ -163,9 +190,10 @@ impl Interval {
 
     /// Counts one finished iteration of scenario `scenario`.
     pub fn record_iteration(&mut self, scenario: usize, duration: Duration) {
-        self.iterations += 1;
+        self.iterations = self.iterations.saturating_add(1);
         self.iteration_duration.record(duration);
-        self.scenario_mut(scenario).iterations += 1;
+        let activity = self.scenario_mut(scenario);
+        activity.iterations = activity.iterations.saturating_add(1);
     }
 
     /// Notes how late an arrival's first request went out against its schedule, and whether the
@@ -177,10 +205,11 @@ impl Interval {
         }
     }
 
-    /// Counts one arrival of scenario `scenario` that found no free VU.
+    /// Counts `count` iterations of scenario `scenario` that were due and never started.
     pub fn record_dropped(&mut self, scenario: usize, count: u64) {
-        self.dropped_iterations += count;
-        self.scenario_mut(scenario).dropped_iterations += count;
+        self.dropped_iterations = self.dropped_iterations.saturating_add(count);
+        let activity = self.scenario_mut(scenario);
+        activity.dropped_iterations = activity.dropped_iterations.saturating_add(count);
     }
 
     /// The activity of scenario `scenario`, created on first use.
@@ -194,13 +223,14 @@ impl Interval {
 
     /// Counts one iteration of scenario `scenario` cut short by the end of the run.
     pub fn record_interrupted(&mut self, scenario: usize) {
-        self.interrupted_iterations += 1;
-        self.scenario_mut(scenario).interrupted_iterations += 1;
+        self.interrupted_iterations = self.interrupted_iterations.saturating_add(1);
+        let activity = self.scenario_mut(scenario);
+        activity.interrupted_iterations = activity.interrupted_iterations.saturating_add(1);
     }
 
     /// Counts one request cut off in flight by the end of the run.
     pub fn record_interrupted_request(&mut self) {
-        self.interrupted_requests += 1;
+        self.interrupted_requests = self.interrupted_requests.saturating_add(1);
     }
 
     /// Counts one check result.
@@ -210,9 +240,9 @@ impl Interval {
         }
         let entry = &mut self.checks[check];
         if passed {
-            entry.0 += 1;
+            entry.0 = entry.0.saturating_add(1);
         } else {
-            entry.1 += 1;
+            entry.1 = entry.1.saturating_add(1);
         }
     }
 
@@ -227,50 +257,109 @@ impl Interval {
     }
 
     /// Adds another interval of the same second (another thread or shard): counts and histograms
-    /// add, gauges add.
+    /// add, gauges add. Counts saturate, as fits the live engine's own (a custom metric of another
+    /// kind, which the engine never makes, is left out); intervals read from files merge with
+    /// [`Interval::checked_merge`].
     pub fn merge(&mut self, other: &Interval) {
+        let _ = self.add(other, saturating);
+    }
+
+    /// As [`Interval::merge`], but a count that would pass `u64::MAX` or a custom metric of two
+    /// kinds is an error (`self` is then partly merged).
+    pub fn checked_merge(&mut self, other: &Interval) -> Result<(), Unmergeable> {
+        self.add(other, checked)
+    }
+
+    fn add(&mut self, other: &Interval, add: Add) -> Result<(), Unmergeable> {
         for (key, series) in &other.series {
-            self.series_mut(key.clone()).merge(series);
+            self.series_mut(key.clone()).add(series, add)?;
         }
-        self.iterations += other.iterations;
+        self.iterations = add(self.iterations, other.iterations, "iterations")?;
         self.iteration_duration.merge(&other.iteration_duration);
-        self.dropped_iterations += other.dropped_iterations;
+        self.dropped_iterations = add(
+            self.dropped_iterations,
+            other.dropped_iterations,
+            "dropped iterations",
+        )?;
         self.send_delay.merge(&other.send_delay);
         self.send_delay_free.merge(&other.send_delay_free);
-        self.interrupted_iterations += other.interrupted_iterations;
-        self.interrupted_requests += other.interrupted_requests;
-        self.loader_cpu_micros += other.loader_cpu_micros;
+        self.interrupted_iterations = add(
+            self.interrupted_iterations,
+            other.interrupted_iterations,
+            "interrupted iterations",
+        )?;
+        self.interrupted_requests = add(
+            self.interrupted_requests,
+            other.interrupted_requests,
+            "interrupted requests",
+        )?;
+        self.loader_cpu_micros = add(
+            self.loader_cpu_micros,
+            other.loader_cpu_micros,
+            "loader CPU",
+        )?;
         if self.checks.len() < other.checks.len() {
             self.checks.resize(other.checks.len(), (0, 0));
         }
         for (mine, theirs) in self.checks.iter_mut().zip(&other.checks) {
-            mine.0 += theirs.0;
-            mine.1 += theirs.1;
+            mine.0 = add(mine.0, theirs.0, "checks passed")?;
+            mine.1 = add(mine.1, theirs.1, "checks failed")?;
         }
-        self.gauges.vus += other.gauges.vus;
-        self.gauges.in_flight += other.gauges.in_flight;
-        self.gauges.vus_peak += other.gauges.vus_peak;
-        self.gauges.vus_allocated += other.gauges.vus_allocated;
+        let (mine, theirs) = (&mut self.gauges, &other.gauges);
+        mine.vus = add(mine.vus, theirs.vus, "VUs")?;
+        mine.in_flight = add(mine.in_flight, theirs.in_flight, "requests in flight")?;
+        mine.vus_peak = add(mine.vus_peak, theirs.vus_peak, "VUs")?;
+        mine.vus_allocated = add(mine.vus_allocated, theirs.vus_allocated, "VUs allocated")?;
         for (index, theirs) in other.scenarios.iter().enumerate() {
             let mine = self.scenario_mut(index);
-            mine.vus += theirs.vus;
-            mine.iterations += theirs.iterations;
-            mine.dropped_iterations += theirs.dropped_iterations;
-            mine.interrupted_iterations += theirs.interrupted_iterations;
+            mine.vus = add(mine.vus, theirs.vus, "VUs")?;
+            mine.iterations = add(mine.iterations, theirs.iterations, "iterations")?;
+            mine.dropped_iterations = add(
+                mine.dropped_iterations,
+                theirs.dropped_iterations,
+                "dropped iterations",
+            )?;
+            mine.interrupted_iterations = add(
+                mine.interrupted_iterations,
+                theirs.interrupted_iterations,
+                "interrupted iterations",
+            )?;
         }
         for (name, theirs) in &other.custom {
             match self.custom.get_mut(name) {
-                Some(mine) => mine.merge(theirs),
+                Some(mine) => mine.add_up(name, theirs, add)?,
                 None => {
                     self.custom.insert(name.clone(), theirs.clone());
                 }
             }
         }
+        Ok(())
+    }
+
+    /// Checks that the sums a summary and thresholds take over this interval's series and checks
+    /// (requests, bytes, phase times, check results) fit in a `u64`, as each count alone does.
+    pub fn check_sums(&self) -> Result<(), Unmergeable> {
+        let mut sum = Series::default();
+        for (_, series) in &self.series {
+            sum.count = checked(sum.count, series.count, "requests")?;
+            sum.bytes_sent = checked(sum.bytes_sent, series.bytes_sent, "bytes sent")?;
+            sum.bytes_received =
+                checked(sum.bytes_received, series.bytes_received, "bytes received")?;
+            for (a, b) in sum.phase_micros.iter_mut().zip(series.phase_micros) {
+                *a = checked(*a, b, "request phase time")?;
+            }
+        }
+        self.checks.iter().try_fold(0u64, |all, (passed, failed)| {
+            checked(checked(all, *passed, "checks")?, *failed, "checks")
+        })?;
+        Ok(())
     }
 
     /// Requests in the interval.
     pub fn requests(&self) -> u64 {
-        self.series.iter().map(|(_, s)| s.count).sum()
+        self.series
+            .iter()
+            .fold(0, |sum, (_, s)| sum.saturating_add(s.count))
     }
 
     /// Requests that failed (errors and statuses outside 200–399).
@@ -278,8 +367,7 @@ impl Interval {
         self.series
             .iter()
             .filter(|(k, _)| k.outcome.is_failure())
-            .map(|(_, s)| s.count)
-            .sum()
+            .fold(0, |sum, (_, s)| sum.saturating_add(s.count))
     }
 }
 
@@ -370,6 +458,42 @@ mod tests {
         let old: Interval = serde_json::from_value(json).unwrap();
         assert_eq!(old.send_delay, all.send_delay);
         assert_eq!(old.send_delay_free.count(), 0);
+    }
+
+    #[test]
+    fn counts_past_u64_are_errors_when_checked_and_saturate_otherwise() {
+        // 2^63 failed requests in each of two shards: 2^64 would wrap to 0.
+        let mut half = Interval::new(0);
+        half.record(&sample(0, Outcome::Status(500), 100));
+        half.series[0].1.count = 1 << 63;
+        let mut sum = half.clone();
+        assert_eq!(
+            sum.checked_merge(&half),
+            Err(Unmergeable::Overflow("requests"))
+        );
+        assert_eq!(
+            Unmergeable::Overflow("requests").to_string(),
+            "requests add up past 2^64 - 1: no run counts so many, the counts cannot be true"
+        );
+        let mut live = half.clone();
+        live.merge(&half);
+        assert_eq!((live.requests(), live.failures()), (u64::MAX, u64::MAX));
+        // Two series of one interval, each 2^63: each fits, their sum does not.
+        let mut two = half.clone();
+        two.record(&sample(0, Outcome::Error(ErrorKind::Reset), 100));
+        two.series[1].1.count = 1 << 63;
+        assert_eq!(two.check_sums(), Err(Unmergeable::Overflow("requests")));
+        assert_eq!(two.failures(), u64::MAX);
+        let mut checks = Interval::new(0);
+        checks.checks = vec![(u64::MAX, 0), (0, 1)];
+        assert_eq!(checks.check_sums(), Err(Unmergeable::Overflow("checks")));
+        let mut iterations = Interval::new(0);
+        iterations.iterations = u64::MAX;
+        assert_eq!(
+            iterations.clone().checked_merge(&iterations),
+            Err(Unmergeable::Overflow("iterations"))
+        );
+        assert_eq!(half.check_sums(), Ok(()));
     }
 
     #[test]

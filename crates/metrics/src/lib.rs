@@ -18,7 +18,9 @@ pub mod threshold;
 pub use cluster_row::{ClusterRow, read_cluster};
 pub use custom::{CustomKind, CustomSummary, CustomValues};
 pub use histogram::{LatencyHistogram, Stats};
-pub use interval::{Endpoint, EndpointId, Gauges, Interval, ScenarioActivity, Series, SeriesKey};
+pub use interval::{
+    Endpoint, EndpointId, Gauges, Interval, ScenarioActivity, Series, SeriesKey, Unmergeable,
+};
 pub use sample::{ErrorKind, Outcome, Phases, Sample};
 pub use summary::{
     CheckSummary, EarlyStop, EndpointSummary, LoaderUse, MergeRecord, SCHEMA_VERSION, ShardRecord,

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use base64::Engine;
 use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
-use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
+use hdrhistogram::serialization::{Serializer, V2DeflateSerializer};
 use serde::{Deserialize, Serialize};
 
 use crate::{Endpoint, Interval, LatencyHistogram, Summary};
@@ -300,33 +300,42 @@ fn file_error(path: &Path, kind: io::ErrorKind, what: impl std::fmt::Display) ->
 /// second of 10^12 is an error naming it, not a chart of 10^12 points.
 pub const MAX_SECOND: u64 = 31 * 24 * 3600;
 
-/// The largest results file read: 4 GiB.
+/// The largest streamed results file read (`timeseries.csv`, `latency.hlog`, `intervals.jsonl`,
+/// `cluster.csv`): 4 GiB.
 pub const MAX_FILE_BYTES: u64 = 4 << 30;
 
-fn read_file(path: &Path) -> io::Result<Vec<u8>> {
-    let size = fs::metadata(path)
-        .map_err(|e| file_error(path, e.kind(), e))?
-        .len();
-    if size > MAX_FILE_BYTES {
-        return Err(file_error(
-            path,
-            io::ErrorKind::InvalidData,
-            format!("{size} bytes, more than the {MAX_FILE_BYTES} a results file may hold"),
-        ));
-    }
-    fs::read(path).map_err(|e| file_error(path, e.kind(), e))
+/// The largest `summary.json` read: 64 MiB (its size grows with endpoints and checks, not with
+/// the run's length).
+pub const MAX_SUMMARY_BYTES: u64 = 64 << 20;
+
+/// The bytes of the results file `path` (a regular file of at most `limit` bytes); errors name it.
+pub(crate) fn read_file(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+    scalelab_config::read_bounded(path, limit).map_err(|e| file_error(path, e.kind(), e))
 }
 
-/// Reads a `summary.json`.
+/// Reads a `summary.json`, whose endpoint rows must add up to its totals (so that what readers
+/// add from them fits in a `u64`).
 pub fn read_summary(dir: &Path) -> io::Result<Summary> {
     let path = dir.join(ResultsWriter::SUMMARY);
-    let text = fs::read_to_string(&path).map_err(|e| file_error(&path, e.kind(), e))?;
-    serde_json::from_str(&text).map_err(|e| {
-        io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("{}: {e}", path.display()),
-        )
-    })
+    let bytes = read_file(&path, MAX_SUMMARY_BYTES)?;
+    let invalid = |what: String| file_error(&path, io::ErrorKind::InvalidData, what);
+    let summary: Summary = serde_json::from_slice(&bytes).map_err(|e| invalid(e.to_string()))?;
+    let (mut requests, mut failures) = (0u64, 0u64);
+    for endpoint in &summary.endpoints {
+        let count = endpoint.latency.count;
+        requests = requests
+            .checked_add(count)
+            .ok_or_else(|| invalid("the endpoints' requests add up past 2^64 - 1".to_owned()))?;
+        failures += if endpoint.failed { count } else { 0 };
+    }
+    let totals = &summary.totals;
+    if (requests, failures) != (totals.requests, totals.failures) {
+        return Err(invalid(format!(
+            "the endpoints count {requests} requests, {failures} failed; the totals {}, {}",
+            totals.requests, totals.failures
+        )));
+    }
+    Ok(summary)
 }
 
 /// Reads every row of a `timeseries.csv`. Columns beyond [`TimeseriesRow::COLUMNS`] are kept in
@@ -334,7 +343,7 @@ pub fn read_summary(dir: &Path) -> io::Result<Summary> {
 pub fn read_timeseries(dir: &Path) -> io::Result<Vec<TimeseriesRow>> {
     let path = dir.join(ResultsWriter::TIMESERIES);
     let invalid = |what: String| file_error(&path, io::ErrorKind::InvalidData, what);
-    let bytes = read_file(&path)?;
+    let bytes = read_file(&path, MAX_FILE_BYTES)?;
     let mut reader = csv::Reader::from_reader(&bytes[..]);
     let headers = reader
         .headers()
@@ -415,8 +424,7 @@ pub struct LatencyLog {
 pub fn read_latency_log(dir: &Path) -> io::Result<LatencyLog> {
     let path = dir.join(ResultsWriter::HLOG);
     let invalid = |what: String| file_error(&path, io::ErrorKind::InvalidData, what);
-    let bytes = read_file(&path)?;
-    let mut deserializer = Deserializer::new();
+    let bytes = read_file(&path, MAX_FILE_BYTES)?;
     let mut log = LatencyLog::default();
     for entry in IntervalLogIterator::new(&bytes) {
         let LogEntry::Interval(interval) = entry.map_err(|e| invalid(format!("{e:?}")))? else {
@@ -425,9 +433,7 @@ pub fn read_latency_log(dir: &Path) -> io::Result<LatencyLog> {
         let encoded = base64::engine::general_purpose::STANDARD
             .decode(interval.encoded_histogram())
             .map_err(|e| invalid(e.to_string()))?;
-        let histogram: hdrhistogram::Histogram<u64> = deserializer
-            .deserialize(&mut &encoded[..])
-            .map_err(|e| invalid(format!("{e:?}")))?;
+        let histogram = crate::histogram::decode(&encoded).map_err(invalid)?;
         let target = match interval.tag() {
             Some(tag) => log.by_tag.entry(tag.as_str().to_owned()).or_default(),
             None => {
@@ -452,11 +458,15 @@ pub fn read_latency_log(dir: &Path) -> io::Result<LatencyLog> {
     Ok(log)
 }
 
-/// Reads an `intervals.jsonl` written by [`ResultsWriter::keep_intervals`].
+/// Reads an `intervals.jsonl` written by [`ResultsWriter::keep_intervals`]. Each line is checked
+/// as the writer makes them: seconds in increasing order within the longest run, series sorted by
+/// endpoint and outcome with endpoints in the header's table and as many latencies as requests,
+/// and no more checks than the header names; an error names the file and line.
 pub fn read_intervals(dir: &Path) -> io::Result<IntervalLog> {
     let path = dir.join(ResultsWriter::INTERVALS);
-    let text = fs::read_to_string(&path).map_err(|e| file_error(&path, e.kind(), e))?;
-    let invalid = |line: usize, e: serde_json::Error| {
+    let text = scalelab_config::read_text_bounded(&path, MAX_FILE_BYTES)
+        .map_err(|e| file_error(&path, e.kind(), e))?;
+    let invalid = |line: usize, e: &dyn std::fmt::Display| {
         file_error(
             &path,
             io::ErrorKind::InvalidData,
@@ -467,10 +477,64 @@ pub fn read_intervals(dir: &Path) -> io::Result<IntervalLog> {
     let (_, header) = lines
         .next()
         .ok_or_else(|| file_error(&path, io::ErrorKind::InvalidData, "empty file"))?;
-    let mut log: IntervalLog = serde_json::from_str(header).map_err(|e| invalid(1, e))?;
+    let mut log: IntervalLog = serde_json::from_str(header).map_err(|e| invalid(1, &e))?;
     for (index, line) in lines.filter(|(_, l)| !l.trim().is_empty()) {
-        log.intervals
-            .push(serde_json::from_str(line).map_err(|e| invalid(index + 1, e))?);
+        let interval: Interval = serde_json::from_str(line).map_err(|e| invalid(index + 1, &e))?;
+        let after = log.intervals.last().map(|last| last.second);
+        check_interval(&interval, after, &log).map_err(|e| invalid(index + 1, &e))?;
+        log.intervals.push(interval);
     }
     Ok(log)
+}
+
+/// Whether `interval`, read after second `after`, is one the writer could have made with `log`'s
+/// tables.
+fn check_interval(
+    interval: &Interval,
+    after: Option<u64>,
+    log: &IntervalLog,
+) -> Result<(), String> {
+    let second = interval.second;
+    if second > MAX_SECOND {
+        return Err(format!(
+            "second {second} is beyond the longest run a results directory holds ({MAX_SECOND} s, \
+             31 days)"
+        ));
+    }
+    if let Some(after) = after.filter(|after| second <= *after) {
+        return Err(format!("second {second} follows second {after}"));
+    }
+    for pair in interval.series.windows(2) {
+        if pair[0].0 >= pair[1].0 {
+            return Err(format!("second {second}: its series are not in order"));
+        }
+    }
+    for (key, series) in &interval.series {
+        if key.endpoint.0 as usize >= log.endpoints.len() {
+            return Err(format!(
+                "second {second}: endpoint {} is not in the header's {} endpoints",
+                key.endpoint.0,
+                log.endpoints.len()
+            ));
+        }
+        if series.count != series.latency.count() {
+            return Err(format!(
+                "second {second}: {} requests of endpoint {} ({}) but {} latencies",
+                series.count,
+                key.endpoint.0,
+                key.outcome,
+                series.latency.count()
+            ));
+        }
+    }
+    if interval.checks.len() > log.check_names.len() {
+        return Err(format!(
+            "second {second}: {} checks, the header names {}",
+            interval.checks.len(),
+            log.check_names.len()
+        ));
+    }
+    interval
+        .check_sums()
+        .map_err(|e| format!("second {second}: {e}"))
 }

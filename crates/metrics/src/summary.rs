@@ -8,8 +8,10 @@ use crate::threshold::ThresholdResult;
 use crate::{CustomSummary, Endpoint, Interval, LatencyHistogram, Stats};
 
 /// Version of the `summary.json` schema; bumped on any incompatible change (2: a threshold's
-/// `observed` is `null` when its metric had no samples; `interrupted_iterations`; `stopped_early`).
-pub const SCHEMA_VERSION: u32 = 2;
+/// `observed` is `null` when its metric had no samples; `interrupted_iterations`; `stopped_early`.
+/// 3: `totals.rps_peak` is a rate with a fraction, its window ending with the run when that is
+/// busier).
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The results of one run, as `summary.json` stores them. Latencies are in milliseconds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -162,11 +164,13 @@ pub struct Totals {
     pub failures: u64,
     /// failures / requests (0 when no request was sent).
     pub failure_rate: f64,
-    /// requests / duration_seconds.
+    /// Requests per second over the whole run: requests / duration_seconds.
     pub rps_avg: f64,
-    /// Requests completed in the busiest whole second.
-    pub rps_peak: u64,
-    /// Which second (from 0) was the busiest.
+    /// Requests in the busiest one-second window: a whole second, or the window ending with the
+    /// run (for a last, partial second: its requests and the rest of the second before it, pro
+    /// rata; a run shorter than a second: its requests over its length). Never below `rps_avg`.
+    pub rps_peak: f64,
+    /// Which second (from 0) was the busiest (the one its window ends in).
     pub peak_second: u64,
     pub latency: Stats,
     pub service_time: Stats,
@@ -287,12 +291,7 @@ impl Summary {
         }
         let requests = total.requests();
         let failures = total.failures();
-        let (peak_second, rps_peak) = input
-            .requests_per_second
-            .iter()
-            .copied()
-            .max_by_key(|&(second, count)| (count, std::cmp::Reverse(second)))
-            .unwrap_or((0, 0));
+        let (peak_second, rps_peak) = peak_rate(input.requests_per_second, input.duration_seconds);
         let checks: Vec<CheckSummary> = input
             .check_names
             .iter()
@@ -385,6 +384,36 @@ impl Summary {
     }
 }
 
+/// The busiest one-second window of a run of `duration` seconds and its rate, by the second it
+/// ends in: each whole second, and for the last, partial second the window ending with the run —
+/// that second's requests and, pro rata, the rest of the second before it (a run shorter than a
+/// second has the one window, its whole length). The earliest wins a tie.
+fn peak_rate(requests_per_second: &[(u64, u64)], duration: f64) -> (u64, f64) {
+    let count = |second: u64| {
+        requests_per_second
+            .iter()
+            .find(|(s, _)| *s == second)
+            .map_or(0.0, |(_, count)| *count as f64)
+    };
+    requests_per_second
+        .iter()
+        .map(|&(second, requests)| {
+            let covered = duration - second as f64;
+            let rate = if !(0.0..1.0).contains(&covered) || covered == 0.0 {
+                requests as f64
+            } else if second == 0 {
+                requests as f64 / covered
+            } else {
+                requests as f64 + (1.0 - covered) * count(second - 1)
+            };
+            (second, rate)
+        })
+        .fold(
+            (0, 0.0),
+            |best, this| if this.1 > best.1 { this } else { best },
+        )
+}
+
 fn ratio(part: u64, whole: u64) -> f64 {
     if whole == 0 {
         0.0
@@ -399,8 +428,8 @@ mod tests {
 
     use super::*;
 
-    fn build(total: &Interval) -> Summary {
-        Summary::build(SummaryInput {
+    fn input(total: &Interval) -> SummaryInput<'_> {
+        SummaryInput {
             started_at: "2026-01-01T00:00:00Z".into(),
             duration_seconds: 1.0,
             open_model: true,
@@ -412,7 +441,69 @@ mod tests {
             vus_allocated: 0,
             thresholds: Vec::new(),
             stopped_early: None,
-        })
+        }
+    }
+
+    fn build(total: &Interval) -> Summary {
+        Summary::build(input(total))
+    }
+
+    #[test]
+    fn the_peak_rate_counts_a_partial_second_over_its_length() {
+        let endpoints = [Endpoint {
+            scenario: "s".into(),
+            name: "ping".into(),
+            method: "GET".into(),
+            tags: Vec::new(),
+        }];
+        let rates = |duration_seconds: f64, per_second: &[(u64, u64)]| {
+            let mut total = Interval::new(0);
+            for _ in 0..per_second.iter().map(|(_, n)| n).sum::<u64>() {
+                total.record(&crate::Sample {
+                    endpoint: crate::EndpointId(0),
+                    outcome: crate::Outcome::Status(200),
+                    intended: Duration::ZERO,
+                    sent: Duration::ZERO,
+                    first_byte: None,
+                    done: Duration::from_millis(1),
+                    bytes_sent: 0,
+                    bytes_received: 0,
+                    phases: crate::Phases::default(),
+                });
+            }
+            let summary = Summary::build(SummaryInput {
+                duration_seconds,
+                requests_per_second: per_second,
+                endpoints: &endpoints,
+                ..input(&total)
+            });
+            (
+                summary.totals.rps_avg,
+                summary.totals.rps_peak,
+                summary.totals.peak_second,
+            )
+        };
+        // 30 requests in a 0.3 s run: 100/s on average and at the peak, not a peak of 30.
+        let (avg, peak, second) = rates(0.3, &[(0, 30)]);
+        assert!(
+            (avg - 100.0).abs() < 1e-9 && (peak - 100.0).abs() < 1e-9,
+            "{avg} {peak}"
+        );
+        assert_eq!(second, 0);
+        // 1.5 s: 100 in the first second, 100 in the last half: 133.3/s on average; the last
+        // window (0.5 s to 1.5 s) holds the last half second's 100 and half the first second's.
+        let (avg, peak, second) = rates(1.5, &[(0, 100), (1, 100)]);
+        assert!((avg - 200.0 / 1.5).abs() < 1e-9, "{avg}");
+        assert_eq!((peak, second), (150.0, 1));
+        // A steady 100/s run that ends 5 ms into its third second with 1 request: no peak of
+        // 200/s over those 5 ms — the last window holds 1 + 0.995 × 100.
+        let (avg, peak, second) = rates(2.005, &[(0, 100), (1, 100), (2, 1)]);
+        assert!(avg <= peak && (peak - 100.5).abs() < 1e-9, "{avg} {peak}");
+        assert_eq!(second, 2);
+        // Whole seconds: the busiest one, the earliest on a tie.
+        let (_, peak, second) = rates(3.0, &[(0, 5), (1, 9), (2, 9)]);
+        assert_eq!((peak, second), (9.0, 1));
+        assert_eq!(rates(0.0, &[]).1, 0.0);
     }
 
     #[test]

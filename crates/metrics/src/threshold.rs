@@ -496,6 +496,9 @@ fn parse_condition(text: &str) -> Result<(Aggregation, Comparison, f64), String>
     let limit: f64 = right
         .parse()
         .map_err(|_| format!("'{right}' is not a number"))?;
+    if !limit.is_finite() {
+        return Err(format!("'{right}' is not a finite number"));
+    }
     let aggregation = match left {
         "avg" => Aggregation::Avg,
         "min" => Aggregation::Min,
@@ -759,5 +762,15 @@ mod tests {
         assert!(err("http_req_duration{name}", "p(95)<1").contains("key:value"));
         assert!(err("iterations{name:x}", "count<1").contains("cannot be filtered"));
         assert!(err("http_req_duration", "p(101)<1").contains("p(N)"));
+        for (metric, condition, value) in [
+            ("http_req_duration", "p(95)<NaN", "NaN"),
+            ("http_req_failed", "rate<inf", "inf"),
+            ("http_reqs", "count>-infinity", "-infinity"),
+        ] {
+            assert_eq!(
+                err(metric, condition),
+                format!("threshold '{metric}: {condition}': '{value}' is not a finite number")
+            );
+        }
     }
 }

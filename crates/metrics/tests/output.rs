@@ -140,7 +140,7 @@ fn files_are_complete_and_readable() {
     assert_eq!(read, summary);
     assert_eq!(read.totals.requests, 22);
     assert_eq!(read.totals.failures, 2);
-    assert_eq!(read.totals.rps_peak, 11);
+    assert_eq!(read.totals.rps_peak, 11.0);
     assert_eq!(read.errors_by_kind.get("reset"), Some(&2));
     assert!((read.totals.rps_avg - 22.0 / 3.0).abs() < 1e-9);
 }
@@ -230,4 +230,35 @@ fn write_atomic_creates_the_directory_and_leaves_no_temporary_file() {
         std::fs::read_dir(path.parent().unwrap()).unwrap().count(),
         1
     );
+}
+
+#[test]
+fn results_files_that_are_not_regular_files_are_refused_naming_them() {
+    // /dev/zero never ends: read whole, it would grow memory without bound.
+    let dir = tempfile::tempdir().unwrap();
+    for name in [
+        ResultsWriter::SUMMARY,
+        ResultsWriter::TIMESERIES,
+        ResultsWriter::HLOG,
+        ResultsWriter::INTERVALS,
+    ] {
+        std::os::unix::fs::symlink("/dev/zero", dir.path().join(name)).unwrap();
+    }
+    let errors = [
+        read_summary(dir.path()).unwrap_err(),
+        read_timeseries(dir.path()).unwrap_err(),
+        read_latency_log(dir.path()).map(|_| ()).unwrap_err(),
+        scalelab_metrics::output::read_intervals(dir.path())
+            .map(|_| ())
+            .unwrap_err(),
+    ];
+    for error in errors {
+        assert!(
+            error
+                .to_string()
+                .starts_with(&dir.path().display().to_string())
+                && error.to_string().contains("not a regular file"),
+            "{error}"
+        );
+    }
 }

@@ -110,9 +110,11 @@ pub fn export(
 pub fn load_policy(path: &Path) -> Result<Policy, ImportError> {
     let file = path.display().to_string();
     let read = |path: &Path| {
-        std::fs::read_to_string(path).map_err(|e| ImportError::Read {
-            file: path.display().to_string(),
-            message: e.to_string(),
+        scalelab_config::read_text_bounded(path, scalelab_config::MAX_CONFIG_BYTES).map_err(|e| {
+            ImportError::Read {
+                file: path.display().to_string(),
+                message: e.to_string(),
+            }
         })
     };
     if path.is_dir() {

@@ -56,7 +56,7 @@ pub fn summary_table(summary: &Summary) -> String {
         format!(
             "{} requests/s avg, peak {} in second {}",
             decimal(t.rps_avg),
-            count(t.rps_peak),
+            decimal(t.rps_peak),
             t.peak_second
         )
     } else {
@@ -70,7 +70,7 @@ pub fn summary_table(summary: &Summary) -> String {
             "{} responses/s avg; {} requests/s sent, peak {} in second {}",
             decimal(per_second),
             decimal(t.rps_avg),
-            count(t.rps_peak),
+            decimal(t.rps_peak),
             t.peak_second
         )
     };

@@ -175,7 +175,8 @@ pub fn read_usage(path: &Path, order: ScaleInOrder) -> Result<Usage, TimelineErr
         }
         return Ok(cluster_usage(&rows, order));
     }
-    let text = std::fs::read_to_string(path).map_err(|e| within(e.into()))?;
+    let text = scalelab_config::read_text_bounded(path, scalelab_metrics::output::MAX_FILE_BYTES)
+        .map_err(|e| within(e.into()))?;
     let rows = parse_timeline(&text).map_err(|e| within(e.into()))?;
     Ok(timeline_usage(&rows, order))
 }

@@ -56,7 +56,11 @@ pub fn read_all(main: &Path) -> Result<(String, Sources), ScriptError> {
         if sources.contains_key(&module) {
             continue;
         }
-        let text = std::fs::read_to_string(&module).map_err(|source| ScriptError::Read {
+        let text = scalelab_config::read_text_bounded(
+            std::path::Path::new(&module),
+            scalelab_config::MAX_CONFIG_BYTES,
+        )
+        .map_err(|source| ScriptError::Read {
             path: module.clone(),
             source,
         })?;

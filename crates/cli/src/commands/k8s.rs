@@ -113,7 +113,7 @@ pub fn run(args: K8sArgs) -> anyhow::Result<ExitCode> {
 
 fn render_manifests(args: RenderArgs) -> anyhow::Result<ExitCode> {
     let plan_path = args.plan.expect("required by clap");
-    let plan = std::fs::read_to_string(&plan_path)
+    let plan = scalelab_config::read_text_bounded(&plan_path, scalelab_config::MAX_CONFIG_BYTES)
         .with_context(|| format!("reading {}", plan_path.display()))?;
     anyhow::ensure!(
         (Duration::from_secs(10)..=Duration::from_secs(24 * 3600)).contains(&args.start_in),

@@ -113,7 +113,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             start_at.is_some() || shard.count() == 1,
             "--shard {shard} needs --start-at, so that the shards begin the schedule together"
         );
-        let bytes = std::fs::read(&args.plan)
+        let bytes = scalelab_config::read_bounded(&args.plan, scalelab_config::MAX_CONFIG_BYTES)
             .with_context(|| format!("reading {}", args.plan.display()))?;
         exec.part = Some(Part {
             shard,

@@ -23,10 +23,11 @@ pub struct LoadOptions {
 /// `.json`).
 pub fn load_file(path: &Path, options: &LoadOptions) -> Result<Plan, PlanError> {
     let origin = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| PlanError::Read {
-        path: origin.clone(),
-        source,
-    })?;
+    let text = scalelab_config::read_text_bounded(path, scalelab_config::MAX_CONFIG_BYTES)
+        .map_err(|source| PlanError::Read {
+            path: origin.clone(),
+            source,
+        })?;
     load_str(&text, &origin, options)
 }
 
@@ -145,6 +146,15 @@ fn detect(root: &Node) -> Dialect {
 mod tests {
     use super::*;
     use crate::plan::Step;
+
+    #[test]
+    fn a_plan_that_is_not_a_regular_file_is_refused_at_once() {
+        let error = load_file(Path::new("/dev/zero"), &LoadOptions::default()).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "/dev/zero: not a regular file (a FIFO, socket or device)"
+        );
+    }
 
     #[test]
     fn target_replaces_the_plans_own_and_artillery_target_templates() {

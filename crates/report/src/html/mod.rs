@@ -20,7 +20,7 @@ use scalelab_metrics::Summary;
 use scalelab_metrics::output::write_atomic;
 
 use crate::RunResults;
-use crate::format::{bytes, count, escape, millis};
+use crate::format::{bytes, count, decimal, escape, millis};
 
 pub use chart::{Line, Panel};
 
@@ -156,7 +156,7 @@ fn tiles(summary: &Summary) -> String {
         ),
         (
             "requests/s",
-            format!("{:.1} avg · {} peak", t.rps_avg, count(t.rps_peak)),
+            format!("{:.1} avg · {} peak", t.rps_avg, decimal(t.rps_peak)),
         ),
         (
             "latency p50 / p95 / p99",

@@ -179,7 +179,8 @@ fn arrivals(seconds: &Seconds<'_>) -> Panel {
                 label: "target".into(),
                 color: "#9467bd",
                 dashed: false,
-                points: seconds.gauge(|row| Some((row.iterations + row.dropped_iterations) as f64)),
+                points: seconds
+                    .gauge(|row| Some(row.iterations as f64 + row.dropped_iterations as f64)),
             },
             Line {
                 label: "achieved".into(),
