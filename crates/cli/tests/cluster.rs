@@ -369,6 +369,53 @@ groups:
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_killed_mid_request_is_a_bad_gateway_for_the_request_it_held() {
+    let mut cluster = start(&format!(
+        "listen: 127.0.0.1:0
+groups:
+  - {{name: lone, min: 1, max: 1, health_check: {FAST_CHECKS}}}
+"
+    ))
+    .await;
+    let client = reqwest::Client::new();
+    let slow = tokio::spawn({
+        let (client, url) = (
+            client.clone(),
+            format!("{}/timeout?ms=60000", cluster.url()),
+        );
+        async move {
+            let response = client.get(url).send().await.unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        }
+    });
+    let mut holder = None;
+    for _ in 0..30 {
+        let status = cluster.next_second().await;
+        holder = status[0]
+            .replicas
+            .iter()
+            .find(|r| r.in_flight == 1)
+            .cloned();
+        if holder.is_some() {
+            break;
+        }
+    }
+    let holder = holder.expect("the slow request is in flight on the replica");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(holder.pid as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    let (status, body) = tokio::time::timeout(Duration::from_secs(30), slow)
+        .await
+        .expect("the held request is answered once its replica dies")
+        .unwrap();
+    cluster.shutdown().await;
+    assert_eq!(status, 502, "{body}");
+    assert!(body.contains("the backend closed the connection"), "{body}");
+}
+
 fn scalelab() -> std::process::Command {
     std::process::Command::new(env!("CARGO_BIN_EXE_scalelab"))
 }
