@@ -10,6 +10,8 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+use crate::recorder::with_header;
+
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -125,9 +127,14 @@ impl EventLog {
         let csv = match dir {
             Some(dir) => {
                 std::fs::create_dir_all(dir)?;
-                Some(csv::Writer::from_writer(BufWriter::new(File::create(
-                    dir.join(FILE),
-                )?)))
+                let sample = Event {
+                    seconds: 0.0,
+                    group: String::new(),
+                    replica: None,
+                    kind: EventKind::Launch,
+                    detail: String::new(),
+                };
+                Some(with_header(&dir.join(FILE), &sample)?)
             }
             None => None,
         };
