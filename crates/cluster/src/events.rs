@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::fs::File;
-use std::io::{self, BufWriter};
+use std::io::{self, BufWriter, Write};
 use std::path::Path;
 use std::sync::Mutex;
 use std::time::Instant;
@@ -177,9 +177,13 @@ impl EventLog {
                 None => "start-up".to_owned(),
             };
             let who = replica.map(|r| format!(" #{r}")).unwrap_or_default();
-            eprintln!(
+            // Not eprintln!, which panics when stderr is a closed pipe: a lost line is no failure.
+            let _ = writeln!(
+                io::stderr().lock(),
                 "[{when}] {}{who}: {} {}",
-                event.group, event.kind, event.detail
+                event.group,
+                event.kind,
+                event.detail
             );
         }
         match inner.zero {
