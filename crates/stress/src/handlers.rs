@@ -173,6 +173,15 @@ pub async fn not_found(request: Request) -> ApiError {
     )
 }
 
+/// Middleware of the work endpoints: while the service drains, new work is refused with 503 (the
+/// requests already in flight finish).
+pub async fn refuse_while_draining(State(state): Shared, request: Request, next: Next) -> Response {
+    if state.draining.load(Ordering::SeqCst) {
+        return ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
+    }
+    next.run(request).await
+}
+
 /// Middleware on `/stress/*`: with a token configured, requires `Authorization: Bearer <token>`.
 pub async fn require_token(State(state): Shared, request: Request, next: Next) -> Response {
     if let Some(token) = &state.config.token {
