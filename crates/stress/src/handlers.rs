@@ -173,13 +173,9 @@ pub async fn not_found(request: Request) -> ApiError {
     )
 }
 
-/// Middleware of the work endpoints: while the service drains, new work is refused with 503 (the
-/// requests already in flight finish).
-pub async fn refuse_while_draining(State(state): Shared, request: Request, next: Next) -> Response {
-    if state.draining.load(Ordering::SeqCst) {
-        return ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
-    }
-    next.run(request).await
+/// Anything but `/health` while the service drains (its in-flight requests finish).
+pub async fn shutting_down() -> ApiError {
+    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "shutting down")
 }
 
 /// Middleware on `/stress/*`: with a token configured, requires `Authorization: Bearer <token>`.

@@ -194,27 +194,42 @@ async fn serve(
     state.stress.stop_all();
     tracing::info!("draining: finishing in-flight requests");
     connections.close();
-    // Until they are done, a new connection gets one answer, and closes: 503 from /health and from
-    // any work (see `refuse_while_draining`), so a load balancer or a client sees why.
+    drain(&listener, &connections, &state, grace).await;
+    Ok(())
+}
+
+/// Until the `connections` open at the stop are done (or `grace` is over), answers each new
+/// connection once and closes it: `/health` and anything else answer 503, so a load balancer or a
+/// client sees why.
+async fn drain(
+    listener: &TcpListener,
+    connections: &TaskTracker,
+    state: &Arc<AppState>,
+    grace: Duration,
+) {
     let mut once = auto::Builder::new(TokioExecutor::new()).http1_only();
     once.http1()
         .keep_alive(false)
         .timer(TokioTimer::new())
         .header_read_timeout(state.config.header_timeout);
     let once = Arc::new(once);
+    let draining = Router::new()
+        .route("/health", get(handlers::health))
+        .fallback(handlers::shutting_down)
+        .with_state(state.clone());
     let drained = tokio::time::timeout(grace, connections.wait());
     let mut drained = std::pin::pin!(drained);
     loop {
         let stream = tokio::select! {
-            accepted = accept(&listener) => accepted,
+            accepted = accept(listener) => accepted,
             done = drained.as_mut() => {
                 if done.is_err() {
                     tracing::warn!(?grace, "grace period over: dropping unfinished requests");
                 }
-                return Ok(());
+                return;
             }
         };
-        let service = TowerToHyperService::new(app.clone());
+        let service = TowerToHyperService::new(draining.clone());
         let once = once.clone();
         tokio::spawn(async move {
             let _ = once.serve_connection(TokioIo::new(stream), service).await;
@@ -250,10 +265,6 @@ fn router(state: Arc<AppState>) -> Router {
         .layer(from_fn_with_state(
             workers::Workers::new(&state.config.mode, state.metrics.clone()),
             workers::limit,
-        ))
-        .layer(from_fn_with_state(
-            state.clone(),
-            handlers::refuse_while_draining,
         ));
     Router::new()
         .route("/health", get(handlers::health))
