@@ -112,13 +112,15 @@ fn raise_open_files_limit() {
     }
 }
 
-/// Logs go to stderr, at `info` for scalelab unless `RUST_LOG` says otherwise.
+/// Logs go to stderr, at `info` for scalelab unless `RUST_LOG` says otherwise; a log line stderr
+/// cannot take is lost (reporting that would go to stderr too, whose failure std makes a panic).
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .log_internal_errors(false)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .init();

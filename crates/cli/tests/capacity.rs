@@ -193,6 +193,78 @@ async fn ctrl_c_ends_the_staircase_and_writes_what_was_measured() {
     target.shutdown().await.unwrap();
 }
 
+/// A loopback server that accepts connections and never answers; each accepted connection is handed
+/// over the channel (and so kept open) as it comes.
+fn silent_server() -> (String, std::sync::mpsc::Receiver<std::net::TcpStream>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/metrics", listener.local_addr().unwrap());
+    let (accepted, connections) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(8).map_while(Result::ok) {
+            if accepted.send(stream).is_err() {
+                return;
+            }
+        }
+    });
+    (url, connections)
+}
+
+/// Waits up to 60 s for `child` to exit, then kills it and fails; returns its status and stderr.
+fn exit_of(mut child: std::process::Child) -> (std::process::ExitStatus, String) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("still running after 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    (status, stderr)
+}
+
+#[test]
+fn a_metrics_url_that_never_answers_times_out_and_ctrl_c_ends_the_wait() {
+    let (metrics, connections) = silent_server();
+    let out = tempfile::tempdir().unwrap();
+    let capacity = || {
+        scalelab()
+            .args(["capacity", "http://127.0.0.1:1/", "--metrics-url", &metrics])
+            .arg("--out")
+            .arg(out.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (status, stderr) = exit_of(capacity());
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("cannot fetch {metrics}: no answer within 5s")),
+        "{stderr}"
+    );
+
+    // Interrupted while it waits for the answer (the connection is open): exit 105 at once, not the
+    // timeout's error after it.
+    let child = capacity();
+    let _open = connections
+        .recv_timeout(Duration::from_secs(30))
+        .and_then(|_| connections.recv_timeout(Duration::from_secs(30)))
+        .expect("the second run connects");
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).unwrap();
+    let (status, stderr) = exit_of(child);
+    assert_eq!(status.code(), Some(105), "{stderr}");
+    assert!(
+        stderr.contains("interrupted before the first step"),
+        "{stderr}"
+    );
+    assert!(!out.path().join("capacity.json").exists());
+}
+
 #[test]
 fn fit_writes_the_model_of_a_run_and_its_cpu_series() {
     let out = tempfile::tempdir().unwrap();

@@ -17,6 +17,7 @@ async fn start(yaml: &str) -> Cluster {
         offered_load: None,
         metrics_addr: None,
         live: true,
+        interrupt: Default::default(),
     };
     Cluster::start(config, options).await.unwrap()
 }
@@ -369,6 +370,53 @@ groups:
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_killed_mid_request_is_a_bad_gateway_for_the_request_it_held() {
+    let mut cluster = start(&format!(
+        "listen: 127.0.0.1:0
+groups:
+  - {{name: lone, min: 1, max: 1, health_check: {FAST_CHECKS}}}
+"
+    ))
+    .await;
+    let client = reqwest::Client::new();
+    let slow = tokio::spawn({
+        let (client, url) = (
+            client.clone(),
+            format!("{}/timeout?ms=60000", cluster.url()),
+        );
+        async move {
+            let response = client.get(url).send().await.unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        }
+    });
+    let mut holder = None;
+    for _ in 0..30 {
+        let status = cluster.next_second().await;
+        holder = status[0]
+            .replicas
+            .iter()
+            .find(|r| r.in_flight == 1)
+            .cloned();
+        if holder.is_some() {
+            break;
+        }
+    }
+    let holder = holder.expect("the slow request is in flight on the replica");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(holder.pid as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    let (status, body) = tokio::time::timeout(Duration::from_secs(30), slow)
+        .await
+        .expect("the held request is answered once its replica dies")
+        .unwrap();
+    cluster.shutdown().await;
+    assert_eq!(status, 502, "{body}");
+    assert!(body.contains("the backend closed the connection"), "{body}");
+}
+
 fn scalelab() -> std::process::Command {
     std::process::Command::new(env!("CARGO_BIN_EXE_scalelab"))
 }
@@ -588,6 +636,7 @@ groups:
         offered_load: None,
         metrics_addr: None,
         live: false,
+        interrupt: Default::default(),
     };
     let error = Cluster::start(config, options).await.err().expect("fails");
     let message = error.to_string();
@@ -630,6 +679,91 @@ groups:
     assert_eq!(get(&client, &url(30)).await, 429);
     assert_eq!(get(&client, &url(20)).await, 200);
     cluster.shutdown().await;
+}
+
+#[test]
+fn ctrl_c_in_a_crash_loop_still_writes_the_csvs_with_the_start_up_events_it_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cluster.yaml");
+    std::fs::write(
+        &file,
+        "listen: 127.0.0.1:0
+groups:
+  - {name: broken, command: [sh, -c, 'exit 3', '{port}'], max: 1, startup_grace: 60s}
+",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let mut child = scalelab()
+        .arg("cluster")
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (lines, printed) = std::sync::mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)).map_while(Result::ok) {
+            let _ = lines.send(line);
+        }
+    });
+    // The crash loop: the second launch comes after the first replica exited and a 1 s back-off.
+    let mut seen = Vec::new();
+    while !seen
+        .iter()
+        .any(|l: &String| l.contains("broken #2: launch"))
+    {
+        match printed.recv_timeout(Duration::from_secs(30)) {
+            Ok(line) => seen.push(line),
+            Err(_) => panic!("no second launch within 30 s: {seen:#?}"),
+        }
+    }
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    // Bounded: the rest of stderr ends when scalelab exits.
+    while let Ok(line) = printed.recv_timeout(Duration::from_secs(30)) {
+        seen.push(line);
+    }
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(105), "{seen:#?}");
+    let read = |name: &str| std::fs::read_to_string(out.join(name)).unwrap();
+    assert!(read("cluster.csv").starts_with("second,group,desired,in_service,"));
+    assert!(read("replicas.csv").starts_with("second,group,replica,pid,phase,"));
+    let events = read("events.csv");
+    assert!(
+        events.starts_with("seconds,group,replica,kind,detail\n"),
+        "{events}"
+    );
+    let rows: Vec<(u64, String)> = events
+        .lines()
+        .skip(1)
+        .filter_map(|row| {
+            let cells: Vec<&str> = row.splitn(5, ',').collect();
+            Some((cells.get(2)?.parse().ok()?, cells.get(3)?.to_string()))
+        })
+        .collect();
+    // Every event printed live ("[start-up] broken #2: launch pid ...") is in the file.
+    let printed_events: Vec<(u64, String)> = seen
+        .iter()
+        .filter_map(|line| {
+            let (_, rest) = line.split_once("] broken #")?;
+            let (replica, rest) = rest.split_once(": ")?;
+            let kind = rest.split_whitespace().next()?;
+            Some((replica.parse().ok()?, kind.to_owned()))
+        })
+        .collect();
+    assert!(printed_events.len() >= 3, "{seen:#?}");
+    for event in &printed_events {
+        assert!(
+            rows.contains(event),
+            "{event:?} printed, not in events.csv:\n{events}"
+        );
+    }
 }
 
 #[test]

@@ -1,19 +1,22 @@
 //! The L7 load balancer: listener rules by (normalized) path prefix pick a group's pool; the pool picks
 //! a backend (round robin or least outstanding requests); the request streams over a keep-alive
 //! connection. Answers 502/503/504 as an ALB does, and counts each. Only a failure to connect to a
-//! backend takes it out of rotation: nothing a client sends can.
+//! backend takes it out of rotation (nothing a client sends can), and an idempotent request that so
+//! reached no backend is retried once on another.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode, Uri, header};
 use http_body_util::combinators::UnsyncBoxBody;
-use http_body_util::{BodyExt, Empty, Full, LengthLimitError, Limited};
-use hyper::body::{Body, Incoming};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -350,8 +353,9 @@ impl Balancer {
         response
     }
 
-    /// Sends the request to a backend; a refused connection takes the backend out of rotation and an
-    /// idempotent request without a body is retried once on another backend.
+    /// Sends the request to a backend; a refused connection takes the backend out of rotation, and an
+    /// idempotent request (RFC 9110 section 9.2.2), which then never reached a backend, is retried
+    /// once on another one, its body included.
     async fn forward(
         &self,
         pool: &Pool,
@@ -368,11 +372,11 @@ impl Balancer {
             return too_large(self.limits.max_request_body);
         }
         parts.headers = forwarded_headers(&parts.headers, client);
-        let retriable = parts.method.is_idempotent() && body.is_end_stream();
         let limit = usize::try_from(self.limits.max_request_body).unwrap_or(usize::MAX);
-        let mut body = Some(
-            Limited::new(TimeoutBody::new(self.limits.idle_timeout, body), limit).boxed_unsync(),
-        );
+        let body = Limited::new(TimeoutBody::new(self.limits.idle_timeout, body), limit)
+            .map_err(|error| BoxError::from(ClientBody(error)))
+            .boxed_unsync();
+        let body = Arc::new(Mutex::new(Some(body)));
         let mut refused_by = None;
         loop {
             let Some(backend) = pool.pick(refused_by) else {
@@ -389,12 +393,13 @@ impl Balancer {
                     "no healthy backend in the target group",
                 );
             };
-            // A retry has no body to send (only bodiless requests are retried).
-            let body = body
-                .take()
-                .unwrap_or_else(|| Empty::new().map_err(|never| match never {}).boxed_unsync());
+            let lent = Lent {
+                slot: body.clone(),
+                taken: None,
+            }
+            .boxed_unsync();
             let result = self
-                .send(&backend, pool.timeout, &parts, target, body)
+                .send(&backend, pool.timeout, &parts, target, lent)
                 .await;
             match result {
                 Ok(response) => {
@@ -410,7 +415,8 @@ impl Balancer {
                             format!("{} refused a connection", backend.addr),
                         );
                     }
-                    if refused_by.is_none() && retriable {
+                    let unsent = body.lock().expect("body lock").is_some();
+                    if refused_by.is_none() && parts.method.is_idempotent() && unsent {
                         refused_by = Some(backend.replica);
                         continue;
                     }
@@ -499,8 +505,65 @@ impl Drop for InFlight {
     }
 }
 
+/// An error of the client's request body (it broke off, stalled or passed the limit), told apart
+/// from the backend's errors wherever it surfaces in the client's error chain.
+#[derive(Debug, thiserror::Error)]
+#[error("the client's request body: {0}")]
+struct ClientBody(#[source] BoxError);
+
+/// A request body lent to one attempt: it leaves the shared slot only when the attempt first reads it,
+/// so an attempt that never connected leaves it whole for the next.
+struct Lent {
+    slot: Arc<Mutex<Option<ProxyBody>>>,
+    taken: Option<ProxyBody>,
+}
+
+impl Body for Lent {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let this = self.get_mut();
+        if this.taken.is_none() {
+            this.taken = this.slot.lock().expect("body lock").take();
+        }
+        match &mut this.taken {
+            Some(body) => Pin::new(body).poll_frame(cx),
+            None => Poll::Ready(None),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match &self.taken {
+            Some(body) => body.is_end_stream(),
+            None => self
+                .slot
+                .lock()
+                .expect("body lock")
+                .as_ref()
+                .is_none_or(Body::is_end_stream),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match &self.taken {
+            Some(body) => body.size_hint(),
+            None => self
+                .slot
+                .lock()
+                .expect("body lock")
+                .as_ref()
+                .map_or_else(|| SizeHint::with_exact(0), Body::size_hint),
+        }
+    }
+}
+
 /// Whose fault a failed exchange was: a connection that could not be made is the backend's; a request
-/// body that broke off, stalled or grew past the limit is the client's; anything else is a bad gateway.
+/// body that broke off, stalled or grew past the limit is the client's; anything else (the backend
+/// closed or reset the connection, or spoke bad HTTP) is a bad gateway.
 fn classify(error: hyper_util::client::legacy::Error) -> Failure {
     if error.is_connect() {
         return Failure::Refused;
@@ -517,9 +580,7 @@ fn classify(error: hyper_util::client::legacy::Error) -> Failure {
                 "the client stopped sending its request body",
             );
         }
-        client_body |= cause
-            .downcast_ref::<hyper::Error>()
-            .is_some_and(|e| e.is_user() || e.is_incomplete_message());
+        client_body |= cause.is::<ClientBody>();
     }
     if client_body {
         return Failure::Client(

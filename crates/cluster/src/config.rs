@@ -338,8 +338,14 @@ impl ClusterConfig {
 
     /// Reads and checks a cluster from YAML (JSON is YAML too).
     pub fn from_yaml(text: &str) -> Result<Self, String> {
-        let config: Self = serde_saphyr::from_str(text)
-            .map_err(|e| scalelab_config::with_nearest_field(&e.to_string()))?;
+        let config: Self = serde_saphyr::from_str(text).map_err(|e| {
+            // A key given twice is refused by the YAML reader, whose advice is for programmers.
+            let message = e.to_string().replace(
+                ", set DuplicateKeyPolicy in Options if acceptable",
+                " (give each key once)",
+            );
+            scalelab_config::with_nearest_field(&message)
+        })?;
         config.validate()?;
         Ok(config)
     }
@@ -553,7 +559,10 @@ fn size_of(value: &str) -> Result<u64, String> {
         .map_err(|_| "a size such as 512MiB".into())
 }
 
+/// Checks each option's name and value, and that none is given twice (`scalelab serve` would refuse
+/// it, or the stress caps would read one value and the replica another).
 fn check_serve_options(words: &[String]) -> Result<(), String> {
+    let mut seen = Vec::new();
     let mut words = words.iter();
     while let Some(word) = words.next() {
         let (name, inline) = match word.split_once('=') {
@@ -570,6 +579,12 @@ fn check_serve_options(words: &[String]) -> Result<(), String> {
                 scalelab_config::did_you_mean(name, SERVE_OPTIONS.iter().map(|(known, _)| *known));
             return Err(format!("serve: unknown option '{name}'{nearest}"));
         };
+        if seen.contains(&name) {
+            return Err(format!(
+                "serve: {name} is given twice (give each option once)"
+            ));
+        }
+        seen.push(name);
         let value = inline
             .or_else(|| words.next().cloned())
             .ok_or_else(|| format!("serve: {name} needs a value"))?;
@@ -752,6 +767,48 @@ rules:
         ] {
             let config = ClusterConfig::from_yaml(text).unwrap();
             assert!(config.groups.iter().all(|g| g.initial() >= 1));
+        }
+    }
+
+    #[test]
+    fn keys_and_serve_options_given_twice_are_refused_with_file_line_and_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("twice.yaml");
+        for (text, line, key) in [
+            (
+                "groups:\n  - name: a\n    max: 2\n    serve: --workers 2 --mode sync --workers 4\n",
+                "line 4",
+                "--workers is given twice",
+            ),
+            (
+                "groups:\n  - name: a\n    max: 2\n    serve: [--cpu-cap=10, --cpu-cap, '20']\n",
+                "line 4",
+                "--cpu-cap is given twice",
+            ),
+            (
+                "groups:\n  - name: a\n    serve: --workers 2\n    max: 2\n    serve: --workers 4\n",
+                "line 5",
+                "duplicate mapping key: serve (give each key once)",
+            ),
+            (
+                "listen: 127.0.0.1:0\ngroups: [{name: a, max: 2}]\nlisten: 127.0.0.1:1\n",
+                "line 3",
+                "duplicate mapping key: listen",
+            ),
+            (
+                "groups:\n  - name: a\n    max: 2\n    health_check: {path: /a, path: /b}\n",
+                "line 4",
+                "duplicate mapping key: path",
+            ),
+        ] {
+            std::fs::write(&file, text).unwrap();
+            let error = ClusterConfig::from_file(&file).unwrap_err().to_string();
+            assert!(
+                error.starts_with(&file.display().to_string())
+                    && error.contains(line)
+                    && error.contains(key),
+                "{text}: {error}"
+            );
         }
     }
 

@@ -3,12 +3,14 @@
 
 use std::fmt;
 use std::fs::File;
-use std::io::{self, BufWriter};
+use std::io::{self, BufWriter, Write};
 use std::path::Path;
 use std::sync::Mutex;
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
+
+use crate::recorder::with_header;
 
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -127,9 +129,14 @@ impl EventLog {
         let csv = match dir {
             Some(dir) => {
                 std::fs::create_dir_all(dir)?;
-                Some(csv::Writer::from_writer(BufWriter::new(File::create(
-                    dir.join(FILE),
-                )?)))
+                let sample = Event {
+                    seconds: 0.0,
+                    group: String::new(),
+                    replica: None,
+                    kind: EventKind::Launch,
+                    detail: String::new(),
+                };
+                Some(with_header(&dir.join(FILE), &sample)?)
             }
             None => None,
         };
@@ -172,9 +179,13 @@ impl EventLog {
                 None => "start-up".to_owned(),
             };
             let who = replica.map(|r| format!(" #{r}")).unwrap_or_default();
-            eprintln!(
+            // Not eprintln!, which panics when stderr is a closed pipe: a lost line is no failure.
+            let _ = writeln!(
+                io::stderr().lock(),
                 "[{when}] {}{who}: {} {}",
-                event.group, event.kind, event.detail
+                event.group,
+                event.kind,
+                event.detail
             );
         }
         match inner.zero {

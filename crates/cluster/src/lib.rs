@@ -57,6 +57,8 @@ pub enum ClusterError {
     Group { group: String, message: String },
     #[error("stress caps: {0}")]
     Caps(String),
+    #[error("interrupted during the start-up")]
+    Interrupted,
 }
 
 /// How to run a cluster, beside its file.
@@ -74,6 +76,9 @@ pub struct ClusterOptions {
     pub metrics_addr: Option<SocketAddr>,
     /// Print events to stderr as they happen.
     pub live: bool,
+    /// Cancelled (Ctrl-C) during the start-up, it ends it: the replicas launched so far are stopped,
+    /// the start-up's events written, and [`Cluster::start`] returns [`ClusterError::Interrupted`].
+    pub interrupt: CancellationToken,
 }
 
 /// A running cluster; [`Cluster::shutdown`] stops every replica (dropping it kills them).
@@ -91,7 +96,9 @@ pub struct Cluster {
 
 impl Cluster {
     /// Starts the load balancer and every group's initial replicas, and returns once they are all in
-    /// service; the cluster's clock starts then.
+    /// service; the cluster's clock starts then. If they do not come up, or `options.interrupt` is
+    /// cancelled first, the replicas are stopped and the results hold the start-up's events (stamped
+    /// before a clock started then) and the per-second files' headers.
     pub async fn start(
         config: ClusterConfig,
         options: ClusterOptions,
@@ -188,7 +195,9 @@ impl Cluster {
             autoscalers.push(autoscaler);
         }
         let mut next_replica = 0;
-        if let Err(error) = wait_until_in_service(&mut groups, &mut next_replica).await {
+        if let Err(error) =
+            wait_until_in_service(&mut groups, &mut next_replica, &options.interrupt).await
+        {
             // The start-up's events are written even so, stamped before the failure.
             events.start_clock();
             return Err(error);
@@ -281,10 +290,11 @@ fn stress_memory_bytes() -> u64 {
 }
 
 /// Launches every group's initial replicas and waits until they pass their health checks (within the
-/// longest start-up grace, replacing any that exit meanwhile).
+/// longest start-up grace, replacing any that exit meanwhile), or until `interrupt`.
 async fn wait_until_in_service(
     groups: &mut [GroupRuntime],
     next_replica: &mut u64,
+    interrupt: &CancellationToken,
 ) -> Result<(), ClusterError> {
     let started = Instant::now();
     let longest_grace = groups
@@ -316,7 +326,10 @@ async fn wait_until_in_service(
                     ),
                 });
             }
-            Some(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            Some(_) => tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(50)) => {}
+                _ = interrupt.cancelled() => break Err(ClusterError::Interrupted),
+            },
         }
     };
     if result.is_err() {

@@ -13,7 +13,7 @@ use crate::group::GroupStatus;
 
 const MIB: f64 = 1024.0 * 1024.0;
 
-#[derive(Serialize)]
+#[derive(Default, Serialize)]
 struct ReplicaRow<'a> {
     second: u64,
     group: &'a str,
@@ -36,16 +36,12 @@ impl Recorder {
     pub const GROUPS: &'static str = ClusterRow::FILE;
     pub const REPLICAS: &'static str = "replicas.csv";
 
+    /// Creates both files with their headers.
     pub fn create(dir: &Path) -> io::Result<Self> {
         std::fs::create_dir_all(dir)?;
-        let open = |name| -> io::Result<_> {
-            Ok(csv::Writer::from_writer(BufWriter::new(File::create(
-                dir.join(name),
-            )?)))
-        };
         Ok(Self {
-            groups: open(Self::GROUPS)?,
-            replicas: open(Self::REPLICAS)?,
+            groups: with_header(&dir.join(Self::GROUPS), &ClusterRow::default())?,
+            replicas: with_header(&dir.join(Self::REPLICAS), &ReplicaRow::default())?,
         })
     }
 
@@ -90,4 +86,23 @@ impl Recorder {
         self.groups.flush()?;
         self.replicas.flush()
     }
+}
+
+/// A CSV file at `path` whose header, the field names of `sample`'s type, is written and flushed at
+/// once, so that a run stopped before its first row still leaves a file that says what it holds. Rows
+/// then go without a header of their own.
+pub(crate) fn with_header<T: Serialize>(
+    path: &Path,
+    sample: &T,
+) -> io::Result<csv::Writer<BufWriter<File>>> {
+    let mut named = csv::Writer::from_writer(Vec::new());
+    named.serialize(sample)?;
+    let text = named.into_inner().map_err(|e| e.into_error())?;
+    let header = csv::Reader::from_reader(text.as_slice()).headers()?.clone();
+    let mut writer = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(BufWriter::new(File::create(path)?));
+    writer.write_record(&header)?;
+    writer.flush()?;
+    Ok(writer)
 }

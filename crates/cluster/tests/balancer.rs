@@ -178,6 +178,82 @@ async fn a_refused_connection_takes_the_backend_out_and_the_request_goes_elsewhe
     assert_eq!(events.events().len(), 1, "one out_of_rotation event");
 }
 
+/// A backend that reads each request's head and closes the connection without an answer, as a
+/// replica killed mid-request does; counts the requests that reached it.
+async fn closes_mid_request() -> (SocketAddr, Arc<AtomicU64>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let hits = Arc::new(AtomicU64::new(0));
+    let counted = hits.clone();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let hits = counted.clone();
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buffer = [0u8; 1024];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buffer).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buffer[..n]),
+                    }
+                }
+                hits.fetch_add(1, Ordering::SeqCst);
+            });
+        }
+    });
+    (addr, hits)
+}
+
+#[tokio::test]
+async fn a_backend_that_dies_mid_request_is_a_bad_gateway_not_the_clients_fault() {
+    let (dying, hits) = closes_mid_request().await;
+    let (lb, backends, _) = balancer(&[(0, dying)]).await;
+    let post =
+        "POST /up HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: 5\r\n\r\nhello";
+    for request in [get("/ping", ""), post.to_owned()] {
+        let answer = raw(lb, &request).await;
+        assert!(
+            answer.starts_with("HTTP/1.1 502"),
+            "{request:?} got {answer}"
+        );
+        assert!(answer.contains("closed the connection"), "{answer}");
+    }
+    // Each reached the backend once: a request the backend received is never sent again.
+    assert_eq!(hits.load(Ordering::SeqCst), 2);
+    // A backend that accepts connections stays in rotation; its health checks judge it.
+    assert!(backends[0].in_rotation());
+}
+
+#[tokio::test]
+async fn idempotent_requests_that_reached_no_backend_are_retried_once_bodies_included() {
+    // Bound, not listening: connecting is refused. Round robin offers it first.
+    let held = tokio::net::TcpSocket::new_v4().unwrap();
+    held.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let dead = held.local_addr().unwrap();
+    let put = |method: &str| {
+        format!(
+            "{method} /item HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: 5\r\n\r\nhello"
+        )
+    };
+    let (live, hits) = echo().await;
+    let (lb, backends, _) = balancer(&[(0, dead), (0, live)]).await;
+    let answer = raw(lb, &put("PUT")).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        answer.contains("body=5\n"),
+        "the body was lost on the retry: {answer}"
+    );
+    assert!(backends[0].refused() && backends[1].in_rotation());
+    assert_eq!(hits.load(Ordering::SeqCst), 1);
+
+    // POST is not idempotent: refused, it is not sent again (502), whatever the other backend.
+    let (live, hits) = echo().await;
+    let (lb, _, _) = balancer(&[(0, dead), (0, live)]).await;
+    let answer = raw(lb, &put("POST")).await;
+    assert!(answer.starts_with("HTTP/1.1 502"), "{answer}");
+    assert_eq!(hits.load(Ordering::SeqCst), 0);
+}
+
 #[tokio::test]
 async fn paths_are_normalized_before_routing() {
     let (one, one_hits) = echo().await;

@@ -1,5 +1,6 @@
-//! The cluster-file loader on damaged and hostile input: never a panic, memory bounded. Bounded in
-//! time: a fixed number of cases, each a small text.
+//! The cluster-file loader on damaged, generated and hostile input: a valid config or an error saying
+//! what is wrong, never a panic, memory bounded. Bounded in time: a fixed number of cases, each a small
+//! text.
 
 use proptest::prelude::*;
 use scalelab_cluster::ClusterConfig;
@@ -82,6 +83,142 @@ proptest! {
     #[test]
     fn arbitrary_text_never_panics(text in "[ -~\n]{0,400}") {
         let _ = ClusterConfig::from_yaml(&text);
+    }
+}
+
+/// One option of a `serve:` block with its value: mostly valid, now and then unknown, the cluster's
+/// own or out of range; drawn independently, so an option may come twice.
+fn serve_option() -> impl Strategy<Value = &'static str> {
+    prop_oneof![
+        8 => prop_oneof![
+            Just("--mode sync"),
+            Just("--workers 2"),
+            Just("--cpu-cap=10"),
+            Just("--memory-cap 64MiB"),
+            Just("--grace 1s"),
+        ],
+        1 => prop_oneof![
+            Just("--wrkers 2"),
+            Just("--port 9000"),
+            Just("--cpu-cap=150"),
+            Just("--workers"),
+            Just("="),
+        ],
+    ]
+}
+
+/// A whole number as YAML writes it, or now and then an extreme or not a whole number.
+fn number(plain: std::ops::Range<u64>) -> impl Strategy<Value = String> {
+    prop_oneof![
+        9 => plain.prop_map(|n| n.to_string()),
+        1 => prop_oneof![
+            Just("4294967296".to_owned()),
+            Just("-1".to_owned()),
+            Just("0.5".to_owned()),
+            Just(".nan".to_owned()),
+            Just("1e400".to_owned()),
+            Just("'3'".to_owned()),
+        ],
+    ]
+}
+
+/// A duration as a cluster file may (or may not) write it.
+fn duration() -> impl Strategy<Value = &'static str> {
+    prop_oneof![
+        9 => prop_oneof![Just("1s"), Just("250ms"), Just("1m30s")],
+        1 => prop_oneof![Just("0s"), Just("18446744073709551615s"), Just("-5s"), Just("soon")],
+    ]
+}
+
+/// Lines of one group named `{name}`: mostly valid, a field now and then given twice.
+fn group() -> impl Strategy<Value = String> {
+    let serve = proptest::collection::vec(serve_option(), 0..4).prop_map(|o| o.join(" "));
+    let fields = (
+        prop_oneof![9 => Just("{name}"), 1 => Just("../x")],
+        serve,
+        (number(0..3), number(0..3), number(0..3)),
+        (duration(), duration(), duration()),
+        proptest::option::of((number(1..100), duration())),
+        proptest::bool::weighted(0.1),
+    );
+    fields.prop_map(
+        |(name, serve, (min, extra, initial), (interval, grace, timeout), policy, twice)| {
+            // max and initial are written as sums, so that most groups hold min <= initial <= max.
+            let (min, max, initial) = match (
+                min.parse::<u64>(),
+                extra.parse::<u64>(),
+                initial.parse::<u64>(),
+            ) {
+                (Ok(min), Ok(extra), Ok(initial)) => (
+                    min.to_string(),
+                    (min.max(1) + extra).to_string(),
+                    (min + initial.min(extra)).to_string(),
+                ),
+                _ => (min, extra, initial),
+            };
+            let mut lines = vec![
+                format!("  - name: '{name}'"),
+                format!("    max: {max}"),
+                format!("    min: {min}"),
+                format!("    initial: {initial}"),
+                format!("    health_check: {{interval: {interval}, timeout: {timeout}}}"),
+                format!("    startup_grace: {grace}"),
+            ];
+            if !serve.is_empty() {
+                lines.push(format!("    serve: {serve}"));
+            }
+            if let Some((target, period)) = policy {
+                lines.push(format!(
+                    "    policy: {{target_tracking: {{target: {target}, period: {period}}}}}"
+                ));
+            }
+            if twice {
+                lines.push(format!("    max: {max}"));
+            }
+            lines.join("\n")
+        },
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn generated_files_load_valid_or_say_what_is_wrong(
+        groups in proptest::collection::vec(group(), 1..4),
+        rule in proptest::option::of(prop_oneof![4 => Just("/x"), 1 => Just("x"), 1 => Just("/")]),
+        body in prop_oneof![8 => Just("1MiB"), 1 => Just("0"), 1 => Just("lots"), 1 => Just("18446744073709551615")],
+    ) {
+        let groups: Vec<String> = groups
+            .iter()
+            .enumerate()
+            .map(|(i, group)| group.replace("{name}", &format!("g{i}")))
+            .collect();
+        let mut text = format!("listen: 127.0.0.1:0\nclient: {{max_request_body: {body}}}\ngroups:\n{}\n", groups.join("\n"));
+        if let Some(path) = rule {
+            text.push_str(&format!("rules: [{{path: '{path}', group: g0}}]\n"));
+        }
+        match ClusterConfig::from_yaml(&text) {
+            Ok(config) => {
+                for group in &config.groups {
+                    prop_assert!(group.min <= group.max && (1..=256).contains(&group.max));
+                    prop_assert!((group.min..=group.max).contains(&group.initial()));
+                    prop_assert!(group.vcpus.is_finite() && group.vcpus > 0.0);
+                    let mut options: Vec<&str> = group
+                        .serve
+                        .iter()
+                        .filter(|w| w.starts_with("--"))
+                        .map(|w| w.split('=').next().unwrap_or(w))
+                        .collect();
+                    let given = options.len();
+                    options.sort();
+                    options.dedup();
+                    prop_assert_eq!(options.len(), given, "an option given twice loaded: {:?}", group.serve);
+                }
+                let _ = config.stress_caps(1 << 30);
+            }
+            Err(message) => prop_assert!(!message.trim().is_empty(), "an empty error for:\n{}", text),
+        }
     }
 }
 

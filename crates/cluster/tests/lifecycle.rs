@@ -43,6 +43,7 @@ async fn start(dir: &std::path::Path, metrics: bool) -> Cluster {
         offered_load: None,
         metrics_addr: metrics.then(|| SocketAddr::from(([127, 0, 0, 1], 0))),
         live: false,
+        interrupt: Default::default(),
     };
     Cluster::start(ClusterConfig::from_yaml(PYTHON).unwrap(), options)
         .await

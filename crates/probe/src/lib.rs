@@ -25,4 +25,6 @@ pub enum ProbeError {
     Server(#[from] ServerError),
     #[error("running the staircase: {0}")]
     Io(std::io::Error),
+    #[error("interrupted before the first step")]
+    Interrupted,
 }

@@ -16,6 +16,18 @@ pub enum ServerSource {
     MetricsUrl(String),
 }
 
+/// Longest wait for one reading of a Prometheus endpoint, connection included: a server that accepts
+/// the connection and never answers fails the reading instead of stalling it.
+pub const READ_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The HTTP client of the readings, bounded by [`READ_TIMEOUT`].
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(READ_TIMEOUT)
+        .build()
+        .unwrap_or_default()
+}
+
 /// Why the server could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -75,19 +87,22 @@ impl ServerSource {
                 })
             }
             Self::MetricsUrl(url) => {
-                let fetch = |reason: String| ServerError::Fetch {
+                let failed = |error: reqwest::Error| ServerError::Fetch {
                     url: url.clone(),
-                    reason,
+                    reason: if error.is_timeout() {
+                        format!("no answer within {READ_TIMEOUT:?}")
+                    } else {
+                        error.to_string()
+                    },
                 };
-                let response = client
-                    .get(url)
-                    .send()
-                    .await
-                    .map_err(|e| fetch(e.to_string()))?;
+                let response = client.get(url).send().await.map_err(failed)?;
                 if !response.status().is_success() {
-                    return Err(fetch(format!("status {}", response.status())));
+                    return Err(ServerError::Fetch {
+                        url: url.clone(),
+                        reason: format!("status {}", response.status()),
+                    });
                 }
-                let text = response.text().await.map_err(|e| fetch(e.to_string()))?;
+                let text = response.text().await.map_err(failed)?;
                 let cpu_seconds = sample_value(&text, "process_cpu_seconds_total").ok_or(
                     ServerError::Missing {
                         url: url.clone(),
@@ -135,14 +150,18 @@ impl Readings {
         let readings = Self::default();
         let shared = readings.clone();
         tokio::spawn(async move {
-            let client = reqwest::Client::new();
+            let client = client();
             let mut ticker = tokio::time::interval(every);
             loop {
                 tokio::select! {
                     _ = stop.cancelled() => break,
                     _ = ticker.tick() => {}
                 }
-                if let Ok(mut reading) = source.read(&client).await {
+                let read = tokio::select! {
+                    _ = stop.cancelled() => break,
+                    read = source.read(&client) => read,
+                };
+                if let Ok(mut reading) = read {
                     reading.at = start.elapsed().as_secs_f64();
                     shared.0.lock().expect("never poisoned").push(reading);
                 }

@@ -257,7 +257,11 @@ pub async fn run(
     let compiled = Arc::new(CompiledPlan::new(&plan, base).map_err(ProbeError::Plan)?);
     if let Some(source) = &options.server {
         // Fail before any load when the server cannot be read at all.
-        source.read(&reqwest::Client::new()).await?;
+        let client = crate::server::client();
+        tokio::select! {
+            read = source.read(&client) => read?,
+            _ = options.interrupt.cancelled() => return Err(ProbeError::Interrupted),
+        };
     }
     let stop = options.interrupt.child_token();
     let start = Instant::now();

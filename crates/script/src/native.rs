@@ -2,6 +2,7 @@
 //! suspend the VU's code until its task has served them; `open()`, `__ENV`, `__VU`, `__ITER` and `console` are globals.
 
 use std::cell::Cell;
+use std::io::Write;
 use std::path::Path;
 use std::ptr::NonNull;
 use std::rc::Rc;
@@ -316,7 +317,12 @@ pub fn install<'js>(ctx: &Ctx<'js>, port: Rc<Port>) -> rquickjs::Result<()> {
                             .unwrap_or_else(|| format!("{v:?}")),
                     })
                     .collect();
-                eprintln!("{level} (VU {vu}): {}", text.join(" "));
+                // Not eprintln!, which panics when stderr is a closed pipe.
+                let _ = writeln!(
+                    std::io::stderr().lock(),
+                    "{level} (VU {vu}): {}",
+                    text.join(" ")
+                );
             })?,
         )?;
     }

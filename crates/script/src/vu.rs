@@ -2,6 +2,7 @@
 //! it, then one iteration per command from its task. Also the init run that reads a script's
 //! `options`.
 
+use std::io::Write;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -250,7 +251,8 @@ fn iterate(code: &Arc<Code>, vu: u64, role: Role, port: &Rc<Port>) -> Call {
                     let mut exceptions = code.exceptions.lock().expect("lock");
                     exceptions.count += 1;
                     if exceptions.first.is_none() {
-                        eprintln!("{error}");
+                        // Not eprintln!, which panics when stderr is a closed pipe.
+                        let _ = writeln!(std::io::stderr().lock(), "{error}");
                         exceptions.first = Some(error);
                     }
                 }

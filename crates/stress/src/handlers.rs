@@ -173,6 +173,11 @@ pub async fn not_found(request: Request) -> ApiError {
     )
 }
 
+/// Anything but `/health` while the service drains (its in-flight requests finish).
+pub async fn shutting_down() -> ApiError {
+    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "shutting down")
+}
+
 /// Middleware on `/stress/*`: with a token configured, requires `Authorization: Bearer <token>`.
 pub async fn require_token(State(state): Shared, request: Request, next: Next) -> Response {
     if let Some(token) = &state.config.token {

@@ -34,7 +34,7 @@ use axum::routing::get;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -75,7 +75,9 @@ pub struct RunningTarget {
 pub struct ShutdownHandle(CancellationToken);
 
 impl ShutdownHandle {
-    /// Begin draining: `/health` turns 503, no new connections are accepted, stress jobs stop.
+    /// Begin draining: stress jobs stop, in-flight requests finish (within the grace period) and,
+    /// until they have, each new connection gets one 503 (`/health` included); then the listener
+    /// closes.
     pub fn shutdown(&self) {
         self.0.cancel();
     }
@@ -148,10 +150,10 @@ pub async fn start(config: TargetConfig) -> Result<RunningTarget, TargetError> {
     })
 }
 
-/// Serves `app` until `stop`, then lets open connections finish their requests for up to `grace`.
-/// A client that does not send a request head within the header timeout (counted from the
-/// connection's start or its previous response) is disconnected: slow and idle clients cannot hold
-/// the service's connections.
+/// Serves `app` until `stop`, then lets open connections finish their requests for up to `grace`,
+/// answering new connections once each meanwhile (503: draining). A client that does not send a
+/// request head within the header timeout (counted from the connection's start or its previous
+/// response) is disconnected: slow and idle clients cannot hold the service's connections.
 async fn serve(
     listener: TcpListener,
     app: Router,
@@ -173,15 +175,7 @@ async fn serve(
     let connections = TaskTracker::new();
     loop {
         let stream = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
-                Err(error) => {
-                    // Out of file descriptors, most often: wait for connections to close.
-                    tracing::warn!(%error, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
+            accepted = accept(&listener) => accepted,
             _ = stop.cancelled() => break,
         };
         let service = TowerToHyperService::new(app.clone());
@@ -196,18 +190,65 @@ async fn serve(
             let _ = connection.await;
         });
     }
-    drop(listener);
     state.draining.store(true, Ordering::SeqCst);
     state.stress.stop_all();
     tracing::info!("draining: finishing in-flight requests");
     connections.close();
-    if tokio::time::timeout(grace, connections.wait())
-        .await
-        .is_err()
-    {
-        tracing::warn!(?grace, "grace period over: dropping unfinished requests");
-    }
+    drain(&listener, &connections, &state, grace).await;
     Ok(())
+}
+
+/// Until the `connections` open at the stop are done (or `grace` is over), answers each new
+/// connection once and closes it: `/health` and anything else answer 503, so a load balancer or a
+/// client sees why.
+async fn drain(
+    listener: &TcpListener,
+    connections: &TaskTracker,
+    state: &Arc<AppState>,
+    grace: Duration,
+) {
+    let mut once = auto::Builder::new(TokioExecutor::new()).http1_only();
+    once.http1()
+        .keep_alive(false)
+        .timer(TokioTimer::new())
+        .header_read_timeout(state.config.header_timeout);
+    let once = Arc::new(once);
+    let draining = Router::new()
+        .route("/health", get(handlers::health))
+        .fallback(handlers::shutting_down)
+        .with_state(state.clone());
+    let drained = tokio::time::timeout(grace, connections.wait());
+    let mut drained = std::pin::pin!(drained);
+    loop {
+        let stream = tokio::select! {
+            accepted = accept(listener) => accepted,
+            done = drained.as_mut() => {
+                if done.is_err() {
+                    tracing::warn!(?grace, "grace period over: dropping unfinished requests");
+                }
+                return;
+            }
+        };
+        let service = TowerToHyperService::new(draining.clone());
+        let once = once.clone();
+        tokio::spawn(async move {
+            let _ = once.serve_connection(TokioIo::new(stream), service).await;
+        });
+    }
+}
+
+/// The next connection; a failed accept (out of file descriptors, most often) waits for connections
+/// to close.
+async fn accept(listener: &TcpListener) -> TcpStream {
+    loop {
+        match listener.accept().await {
+            Ok((stream, _)) => return stream,
+            Err(error) => {
+                tracing::warn!(%error, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
 }
 
 fn router(state: Arc<AppState>) -> Router {

@@ -8,7 +8,9 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::Args;
 use scalelab_probe::analysis::Limits;
-use scalelab_probe::{Ended, Findings, Growth, ProbeOptions, ServerSource, Staircase, mix, output};
+use scalelab_probe::{
+    Ended, Findings, Growth, ProbeError, ProbeOptions, ServerSource, Staircase, mix, output,
+};
 use tokio_util::sync::CancellationToken;
 
 use super::execute::exit;
@@ -98,8 +100,8 @@ pub async fn run(args: CapacityArgs) -> anyhow::Result<ExitCode> {
     let stop = interrupt.clone();
     let signal = crate::signals::interrupted();
     let signals = tokio::spawn(async move {
-        signal.await;
-        eprintln!("stopping: writing what was measured");
+        let name = signal.await;
+        eprintln!("{name}: stopping, keeping the completed steps");
         stop.cancel();
     });
     eprintln!(
@@ -141,7 +143,14 @@ pub async fn run(args: CapacityArgs) -> anyhow::Result<ExitCode> {
             )
         }),
     };
-    let measurement = scalelab_probe::run(&staircase, &mix, &base, options).await?;
+    let measurement = match scalelab_probe::run(&staircase, &mix, &base, options).await {
+        Ok(measurement) => measurement,
+        Err(ProbeError::Interrupted) => {
+            eprintln!("interrupted before the first step: nothing measured, nothing written");
+            return Ok(ExitCode::from(exit::EXTERNAL_ABORT));
+        }
+        Err(error) => return Err(error.into()),
+    };
     signals.abort();
     let findings = Findings::from(&measurement);
     let written = output::write(&args.out, &measurement, &findings)

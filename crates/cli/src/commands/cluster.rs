@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
-use scalelab_cluster::{Cluster, ClusterConfig, ClusterOptions};
+use scalelab_cluster::{Cluster, ClusterConfig, ClusterError, ClusterOptions};
 use scalelab_load::plan::{LoadOptions, load_file};
 use tokio_util::sync::CancellationToken;
 
@@ -76,12 +76,17 @@ pub async fn run(args: ClusterArgs) -> anyhow::Result<ExitCode> {
         // With a plan, the run's metrics server serves the cluster's gauges too.
         metrics_addr: args.exec.metrics_addr.filter(|_| args.plan.is_none()),
         live: !args.exec.quiet,
+        interrupt: interrupted.clone(),
     };
     eprintln!("starting cluster {}", args.file.display());
-    // Dropping a cluster that is still starting kills the replicas launched so far.
-    let cluster = tokio::select! {
-        cluster = Cluster::start(config, options) => cluster.context("starting the cluster")?,
-        _ = interrupted.cancelled() => return Ok(ExitCode::from(exit::EXTERNAL_ABORT)),
+    let cluster = match Cluster::start(config, options).await {
+        Ok(cluster) => cluster,
+        Err(ClusterError::Interrupted) => {
+            eprintln!("interrupted during the start-up: every replica is stopped");
+            results_written(&args.exec);
+            return Ok(ExitCode::from(exit::EXTERNAL_ABORT));
+        }
+        Err(error) => return Err(error).context("starting the cluster"),
     };
     eprintln!("load balancer listening on {}", cluster.url());
     if let Some(addr) = cluster.metrics_addr() {
@@ -119,10 +124,17 @@ pub async fn run(args: ClusterArgs) -> anyhow::Result<ExitCode> {
                 "warning: the report could not be rebuilt with the cluster's panels: {error}"
             );
         }
+    }
+    results_written(&args.exec);
+    code
+}
+
+/// Says where the cluster's files are, when it wrote any.
+fn results_written(exec: &ExecArgs) {
+    if let Some(dir) = &exec.out {
         eprintln!(
             "cluster.csv, replicas.csv and events.csv in {}",
             dir.display()
         );
     }
-    code
 }
