@@ -5,6 +5,16 @@
 //! The command line only turns its flags into [`Settings`], prints the [`Finished`] run and exits
 //! with [`Verdict::exit_code`].
 
+/// Diagnostics on stderr that never panic: std's `eprintln!` panics when stderr is a closed pipe,
+/// and a closed stderr should lose the messages, not the run. Declared before the modules, it
+/// shadows std's in all of them.
+macro_rules! eprintln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
 mod console;
 mod outputs;
 mod run;
