@@ -10,7 +10,7 @@ use scalelab_metrics::LatencyHistogram;
 use scalelab_metrics::output::hlog_tag;
 
 use crate::RunResults;
-use crate::format::millis;
+use crate::format::{millis, number};
 
 /// A figure compared between two runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,7 +65,7 @@ impl Figure {
 
     fn format(self, value: f64) -> String {
         match self {
-            Figure::Rps => format!("{value:.1}"),
+            Figure::Rps => number(value, 1),
             Figure::ErrorRate => format!("{value:.2}"),
             _ => millis(value),
         }
@@ -403,6 +403,20 @@ mod tests {
                 b: Some(b),
             }],
         }
+    }
+
+    #[test]
+    fn the_table_groups_thousands_as_every_view_does() {
+        let a = Figures {
+            rps: 12_345.64,
+            p99: 1_234.4,
+            ..Figures::default()
+        };
+        let table = comparison(a, a).table();
+        assert!(
+            table.contains("12,345.6     12,345.6") && table.contains("1,234        1,234"),
+            "{table}"
+        );
     }
 
     #[test]

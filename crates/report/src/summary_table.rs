@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use scalelab_metrics::{CustomKind, CustomSummary, Stats, Summary};
 
-use crate::format::{bytes, count, decimal, millis};
+use crate::format::{bytes, count, millis, number};
 
 /// The summary as text for a terminal (no colour, no control characters).
 pub fn summary_table(summary: &Summary) -> String {
@@ -52,7 +52,7 @@ pub fn summary_table(summary: &Summary) -> String {
         "throughput",
         format!(
             "{} requests/s avg, peak {} in second {}",
-            decimal(t.rps_avg),
+            number(t.rps_avg, 1),
             count(t.rps_peak),
             t.peak_second
         ),

@@ -20,7 +20,7 @@ use scalelab_metrics::Summary;
 use scalelab_metrics::output::write_atomic;
 
 use crate::RunResults;
-use crate::format::{bytes, count, escape, millis};
+use crate::format::{bytes, count, escape, millis, number};
 
 pub use chart::{Line, Panel};
 
@@ -141,7 +141,7 @@ fn tiles(summary: &Summary) -> String {
         ),
         (
             "requests/s",
-            format!("{:.1} avg · {} peak", t.rps_avg, count(t.rps_peak)),
+            format!("{} avg · {} peak", number(t.rps_avg, 1), count(t.rps_peak)),
         ),
         (
             "latency p50 / p95 / p99",
@@ -212,7 +212,7 @@ fn endpoint_table(summary: &Summary) -> String {
         };
         let _ = write!(
             out,
-            "<tr class=\"{}\"><td>{}</td><td>{} {}</td><td>{}</td><td>{}</td><td>{rate:.1}</td>\
+            "<tr class=\"{}\"><td>{}</td><td>{} {}</td><td>{}</td><td>{}</td><td>{}</td>\
              <td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             if endpoint.failed { "failed" } else { "ok" },
             escape(&endpoint.scenario),
@@ -220,6 +220,7 @@ fn endpoint_table(summary: &Summary) -> String {
             escape(&endpoint.name),
             escape(&endpoint.outcome),
             count(endpoint.latency.count),
+            number(rate, 1),
             millis(endpoint.latency.p50),
             millis(endpoint.latency.p95),
             millis(endpoint.latency.p99),
