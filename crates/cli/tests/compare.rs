@@ -140,8 +140,16 @@ async fn a_slower_target_is_a_regression_and_a_faster_one_is_not() {
         text(&no_summary)
     );
 
-    // A damaged time series (a second of 10^12) is named, not charted into terabytes.
+    // A second without requests (its latency cells empty) is read by report and compare.
     let series = Path::new(slow).join("timeseries.csv");
+    let mut quiet = std::fs::read_to_string(&series).unwrap();
+    quiet.push_str("2,,,,,0,0,,,,,,0,0,0,0\n");
+    std::fs::write(&series, quiet).unwrap();
+    let rebuilt = scalelab(&["report", slow]);
+    assert!(rebuilt.status.success(), "{}", text(&rebuilt));
+    assert!(scalelab(&["compare", fast, slow]).status.success());
+
+    // A damaged time series (a second of 10^12) is named, not charted into terabytes.
     let mut damaged = std::fs::read_to_string(&series).unwrap();
     let lines = damaged.lines().count();
     let last = damaged.lines().last().unwrap().to_owned();
