@@ -14,7 +14,11 @@ pub fn summary_table(summary: &Summary) -> String {
     } else {
         "closed model: latency counts from each request's send time"
     };
-    let _ = writeln!(out, "\n  {:.1} s, {model}", summary.duration_seconds);
+    let _ = writeln!(
+        out,
+        "\n  {} s, {model}",
+        number(summary.duration_seconds, 1)
+    );
     let _ = writeln!(
         out,
         "  percentiles as k6 computes them: linear interpolation between the two nearest ranks"
@@ -22,8 +26,9 @@ pub fn summary_table(summary: &Summary) -> String {
     if let Some(stop) = &summary.stopped_early {
         let _ = writeln!(
             out,
-            "  stopped early at {:.1} s: {} (the figures cover the run until then)",
-            stop.at_seconds, stop.reason
+            "  stopped early at {} s: {} (the figures cover the run until then)",
+            number(stop.at_seconds, 1),
+            stop.reason
         );
     }
     let _ = writeln!(out);
@@ -346,6 +351,22 @@ mod tests {
             thresholds: vec![],
             stopped_early: None,
         })
+    }
+
+    #[test]
+    fn a_long_runs_seconds_are_grouped_as_every_number() {
+        let mut long = summary(&["a"]);
+        long.duration_seconds = 3_723.44;
+        long.stopped_early = Some(scalelab_metrics::EarlyStop {
+            reason: "SIGINT (Ctrl-C)".into(),
+            at_seconds: 3_723.44,
+        });
+        let table = summary_table(&long);
+        assert!(table.contains("  3,723.4 s, closed model"), "{table}");
+        assert!(
+            table.contains("stopped early at 3,723.4 s: SIGINT"),
+            "{table}"
+        );
     }
 
     #[test]

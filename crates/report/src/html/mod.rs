@@ -45,11 +45,11 @@ pub fn html_report(results: &RunResults) -> String {
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>scalelab report, {}</title><style>{STYLE}</style></head><body>\n\
-         <header><h1>scalelab report</h1><p>{} · started {} · {:.1} s · {}</p></header>\n",
+         <header><h1>scalelab report</h1><p>{} · started {} · {} s · {}</p></header>\n",
         escape(&summary.started_at),
         escape(&summary.tool),
         escape(&summary.started_at),
-        summary.duration_seconds,
+        number(summary.duration_seconds, 1),
         if summary.open_model {
             "open model: latency counts from each request's scheduled send time"
         } else {
