@@ -2,7 +2,7 @@
 // The classic FinOps demo k6 script, unchanged k6: each VU calls the CPU endpoint, checks for a 200
 // and thinks 0-5 s. Run with k6 or scalelab:
 //   scalelab run examples/k6/periodic.js                       (the embedded stress service)
-//   scalelab run examples/k6/periodic.js -e BASE_URL=http://host:8080
+//   scalelab run examples/k6/periodic.js -e BASE_URL=http://HOST:PORT
 // (k6 itself needs BASE_URL: it has no embedded service to aim a relative URL at.)
 import http from 'k6/http';
 import { check, sleep } from 'k6';

@@ -458,10 +458,10 @@ fn a_policy_fine_on_cpu_exhausts_t2_credits_and_sweep_can_rule_it_out() {
     );
     let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
-        words.contains("throttled (instance-seconds) 21600 s"),
+        words.contains("throttled (instance-seconds) 21,600 s"),
         "{text}"
     );
-    assert!(words.contains("unserved requests 1080000"), "{text}");
+    assert!(words.contains("unserved requests 1,080,000"), "{text}");
 
     // Upper 15 adds a second instance at once: two at 10 %, the baseline, never run out (the first
     // keeps 144 credits less a minute at 20 %, the second its 30 launch credits).

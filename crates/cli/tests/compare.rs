@@ -94,6 +94,25 @@ async fn a_slower_target_is_a_regression_and_a_faster_one_is_not() {
     let better = scalelab(&["compare", slow, fast, "--fail-if", "p95>+10%"]);
     assert_eq!(better.status.code(), Some(0), "{}", text(&better));
     assert!(text(&better).contains("verdict: no regression"));
+    assert!(!text(&better).contains("unlike"), "{}", text(&better));
+
+    // A run made differently is named as unlike (here the same run, said to be open-model).
+    let edited = dir.path().join("edited");
+    std::fs::create_dir(&edited).unwrap();
+    for file in ["summary.json", "timeseries.csv", "latency.hlog"] {
+        std::fs::copy(Path::new(fast).join(file), edited.join(file)).unwrap();
+    }
+    let mut summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(edited.join("summary.json")).unwrap()).unwrap();
+    summary["open_model"] = true.into();
+    std::fs::write(edited.join("summary.json"), summary.to_string()).unwrap();
+    let unlike = scalelab(&["compare", fast, edited.to_str().unwrap()]);
+    assert!(
+        String::from_utf8_lossy(&unlike.stderr)
+            .contains("warning: the runs are unlike: A ran the closed model and B the open model"),
+        "{}",
+        text(&unlike)
+    );
 
     let missing = scalelab(&["compare", fast, "/nonexistent/run"]);
     assert_eq!(missing.status.code(), Some(1));
@@ -121,8 +140,16 @@ async fn a_slower_target_is_a_regression_and_a_faster_one_is_not() {
         text(&no_summary)
     );
 
-    // A damaged time series (a second of 10^12) is named, not charted into terabytes.
+    // A second without requests (its latency cells empty) is read by report and compare.
     let series = Path::new(slow).join("timeseries.csv");
+    let mut quiet = std::fs::read_to_string(&series).unwrap();
+    quiet.push_str("2,,,,,0,0,,,,,,0,0,0,0\n");
+    std::fs::write(&series, quiet).unwrap();
+    let rebuilt = scalelab(&["report", slow]);
+    assert!(rebuilt.status.success(), "{}", text(&rebuilt));
+    assert!(scalelab(&["compare", fast, slow]).status.success());
+
+    // A damaged time series (a second of 10^12) is named, not charted into terabytes.
     let mut damaged = std::fs::read_to_string(&series).unwrap();
     let lines = damaged.lines().count();
     let last = damaged.lines().last().unwrap().to_owned();

@@ -87,7 +87,7 @@ fn sim_trace_is_linear_between_rows_and_caps_cpu_at_100() {
         ("max CPU per instance", "100.0"),
         ("mean CPU per instance", "84.4"),
         ("time above 50 % CPU", "30"),
-        ("offered requests", "3000"),
+        ("offered requests", "3,000"),
         ("unserved requests", "750"),
         ("instance-hours (billed)", "0.017"),
         ("peak instances", "1"),
@@ -121,7 +121,7 @@ fn sim_step_sets_the_rows_and_is_bounded_by_the_shape() {
         text.contains("simulated 40s in 2 steps of 20s (load per second)"),
         "{text}"
     );
-    assert_eq!(figure(&text, "offered requests"), "3000");
+    assert_eq!(figure(&text, "offered requests"), "3,000");
     assert_eq!(figure(&text, "time above 50 % CPU"), "0");
     assert_eq!(rows.len(), 2);
     assert!(rows[0].starts_with("0.0,20.0,50.0,1,0,25.0,50.0,0.0,1000.0,0.0,"));

@@ -27,7 +27,7 @@ pub const MAX_REPLICAS: u32 = 256;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClusterConfig {
-    /// Where the load balancer listens; port 0 picks a free port.
+    /// Where the load balancer listens; port 0 (the default) picks a free port.
     #[serde(default = "default_listen")]
     pub listen: SocketAddr,
     pub groups: Vec<GroupConfig>,
@@ -638,7 +638,7 @@ fn default_max_body() -> u64 {
     64 * 1024 * 1024
 }
 fn default_listen() -> SocketAddr {
-    SocketAddr::from(([127, 0, 0, 1], 8000))
+    SocketAddr::from(([127, 0, 0, 1], 0))
 }
 fn health_path() -> String {
     "/health".into()
@@ -767,6 +767,8 @@ rules:
         ] {
             let config = ClusterConfig::from_yaml(text).unwrap();
             assert!(config.groups.iter().all(|g| g.initial() >= 1));
+            // No fixed port: the balancer takes a free one and prints it.
+            assert_eq!(config.listen.port(), 0);
         }
     }
 

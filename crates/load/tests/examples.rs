@@ -80,6 +80,10 @@ fn artillery_ramp_example() {
     );
     assert_eq!(plan.thresholds[0].conditions, ["p(95)<=1000"]);
     assert_eq!(plan.thresholds[1].conditions, ["rate<=0.01"]);
+    assert_eq!(
+        plan.target, None,
+        "examples aim at the embedded service or --target"
+    );
 }
 
 #[test]
@@ -93,5 +97,6 @@ fn basic_five_phase_example() {
         )
     );
     assert!(plan.thresholds[1].abort_on_fail);
+    assert_eq!(plan.target, None);
     assert_eq!(plan.scenarios[0].iteration.flows[0].name, "ping");
 }

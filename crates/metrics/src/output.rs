@@ -48,11 +48,12 @@ pub struct TimeseriesRow {
     pub count: u64,
     /// Requests of this row that failed (an error, or a status outside 200–399).
     pub errors: u64,
-    pub p50_ms: f64,
-    pub p90_ms: f64,
-    pub p95_ms: f64,
-    pub p99_ms: f64,
-    pub max_ms: f64,
+    /// Latency percentiles and maximum; empty (`None`) in a gauges-only row, which has no request.
+    pub p50_ms: Option<f64>,
+    pub p90_ms: Option<f64>,
+    pub p95_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+    pub max_ms: Option<f64>,
     pub vus: u64,
     pub in_flight: u64,
     pub dropped_iterations: u64,
@@ -212,11 +213,11 @@ impl ResultsWriter {
                 } else {
                     0
                 },
-                p50_ms: stats.p50,
-                p90_ms: stats.p90,
-                p95_ms: stats.p95,
-                p99_ms: stats.p99,
-                max_ms: stats.max,
+                p50_ms: Some(stats.p50),
+                p90_ms: Some(stats.p90),
+                p95_ms: Some(stats.p95),
+                p99_ms: Some(stats.p99),
+                max_ms: Some(stats.max),
                 vus: gauges.vus,
                 in_flight: gauges.in_flight,
                 dropped_iterations: interval.dropped_iterations,
@@ -383,7 +384,8 @@ pub fn read_timeseries(dir: &Path) -> io::Result<Vec<TimeseriesRow>> {
             ("max_ms", row.max_ms),
         ];
         if let Some((column, value)) = latencies
-            .iter()
+            .into_iter()
+            .filter_map(|(column, value)| Some((column, value?)))
             .find(|(_, value)| !(value.is_finite() && *value >= 0.0))
         {
             return Err(invalid(format!(

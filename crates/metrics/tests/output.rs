@@ -124,6 +124,15 @@ fn files_are_complete_and_readable() {
         (rows[2].second, rows[2].count, rows[2].status.as_str()),
         (1, 0, "")
     );
+    // A second without requests has no latency: its cells are empty, not 0.0 ms.
+    let quiet: Vec<&str> = lines[3].split(',').collect();
+    assert_eq!(
+        quiet[..12],
+        ["1", "", "", "", "", "0", "0", "", "", "", "", ""],
+        "{csv}"
+    );
+    assert_eq!((rows[2].p50_ms, rows[2].max_ms), (None, None));
+    assert_eq!(rows[0].p50_ms.map(|ms| ms > 0.0), Some(true));
 
     let latency = read_latency_log(dir.path()).unwrap();
     let per_second: Vec<(u64, u64)> = latency

@@ -103,7 +103,9 @@ impl std::fmt::Display for Shortfall {
         match self {
             Self::ThroughputBelowOffered { achieved, offered } => write!(
                 f,
-                "throughput {achieved:.1}/s below the offered {offered:.1}/s"
+                "throughput {}/s below the offered {}/s",
+                scalelab_report::number(*achieved, 1),
+                scalelab_report::number(*offered, 1)
             ),
             Self::LatencyGrowing { first_ms, last_ms } => write!(
                 f,
@@ -471,6 +473,18 @@ pub fn characterize(steps: &[StepFigures], max_vus: u64) -> Option<Characterizat
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_shortfall_groups_thousands_as_every_view_does() {
+        let shortfall = Shortfall::ThroughputBelowOffered {
+            achieved: 19_500.04,
+            offered: 20_000.0,
+        };
+        assert_eq!(
+            shortfall.to_string(),
+            "throughput 19,500.0/s below the offered 20,000.0/s"
+        );
+    }
 
     #[test]
     fn least_squares_by_hand() {

@@ -6,7 +6,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use scalelab_metrics::output::write_atomic;
-use scalelab_report::{Line, Panel, Table, xy_page};
+use scalelab_report::{Line, Panel, Table, number, xy_page};
 
 use crate::analysis::Kind;
 use crate::findings::Findings;
@@ -86,7 +86,11 @@ pub fn steps_csv(steps: &[Step]) -> String {
 /// The headline figures, one per line, as the terminal shows them.
 pub fn summary(m: &Measurement, f: &Findings) -> String {
     let mut out = String::new();
-    let rate = |r: Option<f64>| r.map_or("not found".into(), |r| format!("{r:.1} requests/s"));
+    let rate = |r: Option<f64>| {
+        r.map_or("not found".into(), |r| {
+            format!("{} requests/s", number(r, 1))
+        })
+    };
     let bound = if f.limit_found {
         ""
     } else {
@@ -283,8 +287,8 @@ pub fn report_html(m: &Measurement, f: &Findings) -> String {
         .map(|s| {
             vec![
                 (s.index + 1).to_string(),
-                format!("{:.1}", s.offered),
-                format!("{:.1}", s.throughput),
+                number(s.offered, 1),
+                number(s.throughput, 1),
                 format!("{:.1}", s.p50_ms),
                 format!("{:.1}", s.p95_ms),
                 format!("{:.1}", s.p99_ms),

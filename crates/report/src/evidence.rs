@@ -34,8 +34,9 @@ pub fn nothing_answered(summary: &Summary) -> Option<String> {
 pub fn stopped_early(summary: &Summary) -> Option<String> {
     summary.stopped_early.as_ref().map(|stop| {
         format!(
-            "stopped early at {:.1} s: {} (the figures cover the run until then)",
-            stop.at_seconds, stop.reason
+            "stopped early at {} s: {} (the figures cover the run until then)",
+            crate::format::number(stop.at_seconds, 1),
+            stop.reason
         )
     })
 }
@@ -51,8 +52,8 @@ pub fn loader_limit(summary: &Summary) -> Option<String> {
     if let Some(loader) = summary.loader.as_ref().filter(|l| l.saturated()) {
         let usable = loader.threads.min(loader.cores).max(1);
         reasons.push(format!(
-            "its CPU ({:.0} % of the {usable} cores its threads could use, in second {})",
-            loader.peak_busy * 100.0,
+            "its CPU ({} % of the {usable} cores its threads could use, in second {})",
+            crate::format::number(loader.peak_busy * 100.0, 0),
             loader.peak_second
         ));
     }

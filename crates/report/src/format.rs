@@ -1,8 +1,29 @@
-//! Number formatting shared by every view.
+//! Number formatting shared by every view. What a person reads (terminal, HTML, JUnit messages)
+//! groups thousands with commas, through [`number`] and [`count`]; files written for programs
+//! (CSV, JSON, YAML) keep plain numbers.
+
+use scalelab_metrics::LatencyHistogram;
 
 /// A count with thousands separators: `12,345`.
 pub fn count(n: u64) -> String {
-    let digits = n.to_string();
+    group(&n.to_string())
+}
+
+/// A number with `decimals` decimals and thousands separators: `number(19_991.34, 1)` is
+/// `19,991.3`, `number(-1234.0, 0)` is `-1,234`.
+pub fn number(value: f64, decimals: usize) -> String {
+    if !value.is_finite() {
+        return value.to_string();
+    }
+    let text = format!("{:.*}", decimals, value.abs());
+    let (whole, fraction) = text.split_at(text.find('.').unwrap_or(text.len()));
+    let zero = text.bytes().all(|b| b == b'0' || b == b'.');
+    let sign = if value < 0.0 && !zero { "-" } else { "" };
+    format!("{sign}{}{fraction}", group(whole))
+}
+
+/// `digits` with a comma before every group of three from the right.
+fn group(digits: &str) -> String {
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i).is_multiple_of(3) {
@@ -13,12 +34,6 @@ pub fn count(n: u64) -> String {
     out
 }
 
-/// A number with one decimal and thousands separators: `19,991.3`.
-pub fn decimal(value: f64) -> String {
-    let tenths = (value.max(0.0) * 10.0).round() as u64;
-    format!("{}.{}", count(tenths / 10), tenths % 10)
-}
-
 /// Milliseconds with precision that suits their size: `0.412`, `12.4`, `1,234`.
 pub fn millis(ms: f64) -> String {
     if ms < 10.0 {
@@ -27,6 +42,16 @@ pub fn millis(ms: f64) -> String {
         format!("{ms:.1}")
     } else {
         count(ms.round() as u64)
+    }
+}
+
+/// Percentile `p` of `latency` in milliseconds with its unit (`9.557 ms`), or `-` when nothing was
+/// measured: an empty second has no percentile, not 0 ms.
+pub(crate) fn percentile(latency: &LatencyHistogram, p: f64) -> String {
+    if latency.count() == 0 {
+        "-".into()
+    } else {
+        format!("{} ms", millis(latency.percentile(p)))
     }
 }
 
@@ -80,8 +105,13 @@ mod tests {
         assert_eq!(count(999), "999");
         assert_eq!(count(1000), "1,000");
         assert_eq!(count(1234567), "1,234,567");
-        assert_eq!(decimal(19_991.34), "19,991.3");
-        assert_eq!(decimal(0.96), "1.0");
+        assert_eq!(number(19_991.34, 1), "19,991.3");
+        assert_eq!(number(0.96, 1), "1.0");
+        assert_eq!(number(999.96, 1), "1,000.0");
+        assert_eq!(number(-1234.4, 0), "-1,234");
+        assert_eq!(number(-0.01, 1), "0.0");
+        assert_eq!(number(1_080_000.0, 3), "1,080,000.000");
+        assert_eq!(number(f64::INFINITY, 1), "inf");
         assert_eq!(millis(0.4123), "0.412");
         assert_eq!(millis(12.44), "12.4");
         assert_eq!(millis(1234.4), "1,234");

@@ -14,7 +14,7 @@ mod summary_table;
 mod table;
 
 pub use evidence::{LOADER_SEND_DELAY_LIMIT_MS, loader_limit, nothing_answered, stopped_early};
-pub use format::{bytes, count, millis, usd};
+pub use format::{bytes, count, millis, number, usd};
 pub use html::{
     Line, Panel, REPORT_FILE, SimPage, SweepPage, SweepPoint, Table, against_report,
     against_tables, html_report, sim_report, sweep_report, write_html_report, xy_page,

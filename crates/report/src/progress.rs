@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use scalelab_metrics::{Interval, LatencyHistogram};
 
-use crate::format::{count, millis};
+use crate::format::{count, number, percentile};
 
 /// The status line for the second `interval` just completed, `elapsed` of `total` (the plan's
 /// length, graceful stops excluded) into the run. `target_rate` is the arrivals per second the
@@ -36,12 +36,16 @@ pub fn progress_line(
         count(vus)
     );
     if let Some(rate) = target_rate {
-        line += &format!("  rate {rate:.1}/s → {} it/s", count(interval.iterations));
+        line += &format!(
+            "  rate {}/s → {} it/s",
+            number(rate, 1),
+            count(interval.iterations)
+        );
     }
     line += &format!(
-        "  rps {:>7}  p95 {:>8} ms  requests {}  errors {}",
+        "  rps {:>7}  p95 {:>11}  requests {}  errors {}",
         count(interval.requests()),
-        millis(latency.percentile(95.0)),
+        percentile(&latency, 95.0),
         count(so_far.0),
         count(so_far.1),
     );
@@ -104,6 +108,17 @@ mod tests {
                 "[  23s/20s graceful stop] vus    7  rate 25.0/s → 20 it/s  rps      20"
             ),
             "{open}"
+        );
+        let quiet = progress_line(
+            &Interval::new(0),
+            Duration::from_secs(1),
+            Duration::from_secs(20),
+            Some(12_500.0),
+            (0, 0),
+        );
+        assert!(
+            quiet.contains("rate 12,500.0/s → 0 it/s  rps       0  p95           -  requests 0"),
+            "{quiet}"
         );
     }
 }

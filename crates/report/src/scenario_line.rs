@@ -2,7 +2,7 @@
 
 use scalelab_metrics::{Endpoint, Interval, LatencyHistogram};
 
-use crate::format::{count, millis};
+use crate::format::{count, number, percentile};
 
 /// VUs (or target and achieved arrival rate), requests per second, p95 and errors of one scenario
 /// in `interval`. `target_rate` is the arrivals per second its schedule asked for (open model).
@@ -27,17 +27,17 @@ pub fn scenario_line(
     let activity = interval.scenarios.get(index).copied().unwrap_or_default();
     let load = match target_rate {
         Some(rate) => format!(
-            "rate {:.1}/s → {} it/s, dropped {}",
-            rate,
+            "rate {}/s → {} it/s, dropped {}",
+            number(rate, 1),
             count(activity.iterations),
             count(activity.dropped_iterations)
         ),
         None => format!("vus {}", count(activity.vus)),
     };
     format!(
-        "{load}  rps {}  p95 {} ms  errors {}",
+        "{load}  rps {}  p95 {}  errors {}",
         count(requests),
-        millis(latency.percentile(95.0)),
+        percentile(&latency, 95.0),
         count(errors)
     )
 }
@@ -85,6 +85,11 @@ mod tests {
         assert_eq!(
             scenario_line(&interval, &endpoints, (1, "b"), Some(12.5)),
             "rate 12.5/s → 1 it/s, dropped 1  rps 10  p95 100.0 ms  errors 10"
+        );
+        // Before its first answer a scenario has no p95 (not 0 ms); rates group their thousands.
+        assert_eq!(
+            scenario_line(&Interval::new(1), &endpoints, (0, "a"), Some(20_000.0)),
+            "rate 20,000.0/s → 0 it/s, dropped 0  rps 0  p95 -  errors 0"
         );
     }
 }

@@ -5,7 +5,7 @@ use std::fmt::Write;
 use scalelab_metrics::{CustomKind, CustomSummary, Stats, Summary};
 
 use crate::evidence::{loader_limit, nothing_answered, stopped_early};
-use crate::format::{bytes, count, decimal, millis};
+use crate::format::{bytes, count, millis, number};
 
 /// The summary as text for a terminal (no colour, no control characters).
 pub fn summary_table(summary: &Summary) -> String {
@@ -15,7 +15,11 @@ pub fn summary_table(summary: &Summary) -> String {
     } else {
         "closed model: latency counts from each request's send time"
     };
-    let _ = writeln!(out, "\n  {:.1} s, {model}", summary.duration_seconds);
+    let _ = writeln!(
+        out,
+        "\n  {} s, {model}",
+        number(summary.duration_seconds, 1)
+    );
     let _ = writeln!(
         out,
         "  percentiles as k6 computes them: linear interpolation between the two nearest ranks"
@@ -55,8 +59,8 @@ pub fn summary_table(summary: &Summary) -> String {
     let throughput = if responses == t.requests {
         format!(
             "{} requests/s avg, peak {} in second {}",
-            decimal(t.rps_avg),
-            decimal(t.rps_peak),
+            number(t.rps_avg, 1),
+            number(t.rps_peak, 1),
             t.peak_second
         )
     } else {
@@ -68,9 +72,9 @@ pub fn summary_table(summary: &Summary) -> String {
         };
         format!(
             "{} responses/s avg; {} requests/s sent, peak {} in second {}",
-            decimal(per_second),
-            decimal(t.rps_avg),
-            decimal(t.rps_peak),
+            number(per_second, 1),
+            number(t.rps_avg, 1),
+            number(t.rps_peak, 1),
             t.peak_second
         )
     };
@@ -387,6 +391,22 @@ mod tests {
             thresholds: vec![],
             stopped_early: None,
         })
+    }
+
+    #[test]
+    fn a_long_runs_seconds_are_grouped_as_every_number() {
+        let mut long = summary(&["a"]);
+        long.duration_seconds = 3_723.44;
+        long.stopped_early = Some(scalelab_metrics::EarlyStop {
+            reason: "SIGINT (Ctrl-C)".into(),
+            at_seconds: 3_723.44,
+        });
+        let table = summary_table(&long);
+        assert!(table.contains("  3,723.4 s, closed model"), "{table}");
+        assert!(
+            table.contains("stopped early at 3,723.4 s: SIGINT"),
+            "{table}"
+        );
     }
 
     #[test]

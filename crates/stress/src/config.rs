@@ -52,7 +52,7 @@ pub struct TargetConfig {
 impl Default for TargetConfig {
     fn default() -> Self {
         Self {
-            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             mode: Mode::Async,
             token: None,
             seed: None,
@@ -65,12 +65,10 @@ impl Default for TargetConfig {
 }
 
 impl TargetConfig {
-    /// A configuration that listens on a free loopback port: what tests and embedded runs use.
+    /// The default configuration, which listens on a free loopback port: what tests and embedded
+    /// runs use.
     pub fn loopback() -> Self {
-        Self {
-            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            ..Self::default()
-        }
+        Self::default()
     }
 
     pub(crate) fn validate(&self) -> Result<(), TargetError> {

@@ -105,11 +105,14 @@ pub async fn run(args: CapacityArgs) -> anyhow::Result<ExitCode> {
         stop.cancel();
     });
     eprintln!(
-        "capacity: {} steps of {} from {:.1}/s, up to {:.1}/s, against {base}",
+        "capacity: {} steps of {} from {}/s, up to {}/s, against {base}",
         staircase.rates().len(),
         scalelab_config::format_duration(staircase.step),
-        staircase.start,
-        staircase.rates().last().copied().unwrap_or(staircase.start)
+        scalelab_report::number(staircase.start, 1),
+        scalelab_report::number(
+            staircase.rates().last().copied().unwrap_or(staircase.start),
+            1
+        )
     );
     let options = ProbeOptions {
         server: match (args.pid, &args.metrics_url) {
@@ -122,11 +125,11 @@ pub async fn run(args: CapacityArgs) -> anyhow::Result<ExitCode> {
         interrupt: interrupt.clone(),
         on_step: Box::new(|s| {
             eprintln!(
-                "step {:>2}  {:>8.1}/s offered  {:>8.1}/s ok  p50 {:>7.1} ms  p99 {:>7.1} ms  \
+                "step {:>2}  {:>8}/s offered  {:>8}/s ok  p50 {:>7.1} ms  p99 {:>7.1} ms  \
                  in flight {:>6.1}  errors {:>5.2} %{}{}  {}",
                 s.index + 1,
-                s.offered,
-                s.throughput,
+                scalelab_report::number(s.offered, 1),
+                scalelab_report::number(s.throughput, 1),
                 s.p50_ms,
                 s.p99_ms,
                 s.mean_in_flight,

@@ -30,6 +30,9 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
     };
     let (a, b) = (load(&args.a)?, load(&args.b)?);
     let comparison = Comparison::new(&a, &b);
+    for why in &comparison.warnings {
+        eprintln!("warning: the runs are unlike: {why}");
+    }
     println!("A: {}\nB: {}\n", args.a.display(), args.b.display());
     print!("{}", comparison.table());
     if args.fail_if.is_empty() {

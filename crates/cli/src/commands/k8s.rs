@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime};
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use scalelab_k8s::{CollectOptions, JobOptions, Toleration, collect, render};
+use scalelab_load::plan::{LoadOptions, load_str};
 use scalelab_metrics::output::write_atomic;
 
 #[derive(Args)]
@@ -87,8 +88,9 @@ struct CollectArgs {
     /// Shard I's results go to OUT/shard-I, the merge to OUT/merged.
     #[arg(long)]
     out: PathBuf,
-    /// How long to wait for the shards to finish.
-    #[arg(long, default_value = "1h", value_parser = scalelab_config::parse_duration)]
+    /// How long to wait for all the shards to finish, in total: run collect once the test is about
+    /// over, or give it the test's remaining time.
+    #[arg(long, default_value = "5m", value_parser = scalelab_config::parse_duration)]
     timeout: Duration,
     /// Merge even if a shard is missing (it is listed in the summary).
     #[arg(long)]
@@ -119,6 +121,16 @@ fn render_manifests(args: RenderArgs) -> anyhow::Result<ExitCode> {
         (Duration::from_secs(10)..=Duration::from_secs(24 * 3600)).contains(&args.start_in),
         "--start-in must be between 10s and 24h"
     );
+    let origin = plan_path.display().to_string();
+    if args.target.is_none()
+        && let Ok(loaded) = load_str(&plan, &origin, &LoadOptions::default())
+        && loaded.target.is_none()
+    {
+        eprintln!(
+            "warning: {origin} names no target and --target is not given: each pod would load \
+             the embedded stress service inside itself, not your service"
+        );
+    }
     let options = JobOptions {
         name: args.job.name,
         namespace: args.job.namespace,
@@ -158,13 +170,16 @@ fn render_manifests(args: RenderArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn collect_and_merge(args: CollectArgs) -> anyhow::Result<ExitCode> {
-    let dirs = collect(&CollectOptions {
-        name: args.job.name,
-        namespace: args.job.namespace,
-        parallelism: args.parallelism,
-        out: args.out.clone(),
-        timeout: args.timeout,
-        kubectl: args.kubectl,
-    })?;
+    let dirs = collect(
+        &CollectOptions {
+            name: args.job.name,
+            namespace: args.job.namespace,
+            parallelism: args.parallelism,
+            out: args.out.clone(),
+            timeout: args.timeout,
+            kubectl: args.kubectl,
+        },
+        &mut |line| eprintln!("{line}"),
+    )?;
     super::merge::merge_into(&dirs, &args.out.join("merged"), args.allow_partial, None)
 }

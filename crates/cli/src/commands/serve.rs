@@ -1,16 +1,17 @@
 //! `scalelab serve`: the stress service in the foreground until Ctrl-C or SIGTERM.
 
+use std::io::ErrorKind;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
-use scalelab_stress::{Mode, TargetConfig};
+use scalelab_stress::{Mode, TargetConfig, TargetError};
 
 #[derive(Args)]
 pub struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8080")]
+    /// Address to listen on; port 0 (the default) picks a free port, printed once listening.
+    #[arg(long, default_value = "127.0.0.1:0")]
     listen: SocketAddr,
     /// Port to listen on, overriding the port of --listen (read from PORT as Flask and Node services do).
     #[arg(long, env = "PORT")]
@@ -93,7 +94,16 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             config.listen
         );
     }
-    let target = scalelab_stress::start(config).await?;
+    let target = scalelab_stress::start(config)
+        .await
+        .map_err(|error| match &error {
+            TargetError::Bind { source, .. } if source.kind() == ErrorKind::AddrInUse => {
+                anyhow::anyhow!(
+                    "{error}: choose another port with --port N (or PORT=N); --port 0 picks a free one"
+                )
+            }
+            _ => error.into(),
+        })?;
     let stop = crate::signals::interrupted();
     println!("scalelab stress service listening on {}", target.url());
     stop.await;

@@ -19,7 +19,7 @@ use scalelab_shape::Shape;
 
 use crate::files::read_text;
 use scalelab_metrics::output::write_atomic;
-use scalelab_report::{table, usd};
+use scalelab_report::{number, table, usd};
 
 /// What `sim` and `sweep` share: the shape, the capacity model, the policy and the step.
 #[derive(Args)]
@@ -330,8 +330,8 @@ fn summary(loaded: &Loaded, result: &SimResult) -> (Vec<String>, Vec<Vec<String>
             )
         } else if s.surplus_credits > 0.0 {
             format!(
-                "CPU credits run out ({mode} mode): {:.1} surplus credits charged",
-                s.surplus_credits
+                "CPU credits run out ({mode} mode): {} surplus credits charged",
+                number(s.surplus_credits, 1)
             )
         } else {
             format!("CPU credits last ({mode} mode)")
@@ -341,32 +341,32 @@ fn summary(loaded: &Loaded, result: &SimResult) -> (Vec<String>, Vec<Vec<String>
     let mut rows = vec![
         vec![
             "max CPU per instance".into(),
-            format!("{:.1}", s.max_cpu),
+            number(s.max_cpu, 1),
             "%".into(),
         ],
         vec![
             "mean CPU per instance".into(),
-            format!("{:.1}", s.mean_cpu),
+            number(s.mean_cpu, 1),
             "%".into(),
         ],
         vec![
             format!("time above {limit} % CPU"),
-            format!("{:.0}", s.time_above_limit),
+            number(s.time_above_limit, 0),
             "s".into(),
         ],
         vec![
             "offered requests".into(),
-            format!("{:.0}", s.offered_requests),
+            number(s.offered_requests, 0),
             String::new(),
         ],
         vec![
             "unserved requests".into(),
-            format!("{:.0}", s.unserved_requests),
+            number(s.unserved_requests, 0),
             String::new(),
         ],
         vec![
             "instance-hours (billed)".into(),
-            format!("{:.3}", s.instance_hours),
+            number(s.instance_hours, 3),
             "h".into(),
         ],
         vec![
@@ -383,12 +383,12 @@ fn summary(loaded: &Loaded, result: &SimResult) -> (Vec<String>, Vec<Vec<String>
     if loaded.config.credits.is_some() {
         rows.push(vec![
             "throttled (instance-seconds)".into(),
-            format!("{:.0}", s.throttled_seconds),
+            number(s.throttled_seconds, 0),
             "s".into(),
         ]);
         rows.push(vec![
             "surplus credits charged".into(),
-            format!("{:.1}", s.surplus_credits),
+            number(s.surplus_credits, 1),
             String::new(),
         ]);
     }

@@ -11,7 +11,7 @@ use scalelab_scaling::{Objective, Sweep, parse_range, sweep, sweep_csv};
 
 use crate::commands::sim::{Scenario, name_value};
 use scalelab_metrics::output::write_atomic;
-use scalelab_report::{table, usd};
+use scalelab_report::{number, table, usd};
 
 #[derive(Args)]
 #[command(group(ArgGroup::new("objective").required(true).args(["maximize", "minimize"])))]
@@ -124,14 +124,14 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
             let mut cells = vec![row.rank.unwrap_or_default().to_string()];
             cells.extend(row.values.iter().map(|v| format!("{v}")));
             cells.extend([
-                format!("{:.1}", s.max_cpu),
-                format!("{:.1}", s.mean_cpu),
-                format!("{:.0}", s.unserved_requests),
-                format!("{:.2}", s.instance_hours),
+                number(s.max_cpu, 1),
+                number(s.mean_cpu, 1),
+                number(s.unserved_requests, 0),
+                number(s.instance_hours, 2),
                 s.scaling_events.to_string(),
             ]);
             if credits {
-                cells.push(format!("{:.0}", s.throttled_seconds));
+                cells.push(number(s.throttled_seconds, 0));
             }
             cells.extend(s.cost.map(usd));
             cells

@@ -567,7 +567,7 @@ fn request(
     };
     let body = match (obj.get(ctx, "json"), obj.get(ctx, "body")) {
         (Some(json), _) => Some(Body::Json(template(
-            &json.to_json().to_string(),
+            &json.to_json(ctx, &format!("'json' in {what}"))?.to_string(),
             json,
             ctx,
             target,

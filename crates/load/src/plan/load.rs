@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use serde_saphyr::options::DuplicateKeyPolicy;
+use serde_saphyr::options::{DuplicateKeyPolicy, NonFiniteFloatPolicy};
 
 use super::error::{PlanError, Pos};
 use super::model::Plan;
@@ -91,6 +91,8 @@ fn parse(text: &str, origin: &str, json: bool) -> Result<Node, PlanError> {
     }
     let options = serde_saphyr::options! {
         duplicate_keys: if json { DuplicateKeyPolicy::LastWins } else { DuplicateKeyPolicy::Error },
+        // NaN and infinities reach the field that reads them, which refuses them by name.
+        non_finite_float_policy: NonFiniteFloatPolicy::PassThrough,
     };
     serde_saphyr::from_str_with_options::<Node>(text, options).map_err(|e| {
         let pos = e.location().map_or(Pos { line: 1, column: 1 }, |l| Pos {

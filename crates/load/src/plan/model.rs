@@ -22,6 +22,9 @@ pub mod limits {
     pub const MAX_LOOP_COUNT: u64 = 1_000_000;
     /// Any duration: a stage, a scenario, a think time, a timeout.
     pub const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
+    /// Iterations of one scenario: what one process could run at [`MAX_RATE`] for [`MAX_DURATION`]
+    /// (a count, never allocated, but none beyond it can complete).
+    pub const MAX_ITERATIONS: u64 = MAX_RATE as u64 * MAX_DURATION.as_secs();
     /// Loader threads.
     pub const MAX_THREADS: usize = 1_024;
 }

@@ -167,7 +167,9 @@ pub(super) fn request(obj: &mut Obj, ctx: &mut Ctx) -> Result<Request> {
             ));
         }
         (Some(node), None) => Some(Body::Text(node.text(ctx, &format!("'body' in {what}"))?)),
-        (None, Some(node)) => Some(Body::Json(node.to_json().to_string())),
+        (None, Some(node)) => Some(Body::Json(
+            node.to_json(ctx, &format!("'json' in {what}"))?.to_string(),
+        )),
         (None, None) => None,
     };
     let checks = match obj.get(ctx, "checks") {

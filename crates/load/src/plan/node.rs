@@ -329,21 +329,28 @@ impl Node {
         }
     }
 
-    /// The value as JSON (request bodies).
-    pub fn to_json(&self) -> serde_json::Value {
-        match &self.value {
+    /// The value as JSON (request bodies); NaN and the infinities, which JSON has no numbers for,
+    /// are refused.
+    pub fn to_json(&self, ctx: &Ctx, what: &str) -> Result<serde_json::Value> {
+        Ok(match &self.value {
             Value::Null => serde_json::Value::Null,
             Value::Bool(b) => (*b).into(),
             Value::Int(n) => (*n).into(),
-            Value::Float(n) => (*n).into(),
+            Value::Float(n) => serde_json::Number::from_f64(*n)
+                .ok_or_else(|| self.wrong(ctx, what, "JSON: a finite number"))?
+                .into(),
             Value::Str(s) => s.as_str().into(),
-            Value::Seq(items) => items.iter().map(Node::to_json).collect(),
+            Value::Seq(items) => items
+                .iter()
+                .map(|item| item.to_json(ctx, what))
+                .collect::<Result<Vec<_>>>()?
+                .into(),
             Value::Map(entries) => entries
                 .iter()
-                .map(|e| (e.key.clone(), e.value.to_json()))
-                .collect::<serde_json::Map<_, _>>()
+                .map(|e| Ok((e.key.clone(), e.value.to_json(ctx, what)?)))
+                .collect::<Result<serde_json::Map<_, _>>>()?
                 .into(),
-        }
+        })
     }
 }
 

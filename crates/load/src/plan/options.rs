@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use scalelab_shape::Stage;
 
-use super::model::limits::{MAX_RATE, MAX_SCENARIOS, MAX_VUS};
+use super::model::limits::{MAX_ITERATIONS, MAX_RATE, MAX_SCENARIOS, MAX_VUS};
 use super::model::{Defaults, Executor, Iteration, Plan, Scenario, Threshold};
 use super::native::{self, IterationParts};
 use super::node::{Ctx, Dialect, Node, Obj, Result, Value};
@@ -27,6 +27,21 @@ pub(super) const VUS_WHY: &str =
 /// Why an arrival rate is bounded.
 pub(super) const RATE_WHY: &str =
     "one scalelab process schedules at most 1000000 arrivals per second";
+/// Why an arrival rate per `time_unit` is bounded, naming the time unit when it is not 1 s.
+fn rate_why(time_unit: Duration) -> String {
+    if time_unit == Duration::from_secs(1) {
+        RATE_WHY.to_owned()
+    } else {
+        format!(
+            "{RATE_WHY}, {} per 'timeUnit' of {}",
+            MAX_RATE * time_unit.as_secs_f64(),
+            humantime::format_duration(time_unit)
+        )
+    }
+}
+/// Why a count of iterations is bounded.
+const ITERATIONS_WHY: &str =
+    "more than one scalelab process can run: 1000000 per second for a year";
 
 /// k6 defaults.
 const GRACEFUL: Duration = Duration::from_secs(30);
@@ -109,7 +124,12 @@ fn scenarios(top: &mut Obj, ctx: &mut Ctx, fallback: &IterationParts) -> Result<
     let executor = if let Some(entry) = iterations {
         Executor::SharedIterations {
             vus: vus.unwrap_or(1),
-            iterations: entry.value.u64(ctx, "'iterations'")?,
+            iterations: entry.value.u64_at_most(
+                ctx,
+                "'iterations'",
+                MAX_ITERATIONS,
+                ITERATIONS_WHY,
+            )?,
             max_duration: match duration {
                 Some(d) => native::positive(&d.value, ctx, "'duration'")?,
                 None => MAX_DURATION,
@@ -270,7 +290,7 @@ fn executor(kind: &str, obj: &mut Obj, ctx: &mut Ctx) -> Result<Executor> {
             )?,
         },
         "ramping-vus" => Executor::RampingVus {
-            start_vus: opt_u64(obj, ctx, "startVUs", 1, MAX_VUS)?,
+            start_vus: opt_u64(obj, ctx, "startVUs", 1, (MAX_VUS, VUS_WHY))?,
             stages: stages(
                 obj.require(ctx, "stages")?,
                 ctx,
@@ -285,7 +305,7 @@ fn executor(kind: &str, obj: &mut Obj, ctx: &mut Ctx) -> Result<Executor> {
                 ctx,
                 &format!("'rate' in {what}"),
                 MAX_RATE * time_unit.as_secs_f64(),
-                RATE_WHY,
+                &rate_why(time_unit),
             )?;
             let duration = obj.require(ctx, "duration")?;
             let duration = native::positive(duration, ctx, &format!("'duration' in {what}"))?;
@@ -300,19 +320,14 @@ fn executor(kind: &str, obj: &mut Obj, ctx: &mut Ctx) -> Result<Executor> {
         }
         "ramping-arrival-rate" => {
             let time_unit = time_unit(obj, ctx, &what)?;
-            let max_rate = MAX_RATE * time_unit.as_secs_f64();
+            let (max_rate, why) = (MAX_RATE * time_unit.as_secs_f64(), rate_why(time_unit));
             let start_rate = match obj.get(ctx, "startRate") {
                 Some(node) => {
-                    node.f64_at_most(ctx, &format!("'startRate' in {what}"), max_rate, RATE_WHY)?
+                    node.f64_at_most(ctx, &format!("'startRate' in {what}"), max_rate, &why)?
                 }
                 None => 0.0,
             };
-            let stages = stages(
-                obj.require(ctx, "stages")?,
-                ctx,
-                &what,
-                (max_rate, RATE_WHY),
-            )?;
+            let stages = stages(obj.require(ctx, "stages")?, ctx, &what, (max_rate, &why))?;
             let (pre_allocated_vus, max_vus) = vu_pool(obj, ctx, &what)?;
             Executor::RampingArrivalRate {
                 start_rate,
@@ -324,7 +339,7 @@ fn executor(kind: &str, obj: &mut Obj, ctx: &mut Ctx) -> Result<Executor> {
         }
         "per-vu-iterations" | "shared-iterations" => {
             let vus = at_least_one(obj, ctx, "vus", &what)?;
-            let iterations = opt_u64(obj, ctx, "iterations", 1, u64::MAX)?;
+            let iterations = opt_u64(obj, ctx, "iterations", 1, (MAX_ITERATIONS, ITERATIONS_WHY))?;
             let max_duration = opt_duration(obj, ctx, "maxDuration", MAX_DURATION)?;
             if kind == "per-vu-iterations" {
                 Executor::PerVuIterations {
@@ -362,22 +377,22 @@ fn executor(kind: &str, obj: &mut Obj, ctx: &mut Ctx) -> Result<Executor> {
     })
 }
 
-/// `name`, at most `max` (when `max` is [`MAX_VUS`], the message says why).
+/// `name`, at most `max.0` (`max.1` says why).
 fn opt_u64(
     obj: &mut Obj,
     ctx: &mut Ctx,
     name: &'static str,
     default: u64,
-    max: u64,
+    max: (u64, &str),
 ) -> Result<u64> {
     let what = format!("'{name}' in {}", obj.what);
     obj.get(ctx, name).map_or(Ok(default), |node| {
-        node.u64_at_most(ctx, &what, max, VUS_WHY)
+        node.u64_at_most(ctx, &what, max.0, max.1)
     })
 }
 
 fn at_least_one(obj: &mut Obj, ctx: &mut Ctx, name: &'static str, what: &str) -> Result<u64> {
-    let vus = opt_u64(obj, ctx, name, 1, MAX_VUS)?;
+    let vus = opt_u64(obj, ctx, name, 1, (MAX_VUS, VUS_WHY))?;
     if vus == 0 {
         return Err(ctx.error(obj.pos, format!("'{name}' in {what} must be at least 1")));
     }

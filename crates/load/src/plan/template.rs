@@ -31,7 +31,7 @@ pub fn test_plan_yaml(
             let _ = writeln!(out, "target: {target}");
         }
         None => out
-            .push_str("# target: http://127.0.0.1:8080   # absent: the embedded stress service\n"),
+            .push_str("# target: http://127.0.0.1:9000   # absent: the embedded stress service\n"),
     }
     out.push_str("thresholds:\n");
     if test == TestType::Breakpoint {

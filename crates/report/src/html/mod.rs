@@ -20,7 +20,7 @@ use scalelab_metrics::Summary;
 use scalelab_metrics::output::write_atomic;
 
 use crate::RunResults;
-use crate::format::{bytes, count, decimal, escape, millis};
+use crate::format::{bytes, count, escape, millis, number};
 
 pub use chart::{Line, Panel};
 
@@ -45,11 +45,11 @@ pub fn html_report(results: &RunResults) -> String {
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>scalelab report, {}</title><style>{STYLE}</style></head><body>\n\
-         <header><h1>scalelab report</h1><p>{} · started {} · {:.1} s · {}</p></header>\n",
+         <header><h1>scalelab report</h1><p>{} · started {} · {} s · {}</p></header>\n",
         escape(&summary.started_at),
         escape(&summary.tool),
         escape(&summary.started_at),
-        summary.duration_seconds,
+        number(summary.duration_seconds, 1),
         if summary.open_model {
             "open model: latency counts from each request's scheduled send time"
         } else {
@@ -156,7 +156,11 @@ fn tiles(summary: &Summary) -> String {
         ),
         (
             "requests/s",
-            format!("{:.1} avg · {} peak", t.rps_avg, decimal(t.rps_peak)),
+            format!(
+                "{} avg · {} peak",
+                number(t.rps_avg, 1),
+                number(t.rps_peak, 1)
+            ),
         ),
         (
             "latency p50 / p95 / p99",
@@ -235,7 +239,7 @@ fn endpoint_table(summary: &Summary) -> String {
         };
         let _ = write!(
             out,
-            "<tr class=\"{}\"><td>{}</td><td>{} {}</td><td>{}</td><td>{}</td><td>{rate:.1}</td>\
+            "<tr class=\"{}\"><td>{}</td><td>{} {}</td><td>{}</td><td>{}</td><td>{}</td>\
              <td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             if endpoint.failed { "failed" } else { "ok" },
             escape(&endpoint.scenario),
@@ -243,6 +247,7 @@ fn endpoint_table(summary: &Summary) -> String {
             escape(&endpoint.name),
             escape(&endpoint.outcome),
             count(endpoint.latency.count),
+            number(rate, 1),
             millis(endpoint.latency.p50),
             millis(endpoint.latency.p95),
             millis(endpoint.latency.p99),
