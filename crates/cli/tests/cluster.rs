@@ -1,5 +1,6 @@
 //! The live cluster with real `scalelab serve` replicas on loopback: load balancing, path routing,
-//! self-healing after `kill -9`, CPU target tracking out and back in, and the `cluster` command.
+//! self-healing after `kill -9`, custom commands, CPU target tracking out and back in, and the
+//! `cluster` command.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -530,43 +531,119 @@ fn sigkill_of_scalelab_still_stops_every_embedded_replica() {
     assert!(left.is_empty(), "{left:?}");
 }
 
-/// One embedded replica and two of a custom command (Python's web server).
-const CUSTOM_COMMAND: &str = "listen: 127.0.0.1:0
+/// One embedded replica and two of a custom command: a shell that says which port it was given
+/// on stderr and becomes `scalelab serve` on it.
+fn custom_command() -> String {
+    format!(
+        "listen: 127.0.0.1:0
 groups:
-  - {name: one, min: 1, max: 1, health_check: {interval: 200ms, healthy_threshold: 1}}
-  - name: py
-    command: [python3, -m, http.server, '{port}', --bind, 127.0.0.1]
+  - {{name: one, min: 1, max: 1, health_check: {{interval: 200ms, healthy_threshold: 1}}}}
+  - name: custom
+    command: [sh, -c, 'echo replica on port {{port}} >&2; exec \"$0\" serve --listen 127.0.0.1:{{port}}', '{}']
     min: 2
     max: 2
-    health_check: {path: /, interval: 200ms, healthy_threshold: 1}
+    health_check: {{path: /health, interval: 200ms, healthy_threshold: 1, unhealthy_threshold: 2}}
 rules:
-  - {path: /py, group: py, strip_prefix: true}
-";
+  - {{path: /custom, group: custom, strip_prefix: true}}
+",
+        env!("CARGO_BIN_EXE_scalelab")
+    )
+}
 
 #[test]
 fn sigkill_of_scalelab_also_stops_custom_command_replicas() {
-    let (_, left) = stop_with(CUSTOM_COMMAND, nix::sys::signal::Signal::SIGKILL);
+    let (_, left) = stop_with(&custom_command(), nix::sys::signal::Signal::SIGKILL);
     assert!(left.is_empty(), "{left:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn custom_command_replicas_serve_behind_the_balancer() {
-    let mut cluster = start(CUSTOM_COMMAND).await;
+    let mut cluster = start(&custom_command()).await;
     let client = reqwest::Client::new();
+    // The prefix is stripped: /custom/ping reaches the replicas' /ping.
     for _ in 0..10 {
-        assert_eq!(get(&client, &format!("{}/py/", cluster.url())).await, 200);
+        assert_eq!(
+            get(&client, &format!("{}/custom/ping", cluster.url())).await,
+            200
+        );
     }
     assert_eq!(get(&client, &format!("{}/ping", cluster.url())).await, 200);
-    // Python's server answers only paths it has: /ping is not one of them.
     assert_eq!(
-        get(&client, &format!("{}/py/ping", cluster.url())).await,
+        get(&client, &format!("{}/custom/custom/ping", cluster.url())).await,
         404
     );
-    let py = answered(&cluster.next_second().await, "py");
-    let mut spread: Vec<u64> = py.values().copied().collect();
+    let custom = answered(&cluster.next_second().await, "custom");
+    let mut spread: Vec<u64> = custom.values().copied().collect();
     spread.sort();
-    assert_eq!(spread, [5, 6], "{py:?}");
+    assert_eq!(spread, [5, 6], "{custom:?}");
     cluster.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn custom_replicas_are_healed_with_the_exit_reason_logged_and_exposed_to_prometheus() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = ClusterConfig::from_yaml(&custom_command()).unwrap();
+    let options = ClusterOptions {
+        serve_program: PathBuf::from(env!("CARGO_BIN_EXE_scalelab")),
+        out: Some(dir.path().join("out")),
+        offered_load: None,
+        metrics_addr: Some(std::net::SocketAddr::from(([127, 0, 0, 1], 0))),
+        live: false,
+    };
+    let mut cluster = Cluster::start(config, options).await.unwrap();
+    let client = reqwest::Client::new();
+    // The gauges of the first second sampled.
+    let status = cluster.next_second().await;
+    let metrics = format!("http://{}/metrics", cluster.metrics_addr().unwrap());
+    let text = client
+        .get(&metrics)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("scalelab_cluster_replicas{group=\"custom\",phase=\"in_service\"} 2"),
+        "{text}"
+    );
+
+    // SIGKILL one replica: it is seen to exit, with the signal, and replaced.
+    let group = status.iter().find(|s| s.name == "custom").unwrap();
+    let victim = group.replicas[0].clone();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(victim.pid as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    let mut healed = false;
+    for _ in 0..30 {
+        let status = cluster.next_second().await;
+        let group = status.iter().find(|s| s.name == "custom").unwrap();
+        if group.in_service == 2 && group.replicas.iter().all(|r| r.id != victim.id) {
+            healed = true;
+            break;
+        }
+    }
+    let events = cluster.events();
+    assert!(healed, "{events:#?}");
+    let exited = events
+        .iter()
+        .find(|e| e.kind == EventKind::Exited && e.replica == Some(victim.id))
+        .expect("an exited event");
+    assert!(exited.detail.contains("signal: 9"), "{}", exited.detail);
+    assert_eq!(
+        get(&client, &format!("{}/custom/ping", cluster.url())).await,
+        200
+    );
+    cluster.shutdown().await;
+    // Each replica's stderr is kept.
+    let log = std::fs::read_to_string(
+        dir.path()
+            .join(format!("out/replicas/custom-{}.stderr", victim.id)),
+    )
+    .unwrap();
+    assert!(log.starts_with("replica on port "), "{log}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
