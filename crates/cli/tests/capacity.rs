@@ -123,6 +123,56 @@ async fn a_measured_model_drives_the_simulator() {
     drop(target);
 }
 
+/// `--pid`: the server's CPU and memory from `/proc/PID`, the machine's CPU from `/proc/stat`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pid_is_read_from_proc() {
+    let target = tokio::task::spawn_blocking(Service::start).await.unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let url = format!("{}/heavy?ms=30", target.url);
+    let pid = target.child.id().to_string();
+    let dir = out.path().to_owned();
+    let output = tokio::task::spawn_blocking(move || {
+        scalelab()
+            .args(["capacity", &url, "--pid", &pid, "--vcpus", "1"])
+            .args(["--start", "2", "--factor", "1.5", "--max-rate", "5"])
+            .args(["--step", "4s"])
+            .arg("--out")
+            .arg(&dir)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let model = std::fs::read_to_string(out.path().join("capacity.yaml"))
+        .unwrap_or_else(|e| panic!("no model ({e}): {text}"));
+    let model = scalelab_capacity::CapacityFile::from_yaml(&model).unwrap();
+    // 30 ms of CPU per request, read from /proc/PID/stat: within 20 % as above.
+    assert!(
+        (model.cpu.cpu_seconds_per_request - 0.030).abs() <= 0.006,
+        "{model:?}"
+    );
+    // Every step has the server's CPU and memory and the machine's CPU.
+    let steps = std::fs::read_to_string(out.path().join("steps.csv")).unwrap();
+    let mut lines = steps.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let column = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let columns = ["cpu_percent", "machine_cpu_percent", "memory_mib"].map(column);
+    let rows: Vec<Vec<&str>> = lines.map(|line| line.split(',').collect()).collect();
+    assert!(rows.len() >= 2, "{steps}");
+    for row in &rows {
+        for at in columns {
+            assert!(row[at].parse::<f64>().is_ok_and(|v| v > 0.0), "{steps}");
+        }
+    }
+    drop(target);
+}
+
 #[test]
 fn an_unreachable_server_gets_a_clear_message_and_no_model() {
     let out = tempfile::tempdir().unwrap();

@@ -481,6 +481,77 @@ fn the_cluster_command_runs_a_plan_through_the_balancer_and_leaves_no_process_be
     assert!(pids.iter().all(|&pid| !alive(pid)), "{pids:?}");
 }
 
+/// A shortened copy of `examples/cluster-autoscaled-plan.yaml`: its climb from 4 to 16 requests/s of
+/// 50 ms of CPU, then 20 s at 16/s.
+const AUTOSCALED_PLAN: &str = "scenarios:
+  heavy:
+    executor: ramping-arrival-rate
+    startRate: 4
+    timeUnit: 1s
+    preAllocatedVUs: 40
+    stages:
+      - {duration: 5s, target: 16}
+      - {duration: 20s, target: 16}
+    requests:
+      - {name: heavy, path: /heavy?ms=50, checks: {status: 200}}
+";
+
+/// README's `cluster` example scales out under load: 16 requests/s of 50 ms of CPU is 160 % of
+/// the replica's half core, above the 60 % alarm for two 5 s periods, so simple[0] adds 2.
+#[test]
+fn the_autoscaled_example_scales_out_under_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let example = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/cluster-autoscaled.yaml"
+    ))
+    .unwrap();
+    // On any free port rather than the example's.
+    let cluster: Vec<&str> = example
+        .lines()
+        .map(|line| {
+            if line.starts_with("listen:") {
+                "listen: 127.0.0.1:0"
+            } else {
+                line
+            }
+        })
+        .collect();
+    let (file, plan, out) = (
+        dir.path().join("cluster.yaml"),
+        dir.path().join("plan.yaml"),
+        dir.path().join("out"),
+    );
+    std::fs::write(&file, cluster.join("\n")).unwrap();
+    std::fs::write(&plan, AUTOSCALED_PLAN).unwrap();
+    let output = scalelab()
+        .arg("cluster")
+        .arg(&file)
+        .arg("--plan")
+        .arg(&plan)
+        .args(["--tail", "1s", "--quiet", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let events = scalelab_cluster::events::read_events(&out).unwrap();
+    let scale_out = events
+        .iter()
+        .find(|e| e.kind == EventKind::ScaleOut)
+        .unwrap_or_else(|| panic!("no scale-out: {events:#?}"));
+    assert!(
+        scale_out.detail.contains("desired 1 -> 3: simple[0]: cpu ")
+            && scale_out.detail.ends_with(" > 60"),
+        "{scale_out:?}"
+    );
+    let in_service = events
+        .iter()
+        .filter(|e| e.kind == EventKind::InService)
+        .count();
+    assert!(in_service >= 3, "{events:#?}");
+}
+
 /// Starts `scalelab cluster` on `yaml` (three replicas) without a plan, sends it `signal` once its
 /// replicas run, and returns whether it exited successfully and the replicas still alive (waiting up
 /// to 30 s for them to go).
