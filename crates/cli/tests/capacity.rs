@@ -149,26 +149,31 @@ async fn a_pid_is_read_from_proc() {
         "{text}{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let model = std::fs::read_to_string(out.path().join("capacity.yaml"))
-        .unwrap_or_else(|e| panic!("no model ({e}): {text}"));
-    let model = scalelab_capacity::CapacityFile::from_yaml(&model).unwrap();
-    // 30 ms of CPU per request, read from /proc/PID/stat: within 20 % as above.
-    assert!(
-        (model.cpu.cpu_seconds_per_request - 0.030).abs() <= 0.006,
-        "{model:?}"
-    );
-    // Every step has the server's CPU and memory and the machine's CPU.
+    // Every step has the server's CPU and memory and the machine's CPU, whether it kept up or not
+    // (a busy machine fails steps on latency, and without two kept up there is no model).
     let steps = std::fs::read_to_string(out.path().join("steps.csv")).unwrap();
     let mut lines = steps.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
     let column = |name: &str| header.iter().position(|h| *h == name).unwrap();
-    let columns = ["cpu_percent", "machine_cpu_percent", "memory_mib"].map(column);
+    let value = |row: &[&str], name: &str| -> f64 {
+        row[column(name)]
+            .parse()
+            .unwrap_or_else(|_| panic!("{name}: {steps}"))
+    };
     let rows: Vec<Vec<&str>> = lines.map(|line| line.split(',').collect()).collect();
     assert!(rows.len() >= 2, "{steps}");
     for row in &rows {
-        for at in columns {
-            assert!(row[at].parse::<f64>().is_ok_and(|v| v > 0.0), "{steps}");
+        for name in ["machine_cpu_percent", "memory_mib"] {
+            assert!(value(row, name) > 0.0, "{name}: {steps}");
         }
+        // 30 ms of CPU per request, read from /proc/PID/stat (CPU time, exact whatever the
+        // contention), plus the idle service's share (about 1 % of the vCPU, 5 ms a request at
+        // 2/s): between 24 and 45 ms a request. The machine's CPU would give hundreds.
+        let per_request = value(row, "cpu_percent") / 100.0 / value(row, "requests_rps");
+        assert!(
+            (0.024..=0.045).contains(&per_request),
+            "{per_request}: {steps}"
+        );
     }
     drop(target);
 }
