@@ -61,8 +61,8 @@ async fn unknown_path_is_404_json() {
 #[tokio::test]
 async fn cpu_stress_starts_in_background_and_caps_at_100_percent() {
     let target = start(TargetConfig::loopback()).await;
-    // A job of 10 minutes (the most): the answer (within the client's 20 s timeout) comes while it runs, and the
-    // checks below see it running whatever the machine's speed. Shutting down stops it.
+    // A job of 10 minutes (the most): the answer (within the client's 20 s timeout) comes while it
+    // runs, and the checks below see it running whatever the machine's speed. Shutdown stops it.
     let (status, body) = get(&target, "/stress/cpu?percent=60&seconds=600").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["percent"], 60.0);

@@ -13,8 +13,9 @@ async fn shutdown_drains_in_flight_requests() {
     let url = target.url();
     let in_flight = {
         let url = url.clone();
-        tokio::spawn(async move { client().get(format!("{url}/timeout?ms=500")).send().await })
+        tokio::spawn(async move { client().get(format!("{url}/timeout?ms=2000")).send().await })
     };
+    // Seen in flight, and it has most of its 2 s to go when the shutdown begins.
     wait_in_flight(&target, 1).await;
     let handle = target.shutdown_handle();
     handle.shutdown();
