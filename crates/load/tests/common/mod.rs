@@ -119,7 +119,10 @@ pub async fn fault_server(behaviour: Fault) -> SocketAddr {
     tokio::spawn(async move {
         loop {
             let Ok((mut stream, _)) = listener.accept().await else {
-                return;
+                // Out of file descriptors: wait for connections to close, never stop listening
+                // (the port would then refuse, another fault).
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
             };
             tokio::spawn(async move {
                 let mut buffer = [0u8; 4096];
@@ -134,7 +137,11 @@ pub async fn fault_server(behaviour: Fault) -> SocketAddr {
                     Fault::Silent => tokio::time::sleep(Duration::from_secs(30)).await,
                     Fault::Garbage => {
                         let _ = stream.write_all(b"NOT HTTP AT ALL\r\n\r\n").await;
-                        tokio::time::sleep(Duration::from_millis(200)).await;
+                        // Kept until the client, having read it, closes (not a fixed time: at
+                        // thousands of connections a second that held a thousand descriptors).
+                        let _ =
+                            tokio::time::timeout(Duration::from_secs(1), stream.read(&mut buffer))
+                                .await;
                     }
                 }
             });
@@ -163,7 +170,9 @@ pub async fn stalling_server() -> SocketAddr {
     tokio::spawn(async move {
         loop {
             let Ok((mut stream, _)) = listener.accept().await else {
-                return;
+                // Out of file descriptors: wait for connections to close.
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
             };
             let origin = origin.clone();
             tokio::spawn(async move {
