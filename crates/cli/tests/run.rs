@@ -1,5 +1,6 @@
 //! `scalelab run` as a real process: a plan without a target runs against the embedded service,
-//! a failed threshold exits 99, a bad plan exits 104 naming file, line and field.
+//! a failed threshold exits 99, a bad plan exits 104 naming file, line and field; the plans
+//! `scalelab plan new` writes load.
 
 use std::process::Command;
 
