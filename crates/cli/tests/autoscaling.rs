@@ -153,20 +153,42 @@ fn sim_of_the_worked_example_starts_with_its_hand_computed_first_minute() {
     args.extend(WORKED_EXAMPLE);
     let text = stdout(&scalelab(&args));
     assert!(text.contains("simulated 48m in 48 steps of 1m"), "{text}");
+    // By the rules of docs/sim.md (a step's mean load spread over the instances in service; a
+    // launch blocks the policy until the instance is in service 4 minutes later; newest removed
+    // first), minute by minute:
+    // - 0: 1 instance at 26.9 % > 25: +1 at 1 (in service at 5); 4: still 1 at 26.9 %: +1 at 5;
+    // - 5-8: 2 at 13.5 % < 15, blocked until 9; -1 at 9 and at 10: 1 instance from minute 10;
+    // - 10 (mean 37,500 rpm): 33.6 % > 25: +1 at 11, in service at 15, so minutes 11-14 run on one
+    //   at 52,500 to 97,500 rpm: 47.1, 60.5, 74.0 and 87.4 % (the most); +1 at 15;
+    // - 15-18 on two, 112,500 to 150,000 rpm: 50.4, 57.2, 63.9, 67.3 %; from 19 three or more, at
+    //   most 150,000 / 3 x 0.0008967 = 44.8 %.
+    // So the CPU is above 50 % in minutes 12 to 18: 7 minutes.
+    let max = format!("{:.1} %", 97_500.0 * 0.0008967);
     // The report: the summary and four charts (load, instances, CPU with its limit, cost), offline.
     let html = std::fs::read_to_string(&report).unwrap();
     assert_eq!(html.matches("<svg").count(), 4, "{html}");
-    assert!(html.contains("limit 50 %") && html.contains("87.4 %"));
+    assert!(html.contains("limit 50 %") && html.contains(&max), "{max}");
     assert!(!html.contains("<script") && !html.contains("http"));
     assert!(
         text.contains("CPU breaches 50 %: above it for 7m"),
         "{text}"
     );
     let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    assert!(words.contains("max CPU per instance 87.4 %"), "{text}");
+    assert!(
+        words.contains(&format!("max CPU per instance {max}")),
+        "{max}: {text}"
+    );
     assert!(text.contains("as of 2025-01-01"), "{text}");
     let csv = std::fs::read_to_string(&timeline).unwrap();
     assert_eq!(csv.lines().count(), 1 + 48);
+    // The instances in service in minutes 0 to 19, as traced above.
+    let in_service: String = csv
+        .lines()
+        .skip(1)
+        .take(20)
+        .map(|row| row.split(',').nth(3).unwrap())
+        .collect();
+    assert_eq!(in_service, "11111222221111122223", "{csv}");
     let first = csv.lines().nth(1).unwrap();
     assert!(first.starts_with("0.0,60.0,30000.0,1,0,26.901,"), "{first}");
     assert!(first.ends_with(",upper trigger: cpu 26.9 > 25"), "{first}");

@@ -123,6 +123,61 @@ async fn a_measured_model_drives_the_simulator() {
     drop(target);
 }
 
+/// `--pid`: the server's CPU and memory from `/proc/PID`, the machine's CPU from `/proc/stat`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pid_is_read_from_proc() {
+    let target = tokio::task::spawn_blocking(Service::start).await.unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let url = format!("{}/heavy?ms=30", target.url);
+    let pid = target.child.id().to_string();
+    let dir = out.path().to_owned();
+    let output = tokio::task::spawn_blocking(move || {
+        scalelab()
+            .args(["capacity", &url, "--pid", &pid, "--vcpus", "1"])
+            .args(["--start", "2", "--factor", "1.5", "--max-rate", "5"])
+            .args(["--step", "4s"])
+            .arg("--out")
+            .arg(&dir)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // Every step has the server's CPU and memory and the machine's CPU, whether it kept up or not
+    // (a busy machine fails steps on latency, and without two kept up there is no model).
+    let steps = std::fs::read_to_string(out.path().join("steps.csv")).unwrap();
+    let mut lines = steps.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let column = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let value = |row: &[&str], name: &str| -> f64 {
+        row[column(name)]
+            .parse()
+            .unwrap_or_else(|_| panic!("{name}: {steps}"))
+    };
+    let rows: Vec<Vec<&str>> = lines.map(|line| line.split(',').collect()).collect();
+    assert!(rows.len() >= 2, "{steps}");
+    for row in &rows {
+        for name in ["machine_cpu_percent", "memory_mib"] {
+            assert!(value(row, name) > 0.0, "{name}: {steps}");
+        }
+        // 30 ms of CPU per request, read from /proc/PID/stat (CPU time, exact whatever the
+        // contention), plus the idle service's share (about 1 % of the vCPU, 5 ms a request at
+        // 2/s): between 24 and 45 ms a request. The machine's CPU would give hundreds.
+        let per_request = value(row, "cpu_percent") / 100.0 / value(row, "requests_rps");
+        assert!(
+            (0.024..=0.045).contains(&per_request),
+            "{per_request}: {steps}"
+        );
+    }
+    drop(target);
+}
+
 #[test]
 fn an_unreachable_server_gets_a_clear_message_and_no_model() {
     let out = tempfile::tempdir().unwrap();

@@ -1,5 +1,6 @@
 //! The live cluster with real `scalelab serve` replicas on loopback: load balancing, path routing,
-//! self-healing after `kill -9`, CPU target tracking out and back in, and the `cluster` command.
+//! self-healing after `kill -9`, custom commands, CPU target tracking out and back in, and the
+//! `cluster` command.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -528,6 +529,77 @@ fn the_cluster_command_runs_a_plan_through_the_balancer_and_leaves_no_process_be
     assert!(pids.iter().all(|&pid| !alive(pid)), "{pids:?}");
 }
 
+/// A shortened copy of `examples/cluster-autoscaled-plan.yaml`: its climb from 4 to 16 requests/s of
+/// 50 ms of CPU, then 20 s at 16/s.
+const AUTOSCALED_PLAN: &str = "scenarios:
+  heavy:
+    executor: ramping-arrival-rate
+    startRate: 4
+    timeUnit: 1s
+    preAllocatedVUs: 40
+    stages:
+      - {duration: 5s, target: 16}
+      - {duration: 20s, target: 16}
+    requests:
+      - {name: heavy, path: /heavy?ms=50, checks: {status: 200}}
+";
+
+/// README's `cluster` example scales out under load: 16 requests/s of 50 ms of CPU is 160 % of
+/// the replica's half core, above the 60 % alarm for two 5 s periods, so simple[0] adds 2.
+#[test]
+fn the_autoscaled_example_scales_out_under_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let example = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/cluster-autoscaled.yaml"
+    ))
+    .unwrap();
+    // On any free port rather than the example's.
+    let cluster: Vec<&str> = example
+        .lines()
+        .map(|line| {
+            if line.starts_with("listen:") {
+                "listen: 127.0.0.1:0"
+            } else {
+                line
+            }
+        })
+        .collect();
+    let (file, plan, out) = (
+        dir.path().join("cluster.yaml"),
+        dir.path().join("plan.yaml"),
+        dir.path().join("out"),
+    );
+    std::fs::write(&file, cluster.join("\n")).unwrap();
+    std::fs::write(&plan, AUTOSCALED_PLAN).unwrap();
+    let output = scalelab()
+        .arg("cluster")
+        .arg(&file)
+        .arg("--plan")
+        .arg(&plan)
+        .args(["--tail", "1s", "--quiet", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let events = scalelab_cluster::events::read_events(&out).unwrap();
+    let scale_out = events
+        .iter()
+        .find(|e| e.kind == EventKind::ScaleOut)
+        .unwrap_or_else(|| panic!("no scale-out: {events:#?}"));
+    assert!(
+        scale_out.detail.contains("desired 1 -> 3: simple[0]: cpu ")
+            && scale_out.detail.ends_with(" > 60"),
+        "{scale_out:?}"
+    );
+    let in_service = events
+        .iter()
+        .filter(|e| e.kind == EventKind::InService)
+        .count();
+    assert!(in_service >= 3, "{events:#?}");
+}
+
 /// Starts `scalelab cluster` on `yaml` (three replicas) without a plan, sends it `signal` once its
 /// replicas run, and returns whether it exited successfully and the replicas still alive (waiting up
 /// to 30 s for them to go).
@@ -578,43 +650,120 @@ fn sigkill_of_scalelab_still_stops_every_embedded_replica() {
     assert!(left.is_empty(), "{left:?}");
 }
 
-/// One embedded replica and two of a custom command (Python's web server).
-const CUSTOM_COMMAND: &str = "listen: 127.0.0.1:0
+/// One embedded replica and two of a custom command: a shell that says which port it was given
+/// on stderr and becomes `scalelab serve` on it.
+fn custom_command() -> String {
+    format!(
+        "listen: 127.0.0.1:0
 groups:
-  - {name: one, min: 1, max: 1, health_check: {interval: 200ms, healthy_threshold: 1}}
-  - name: py
-    command: [python3, -m, http.server, '{port}', --bind, 127.0.0.1]
+  - {{name: one, min: 1, max: 1, health_check: {{interval: 200ms, healthy_threshold: 1}}}}
+  - name: custom
+    command: [sh, -c, 'echo replica on port {{port}} >&2; exec \"$0\" serve --listen 127.0.0.1:{{port}}', '{}']
     min: 2
     max: 2
-    health_check: {path: /, interval: 200ms, healthy_threshold: 1}
+    health_check: {{path: /health, interval: 200ms, healthy_threshold: 1, unhealthy_threshold: 2}}
 rules:
-  - {path: /py, group: py, strip_prefix: true}
-";
+  - {{path: /custom, group: custom, strip_prefix: true}}
+",
+        env!("CARGO_BIN_EXE_scalelab")
+    )
+}
 
 #[test]
 fn sigkill_of_scalelab_also_stops_custom_command_replicas() {
-    let (_, left) = stop_with(CUSTOM_COMMAND, nix::sys::signal::Signal::SIGKILL);
+    let (_, left) = stop_with(&custom_command(), nix::sys::signal::Signal::SIGKILL);
     assert!(left.is_empty(), "{left:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn custom_command_replicas_serve_behind_the_balancer() {
-    let mut cluster = start(CUSTOM_COMMAND).await;
+    let mut cluster = start(&custom_command()).await;
     let client = reqwest::Client::new();
+    // The prefix is stripped: /custom/ping reaches the replicas' /ping.
     for _ in 0..10 {
-        assert_eq!(get(&client, &format!("{}/py/", cluster.url())).await, 200);
+        assert_eq!(
+            get(&client, &format!("{}/custom/ping", cluster.url())).await,
+            200
+        );
     }
     assert_eq!(get(&client, &format!("{}/ping", cluster.url())).await, 200);
-    // Python's server answers only paths it has: /ping is not one of them.
     assert_eq!(
-        get(&client, &format!("{}/py/ping", cluster.url())).await,
+        get(&client, &format!("{}/custom/custom/ping", cluster.url())).await,
         404
     );
-    let py = answered(&cluster.next_second().await, "py");
-    let mut spread: Vec<u64> = py.values().copied().collect();
+    let custom = answered(&cluster.next_second().await, "custom");
+    let mut spread: Vec<u64> = custom.values().copied().collect();
     spread.sort();
-    assert_eq!(spread, [5, 6], "{py:?}");
+    assert_eq!(spread, [5, 6], "{custom:?}");
     cluster.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn custom_replicas_are_healed_with_the_exit_reason_logged_and_exposed_to_prometheus() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = ClusterConfig::from_yaml(&custom_command()).unwrap();
+    let options = ClusterOptions {
+        serve_program: PathBuf::from(env!("CARGO_BIN_EXE_scalelab")),
+        out: Some(dir.path().join("out")),
+        offered_load: None,
+        metrics_addr: Some(std::net::SocketAddr::from(([127, 0, 0, 1], 0))),
+        live: false,
+        interrupt: Default::default(),
+    };
+    let mut cluster = Cluster::start(config, options).await.unwrap();
+    let client = reqwest::Client::new();
+    // The gauges of the first second sampled.
+    let status = cluster.next_second().await;
+    let metrics = format!("http://{}/metrics", cluster.metrics_addr().unwrap());
+    let text = client
+        .get(&metrics)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("scalelab_cluster_replicas{group=\"custom\",phase=\"in_service\"} 2"),
+        "{text}"
+    );
+
+    // SIGKILL one replica: it is seen to exit, with the signal, and replaced.
+    let group = status.iter().find(|s| s.name == "custom").unwrap();
+    let victim = group.replicas[0].clone();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(victim.pid as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    let mut healed = false;
+    for _ in 0..30 {
+        let status = cluster.next_second().await;
+        let group = status.iter().find(|s| s.name == "custom").unwrap();
+        if group.in_service == 2 && group.replicas.iter().all(|r| r.id != victim.id) {
+            healed = true;
+            break;
+        }
+    }
+    let events = cluster.events();
+    assert!(healed, "{events:#?}");
+    let exited = events
+        .iter()
+        .find(|e| e.kind == EventKind::Exited && e.replica == Some(victim.id))
+        .expect("an exited event");
+    assert!(exited.detail.contains("signal: 9"), "{}", exited.detail);
+    assert_eq!(
+        get(&client, &format!("{}/custom/ping", cluster.url())).await,
+        200
+    );
+    cluster.shutdown().await;
+    // Each replica's stderr is kept.
+    let log = std::fs::read_to_string(
+        dir.path()
+            .join(format!("out/replicas/custom-{}.stderr", victim.id)),
+    )
+    .unwrap();
+    assert!(log.starts_with("replica on port "), "{log}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

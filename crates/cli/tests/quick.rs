@@ -378,17 +378,26 @@ async fn quick_flags_do_what_they_say() {
 
     // --http2 on plain HTTP: prior knowledge, the connection opens with the HTTP/2 preface.
     let (url, seen) = capturing_server();
-    let output = tokio::task::spawn_blocking(move || {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().to_owned();
+    tokio::task::spawn_blocking(move || {
         scalelab()
             .args([
-                "quick", &url, "-c", "1", "-n", "1", "--http2", "-t", "2s", "--quiet",
+                "quick", &url, "-c", "1", "-n", "1", "--http2", "-t", "2s", "--quiet", "--out",
             ])
+            .arg(dir)
             .output()
             .unwrap()
     })
     .await
     .unwrap();
-    assert!(output.status.code().is_some());
+    // The server answers the preface in HTTP/1.1: the one request was sent and failed.
+    let totals = &summary(out.path())["totals"];
+    assert_eq!(
+        (&totals["requests"], &totals["failures"]),
+        (&1.into(), &1.into()),
+        "{totals}"
+    );
     assert!(
         seen.lock().unwrap()[0].starts_with(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"),
         "the HTTP/2 connection preface"

@@ -1,5 +1,6 @@
 //! `scalelab run` as a real process: a plan without a target runs against the embedded service,
-//! a failed threshold exits 99, a bad plan exits 104 naming file, line and field.
+//! a failed threshold exits 99, a bad plan exits 104 naming file, line and field; the plans
+//! `scalelab plan new` writes load.
 
 use std::process::Command;
 
@@ -118,11 +119,12 @@ fn a_dead_server_fails_the_run_and_reports_the_interrupted_requests() {
         ),
     );
     let out = dir.path().join("out");
-    // One loader thread, so that the counts below do not depend on the machine's cores.
+    // One loader thread, so the counts below do not depend on the cores: with T threads each
+    // thread may start at least one VU (k6's maxVUs split by lane), 4 on 4 cores.
     let output = scalelab()
         .arg("run")
         .arg(&plan)
-        .args(["--quiet", "--threads", "1", "--out"])
+        .args(["--threads", "1", "--quiet", "--out"])
         .arg(&out)
         .output()
         .unwrap();
@@ -229,4 +231,92 @@ fn off_a_terminal_the_banner_and_status_are_plain_text() {
         "threshold http_req_duration max<0.001 failed (abortOnFail)"
     );
     assert!(String::from_utf8_lossy(&output.stdout).contains("stopped early at "));
+}
+
+#[test]
+fn plan_new_writes_a_plan_of_each_type_that_loads_with_its_shape() {
+    use scalelab_load::plan::{Executor, LoadOptions, load_file};
+    let dir = tempfile::tempdir().unwrap();
+    // The peak of each type, in multiples of --rate (docs/plans.md).
+    for (kind, peak) in [
+        ("load", 1.0),
+        ("stress", 2.0),
+        ("spike", 5.0),
+        ("soak", 1.0),
+        ("breakpoint", 10.0),
+        ("scalability", 5.0),
+    ] {
+        let file = dir.path().join(format!("{kind}.yaml"));
+        let output = scalelab()
+            .args([
+                "plan",
+                "new",
+                "--type",
+                kind,
+                "--rate",
+                "50",
+                "--duration",
+                "20s",
+            ])
+            .args(["--url", "http://127.0.0.1:9/api/items", "--out"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{kind}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let plan = load_file(&file, &LoadOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(plan.target.as_deref(), Some("http://127.0.0.1:9"), "{kind}");
+        assert_eq!(plan.scenarios.len(), 1, "{kind}");
+        let scenario = &plan.scenarios[0];
+        let Executor::RampingArrivalRate {
+            start_rate, stages, ..
+        } = &scenario.executor
+        else {
+            panic!("{kind}: {:?}", scenario.executor)
+        };
+        let highest = stages.iter().map(|s| s.target).fold(*start_rate, f64::max);
+        assert_eq!(highest, peak * 50.0, "{kind}: {stages:?}");
+        let length: std::time::Duration = stages.iter().map(|s| s.duration).sum();
+        assert_eq!(length.as_secs_f64(), 20.0, "{kind}: {stages:?}");
+        let metrics: Vec<&str> = plan.thresholds.iter().map(|t| t.metric.as_str()).collect();
+        assert_eq!(metrics, ["http_req_failed", "http_req_duration"], "{kind}");
+        assert_eq!(
+            plan.thresholds.iter().all(|t| t.abort_on_fail),
+            kind == "breakpoint",
+            "{kind}"
+        );
+    }
+    // Without --out it writes TYPE.yaml where it runs, and never overwrites a file.
+    let write = || {
+        scalelab()
+            .args([
+                "plan",
+                "new",
+                "--type",
+                "spike",
+                "--rate",
+                "5",
+                "--duration",
+                "1m",
+            ])
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    std::fs::remove_file(dir.path().join("spike.yaml")).unwrap();
+    assert!(write().status.success());
+    let written = std::fs::read_to_string(dir.path().join("spike.yaml")).unwrap();
+    std::fs::write(dir.path().join("spike.yaml"), "edited").unwrap();
+    let again = write();
+    assert!(!again.status.success());
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("spike.yaml")).unwrap(),
+        "edited",
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert!(written.contains("ramping-arrival-rate"), "{written}");
 }

@@ -88,7 +88,7 @@ fn an_unsupported_import_exits_104_and_a_setup_exception_107() {
 }
 
 #[test]
-fn test_abort_stops_the_run_at_once_and_exits_108() {
+fn test_abort_cannot_be_caught_ends_the_run_and_exits_108() {
     let dir = tempfile::tempdir().unwrap();
     let script = dir.path().join("abort.js");
     // Without the abort the run would last 30 s and exit 0; the catch must never run (k6's abort

@@ -111,14 +111,26 @@ async fn shards_merge_into_the_whole_plan() {
         .map(|i| out.join(format!("shard-{i}")))
         .collect();
     let merged = out.join("merged");
+    let junit = out.join("junit.xml");
     let output = scalelab()
         .arg("merge")
         .args(&shards)
         .arg("--out")
         .arg(&merged)
+        .arg("--junit")
+        .arg(&junit)
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", text(&output));
+    // The merged verdict as JUnit: the plan's threshold and its check, each passed.
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    for case in [
+        "classname=\"thresholds\" name=\"http_req_failed rate&lt;0.01\"",
+        "classname=\"checks\"",
+    ] {
+        assert!(xml.contains(case), "{case}: {xml}");
+    }
+    assert!(!xml.contains("<failure"), "{xml}");
 
     // The schedule of the unsharded plan: 50/s for 2 s is 100 arrivals of one request each, and
     // one more at 2.0 s, as k6's constant-arrival-rate starts.

@@ -747,8 +747,11 @@ rules:
         assert_eq!(caps[0], ["--cpu-cap", "12", "--memory-cap", "1600"]);
         assert!(caps[1].is_empty() && caps[2].is_empty());
         assert_eq!(caps[3], caps[0]);
-        let total_cpu = 3.0 * 12.0 + 2.0 * 20.0 + 2.0 * 12.0;
-        assert_eq!(total_cpu, 100.0);
+        // Every replica's caps, b's own included, add up to the host: a's 3 and d's 2 replicas at
+        // the share given, b's 2 at what its serve line says.
+        let cap = |i: usize, at: usize| caps[i][at].parse::<f64>().unwrap();
+        assert_eq!(5.0 * cap(0, 1) + 2.0 * 20.0, 100.0);
+        assert_eq!(5.0 * cap(0, 3) + 2.0 * 1000.0, 10_000.0);
         let greedy =
             ClusterConfig::from_yaml("groups: [{name: a, max: 5, serve: --cpu-cap 30}]\n").unwrap();
         let error = greedy.stress_caps(10_000).unwrap_err();

@@ -23,6 +23,9 @@ use tokio_util::sync::CancellationToken;
 /// Generous bound of every wait: the condition is what the test checks, not the speed.
 const PATIENCE: Duration = Duration::from_secs(30);
 
+#[path = "../../stress/tests/common/open_files.rs"]
+mod open_files;
+
 type Answer = std::pin::Pin<Box<dyn Future<Output = Response<balancer::ProxyBody>> + Send>>;
 type Handler = Arc<dyn Fn(Request<Incoming>) -> Answer + Send + Sync>;
 
@@ -411,11 +414,19 @@ async fn bodies_over_the_limit_get_413_and_stalled_ones_408() {
 
 #[tokio::test]
 async fn slow_clients_are_cut_off_and_do_not_starve_others() {
+    const SLOW: u64 = 1200;
+    // Both ends of each connection are in this process, with room for the other tests.
+    if !open_files::raise_to(
+        2 * SLOW + 256,
+        "slow_clients_are_cut_off_and_do_not_starve_others",
+    ) {
+        return;
+    }
     let (one, _) = echo().await;
     let (lb, _, _) = balancer(&[(0, one)]).await;
-    // A slowloris: 1,200 connections that send half a request head and then nothing.
+    // A slowloris: SLOW connections that send half a request head and then nothing.
     let mut slow = Vec::new();
-    for _ in 0..1200 {
+    for _ in 0..SLOW {
         let mut stream = TcpStream::connect(lb).await.unwrap();
         stream
             .write_all(b"GET /ping HTTP/1.1\r\nHost: t\r\n")

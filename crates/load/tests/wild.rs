@@ -10,7 +10,7 @@ use scalelab_shape::Phase;
 mod corpus;
 
 fn path(name: &str) -> PathBuf {
-    corpus::dir().expect("checked by the test").join(name)
+    corpus::dir().join(name)
 }
 
 fn load(name: &str) -> Plan {
@@ -32,10 +32,11 @@ fn warned(plan: &Plan, needle: &str) -> bool {
 }
 
 #[test]
+#[cfg_attr(
+    not(wild_plans),
+    ignore = "no real-plan corpus: set SCALELAB_WILD_PLANS"
+)]
 fn every_wild_plan_is_covered() {
-    if corpus::dir().is_none() {
-        return;
-    }
     let mut names: Vec<String> = std::fs::read_dir(path(""))
         .expect("the corpus folder lists")
         .map(|e| e.unwrap().file_name().into_string().unwrap())
@@ -55,10 +56,11 @@ fn every_wild_plan_is_covered() {
 }
 
 #[test]
+#[cfg_attr(
+    not(wild_plans),
+    ignore = "no real-plan corpus: set SCALELAB_WILD_PLANS"
+)]
 fn k6_stages_shortcut_starts_at_one_vu() {
-    if corpus::dir().is_none() {
-        return;
-    }
     let plan = load("k6-01.json");
     let Executor::RampingVus {
         start_vus,
@@ -91,10 +93,11 @@ fn k6_stages_shortcut_starts_at_one_vu() {
 }
 
 #[test]
+#[cfg_attr(
+    not(wild_plans),
+    ignore = "no real-plan corpus: set SCALELAB_WILD_PLANS"
+)]
 fn k6_vus_and_duration_are_constant_vus() {
-    if corpus::dir().is_none() {
-        return;
-    }
     let plan = load("k6-02.json");
     assert_eq!(
         plan.scenarios[0].executor,
@@ -107,10 +110,11 @@ fn k6_vus_and_duration_are_constant_vus() {
 }
 
 #[test]
+#[cfg_attr(
+    not(wild_plans),
+    ignore = "no real-plan corpus: set SCALELAB_WILD_PLANS"
+)]
 fn k6_scenarios_keep_their_executors() {
-    if corpus::dir().is_none() {
-        return;
-    }
     let plan = load("k6-03.json");
     let names: Vec<_> = plan.scenarios.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, ["constant_load", "ramping_load", "arrival_rate"]);
@@ -128,10 +132,11 @@ fn k6_scenarios_keep_their_executors() {
 }
 
 #[test]
+#[cfg_attr(
+    not(wild_plans),
+    ignore = "no real-plan corpus: set SCALELAB_WILD_PLANS"
+)]
 fn k6_ramping_arrival_rate_defaults_max_vus_and_warns_on_ignored_options() {
-    if corpus::dir().is_none() {
-        return;
-    }
     let plan = load("k6-04.json");
     let scenario = &plan.scenarios[0];
     assert_eq!(scenario.start_time, secs(20));
@@ -159,10 +164,11 @@ fn k6_ramping_arrival_rate_defaults_max_vus_and_warns_on_ignored_options() {
 }
 
 #[test]
+#[cfg_attr(
+    not(wild_plans),
+    ignore = "no real-plan corpus: set SCALELAB_WILD_PLANS"
+)]
 fn k6_files_without_a_default_function_are_refused_like_k6() {
-    if corpus::dir().is_none() {
-        return;
-    }
     for name in ["k6-05.json", "k6-06.json"] {
         let message = refused(name);
         assert!(
@@ -174,10 +180,11 @@ fn k6_files_without_a_default_function_are_refused_like_k6() {
 }
 
 #[test]
+#[cfg_attr(
+    not(wild_plans),
+    ignore = "no real-plan corpus: set SCALELAB_WILD_PLANS"
+)]
 fn k6_arrival_rates_and_described_queries() {
-    if corpus::dir().is_none() {
-        return;
-    }
     let plan = load("k6-07.json");
     assert!(matches!(
         plan.scenarios[0].executor,
@@ -198,10 +205,11 @@ fn k6_arrival_rates_and_described_queries() {
 }
 
 #[test]
+#[cfg_attr(
+    not(wild_plans),
+    ignore = "no real-plan corpus: set SCALELAB_WILD_PLANS"
+)]
 fn k6_threshold_objects_abort_on_fail() {
-    if corpus::dir().is_none() {
-        return;
-    }
     let plan = load("k6-09.json");
     let Executor::RampingArrivalRate {
         start_rate,
@@ -219,10 +227,11 @@ fn k6_threshold_objects_abort_on_fail() {
 }
 
 #[test]
+#[cfg_attr(
+    not(wild_plans),
+    ignore = "no real-plan corpus: set SCALELAB_WILD_PLANS"
+)]
 fn k6_without_execution_options_runs_one_iteration_of_every_call() {
-    if corpus::dir().is_none() {
-        return;
-    }
     let plan = load("k6-10.json");
     assert_eq!(
         plan.scenarios[0].executor,
@@ -246,10 +255,11 @@ fn k6_without_execution_options_runs_one_iteration_of_every_call() {
 }
 
 #[test]
+#[cfg_attr(
+    not(wild_plans),
+    ignore = "no real-plan corpus: set SCALELAB_WILD_PLANS"
+)]
 fn k6_top_level_executor_is_ignored_with_a_warning() {
-    if corpus::dir().is_none() {
-        return;
-    }
     let plan = load("k6-11.json");
     assert!(
         matches!(&plan.scenarios[0].executor, Executor::RampingVus { start_vus: 1, stages, .. } if stages[0].duration == secs(7200))
@@ -268,10 +278,11 @@ fn phases(plan: &Plan) -> &[Phase] {
 }
 
 #[test]
+#[cfg_attr(
+    not(wild_plans),
+    ignore = "no real-plan corpus: set SCALELAB_WILD_PLANS"
+)]
 fn artillery_rates_ramps_counts_and_pauses() {
-    if corpus::dir().is_none() {
-        return;
-    }
     assert_eq!(
         phases(&load("artillery-01.yaml"))[1],
         Phase::Rate {
@@ -310,10 +321,11 @@ fn artillery_rates_ramps_counts_and_pauses() {
 }
 
 #[test]
+#[cfg_attr(
+    not(wild_plans),
+    ignore = "no real-plan corpus: set SCALELAB_WILD_PLANS"
+)]
 fn artillery_functions_and_templates_are_warned_about() {
-    if corpus::dir().is_none() {
-        return;
-    }
     let plan = load("artillery-02.yaml");
     let flows = &plan.scenarios[0].iteration.flows;
     assert_eq!(
@@ -341,10 +353,11 @@ fn artillery_functions_and_templates_are_warned_about() {
 }
 
 #[test]
+#[cfg_attr(
+    not(wild_plans),
+    ignore = "no real-plan corpus: set SCALELAB_WILD_PLANS"
+)]
 fn artillery_misplaced_environments_are_ignored_as_artillery_does() {
-    if corpus::dir().is_none() {
-        return;
-    }
     let plan = load("artillery-03.yaml");
     assert_eq!(plan.defaults.timeout, secs(3));
     assert_eq!(
@@ -373,10 +386,11 @@ fn artillery_misplaced_environments_are_ignored_as_artillery_does() {
 }
 
 #[test]
+#[cfg_attr(
+    not(wild_plans),
+    ignore = "no real-plan corpus: set SCALELAB_WILD_PLANS"
+)]
 fn artillery_environments_are_chosen_with_e() {
-    if corpus::dir().is_none() {
-        return;
-    }
     let message = refused("artillery-04.yaml");
     assert_eq!(
         message,
@@ -408,10 +422,11 @@ fn artillery_environments_are_chosen_with_e() {
 }
 
 #[test]
+#[cfg_attr(
+    not(wild_plans),
+    ignore = "no real-plan corpus: set SCALELAB_WILD_PLANS"
+)]
 fn artillery_think_steps_and_weights() {
-    if corpus::dir().is_none() {
-        return;
-    }
     let plan = load("artillery-07.yaml");
     let steps = &plan.scenarios[0].iteration.flows[0].steps;
     assert_eq!(steps.len(), 23);
@@ -427,10 +442,11 @@ fn artillery_think_steps_and_weights() {
 }
 
 #[test]
+#[cfg_attr(
+    not(wild_plans),
+    ignore = "no real-plan corpus: set SCALELAB_WILD_PLANS"
+)]
 fn artillery_target_template_and_ensure_thresholds() {
-    if corpus::dir().is_none() {
-        return;
-    }
     let plan = load("artillery-10.yaml");
     let Step::Request(request) = &plan.scenarios[0].iteration.flows[0].steps[0] else {
         panic!()

@@ -77,11 +77,16 @@ mod tests {
         interval.scenario_mut(0).vus = 3;
         interval.record_iteration(1, Duration::from_millis(5));
         interval.record_dropped(1, 1);
+        // k6's p(95) of 1..=10 ms: rank 0.95 x (10 - 1) = 8.55, between the 9th and 10th values. The
+        // histogram (3 significant digits: 2,048 sub-buckets) holds 8,192-16,383 µs in 8 µs buckets
+        // and reports a bucket's highest value: 9,000 µs as 9,007 and 10,000 as 10,007, so
+        // 9.007 + 0.55 x (10.007 - 9.007) = 9.557 ms, shown with 3 decimals below 10 ms.
         assert_eq!(
             scenario_line(&interval, &endpoints, (0, "a"), None),
-            // k6's p(95) of 1..=10 ms: 9 + 0.55 = 9.55, as the histogram holds it (9.007 and 10.007).
             "vus 3  rps 10  p95 9.557 ms  errors 0"
         );
+        // b's ten requests of 100 ms: 100,000 µs is in the 64 µs bucket 99,968-100,031 (65,536 to
+        // 131,071 µs), so p(95) = 100.031 ms, shown with 1 decimal from 10 ms on.
         assert_eq!(
             scenario_line(&interval, &endpoints, (1, "b"), Some(12.5)),
             "rate 12.5/s → 1 it/s, dropped 1  rps 10  p95 100.0 ms  errors 10"

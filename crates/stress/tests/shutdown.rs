@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{client, parse_prometheus, start};
+use common::{client, parse_prometheus, start, wait_in_flight};
 use scalelab_stress::TargetConfig;
 
 #[tokio::test]
@@ -14,9 +14,10 @@ async fn shutdown_drains_in_flight_requests() {
     let url = target.url();
     let in_flight = {
         let url = url.clone();
-        tokio::spawn(async move { client().get(format!("{url}/timeout?ms=500")).send().await })
+        tokio::spawn(async move { client().get(format!("{url}/timeout?ms=2000")).send().await })
     };
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Seen in flight, and it has most of its 2 s to go when the shutdown begins.
+    wait_in_flight(&target, 1).await;
     let handle = target.shutdown_handle();
     handle.shutdown();
     tokio::time::timeout(Duration::from_secs(5), target.wait())
@@ -44,7 +45,7 @@ async fn grace_period_bounds_the_drain() {
     let url = target.url();
     let _stuck =
         tokio::spawn(async move { client().get(format!("{url}/timeout?ms=10000")).send().await });
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    wait_in_flight(&target, 1).await;
     let started = std::time::Instant::now();
     target.shutdown().await.unwrap();
     assert!(

@@ -1,6 +1,8 @@
 //! Slow and idle clients cannot hold the stress service's connections.
 
 mod common;
+#[path = "common/open_files.rs"]
+mod open_files;
 
 use std::time::Duration;
 
@@ -12,16 +14,26 @@ use tokio::net::TcpStream;
 /// Generous bound of every wait: the condition is what the test checks, not the speed.
 const PATIENCE: Duration = Duration::from_secs(30);
 
+/// Half-open connections of the slowloris.
+const SLOW: u64 = 1200;
+
 #[tokio::test]
 async fn a_slowloris_neither_starves_health_nor_keeps_its_connections() {
+    // Both ends of each connection are in this process, with room for the other tests.
+    if !open_files::raise_to(
+        2 * SLOW + 256,
+        "a_slowloris_neither_starves_health_nor_keeps_its_connections",
+    ) {
+        return;
+    }
     let target = start(TargetConfig {
         header_timeout: Duration::from_secs(1),
         ..TargetConfig::loopback()
     })
     .await;
-    // 1,200 connections that send half a request head and then nothing.
+    // SLOW connections that send half a request head and then nothing.
     let mut slow = Vec::new();
-    for _ in 0..1200 {
+    for _ in 0..SLOW {
         let mut stream = TcpStream::connect(target.addr()).await.unwrap();
         stream
             .write_all(b"GET /ping HTTP/1.1\r\nHost: t\r\n")

@@ -151,8 +151,14 @@ mod tests {
     async fn wakes_at_most_once_per_quantum() {
         let mut timer = ReleaseTimer::new();
         let start = Instant::now();
-        timer.until(start).await;
-        timer.until(start + Duration::from_micros(10)).await;
-        assert!(Instant::now() >= start + QUANTUM);
+        // 50 arrivals 10 µs apart: 10 per quantum.
+        let mut wake_ups = Vec::new();
+        for k in 0..50 {
+            timer.until(start + Duration::from_micros(10 * k)).await;
+            wake_ups.push(timer.woke.expect("woke"));
+        }
+        for (k, pair) in wake_ups.windows(2).enumerate() {
+            assert!(pair[1] >= pair[0] + QUANTUM, "wake-up {} came early", k + 1);
+        }
     }
 }

@@ -119,7 +119,10 @@ pub async fn fault_server(behaviour: Fault) -> SocketAddr {
     tokio::spawn(async move {
         loop {
             let Ok((mut stream, _)) = listener.accept().await else {
-                return;
+                // Out of file descriptors: wait for connections to close, never stop listening
+                // (the port would then refuse, another fault).
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
             };
             tokio::spawn(async move {
                 let mut buffer = [0u8; 4096];
@@ -134,7 +137,11 @@ pub async fn fault_server(behaviour: Fault) -> SocketAddr {
                     Fault::Silent => tokio::time::sleep(Duration::from_secs(30)).await,
                     Fault::Garbage => {
                         let _ = stream.write_all(b"NOT HTTP AT ALL\r\n\r\n").await;
-                        tokio::time::sleep(Duration::from_millis(200)).await;
+                        // Kept until the client, having read it, closes (not a fixed time: at
+                        // thousands of connections a second that held a thousand descriptors).
+                        let _ =
+                            tokio::time::timeout(Duration::from_secs(1), stream.read(&mut buffer))
+                                .await;
                     }
                 }
             });
@@ -153,17 +160,21 @@ pub enum Fault {
     Garbage,
 }
 
-/// An HTTP server that answers at once, except during 1 s of every 5 (from 2 s to 3 s of each
-/// 5-second cycle), when requests wait until the stall ends.
+/// An HTTP server that answers 200 at once, except during 1 s of every 5 (from 2 s to 3 s of each
+/// 5-second cycle, counted from its first request), when requests wait until the stall ends and
+/// are answered 203, so that a run's results tell them apart.
 pub async fn stalling_server() -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let origin = Instant::now();
+    let origin = Arc::new(std::sync::OnceLock::new());
     tokio::spawn(async move {
         loop {
             let Ok((mut stream, _)) = listener.accept().await else {
-                return;
+                // Out of file descriptors: wait for connections to close.
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
             };
+            let origin = origin.clone();
             tokio::spawn(async move {
                 let mut buffer = vec![0u8; 8192];
                 let mut filled = 0;
@@ -178,11 +189,17 @@ pub async fn stalling_server() -> SocketAddr {
                     while let Some(end) = find(&buffer[..filled], b"\r\n\r\n") {
                         buffer.copy_within(end + 4..filled, 0);
                         filled -= end + 4;
+                        let origin = *origin.get_or_init(Instant::now);
                         let phase = origin.elapsed().as_secs_f64() % 5.0;
-                        if (2.0..3.0).contains(&phase) {
+                        let held = (2.0..3.0).contains(&phase);
+                        if held {
                             tokio::time::sleep(Duration::from_secs_f64(3.0 - phase)).await;
                         }
-                        let response = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+                        let response: &[u8] = if held {
+                            b"HTTP/1.1 203 Non-Authoritative Information\r\ncontent-length: 2\r\n\r\nok"
+                        } else {
+                            b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"
+                        };
                         if stream.write_all(response).await.is_err() {
                             return;
                         }

@@ -452,7 +452,6 @@ mod tests {
             .simple(simple(30.0, LessThan, ChangeInCapacity, -1.0))
             .tracking(tracking(50.0, false)),
         ];
-        assert!(cases.len() >= 20);
         let limits = Limits { min: 1, max: 20 };
         for case in cases {
             let mut group = AwsGroup::new(&case.simple, &case.step, &case.tracking, Duration::ZERO);

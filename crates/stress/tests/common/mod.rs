@@ -141,3 +141,18 @@ pub async fn scrape(target: &RunningTarget) -> Vec<PromSample> {
         .expect("text");
     parse_prometheus(&text)
 }
+
+/// Waits until `requests` requests besides the scrape itself are in flight, as the service's own
+/// gauge reports, polling for at most 30 s.
+pub async fn wait_in_flight(target: &RunningTarget, requests: u64) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    // The scrape is a request in flight too.
+    while value(&scrape(target).await, "http_requests_in_flight", &[]) < Some(requests as f64 + 1.0)
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{requests} requests were never in flight"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
