@@ -131,14 +131,14 @@ fn scenarios(top: &mut Obj, ctx: &mut Ctx, fallback: &IterationParts) -> Result<
                 ITERATIONS_WHY,
             )?,
             max_duration: match duration {
-                Some(d) => native::positive(&d.value, ctx, "'duration'")?,
+                Some(d) => at_least_a_second(&d.value, ctx, "'duration'")?,
                 None => MAX_DURATION,
             },
         }
     } else if let Some(entry) = duration {
         Executor::ConstantVus {
             vus: vus.unwrap_or(1),
-            duration: native::positive(&entry.value, ctx, "'duration'")?,
+            duration: at_least_a_second(&entry.value, ctx, "'duration'")?,
         }
     } else if let Some(entry) = stages {
         Executor::RampingVus {
@@ -283,7 +283,7 @@ fn executor(kind: &str, obj: &mut Obj, ctx: &mut Ctx) -> Result<Executor> {
     Ok(match kind {
         "constant-vus" => Executor::ConstantVus {
             vus: at_least_one(obj, ctx, "vus", &what)?,
-            duration: native::positive(
+            duration: at_least_a_second(
                 obj.require(ctx, "duration")?,
                 ctx,
                 &format!("'duration' in {what}"),
@@ -308,7 +308,7 @@ fn executor(kind: &str, obj: &mut Obj, ctx: &mut Ctx) -> Result<Executor> {
                 &rate_why(time_unit),
             )?;
             let duration = obj.require(ctx, "duration")?;
-            let duration = native::positive(duration, ctx, &format!("'duration' in {what}"))?;
+            let duration = at_least_a_second(duration, ctx, &format!("'duration' in {what}"))?;
             let (pre_allocated_vus, max_vus) = vu_pool(obj, ctx, &what)?;
             Executor::ConstantArrivalRate {
                 rate,
@@ -340,7 +340,10 @@ fn executor(kind: &str, obj: &mut Obj, ctx: &mut Ctx) -> Result<Executor> {
         "per-vu-iterations" | "shared-iterations" => {
             let vus = at_least_one(obj, ctx, "vus", &what)?;
             let iterations = opt_u64(obj, ctx, "iterations", 1, (MAX_ITERATIONS, ITERATIONS_WHY))?;
-            let max_duration = opt_duration(obj, ctx, "maxDuration", MAX_DURATION)?;
+            let max_duration = match obj.get(ctx, "maxDuration") {
+                Some(node) => at_least_a_second(node, ctx, &format!("'maxDuration' in {what}"))?,
+                None => MAX_DURATION,
+            };
             if kind == "per-vu-iterations" {
                 Executor::PerVuIterations {
                     vus,
@@ -397,6 +400,23 @@ fn at_least_one(obj: &mut Obj, ctx: &mut Ctx, name: &'static str, what: &str) ->
         return Err(ctx.error(obj.pos, format!("'{name}' in {what} must be at least 1")));
     }
     Ok(vus)
+}
+
+/// A duration k6 refuses below 1 s (exit 104): `constant-vus` and `constant-arrival-rate`'s
+/// `duration`, `maxDuration` of `per-vu-iterations` and `shared-iterations` (k6 v1.1.0: "the
+/// duration must be at least 1s").
+fn at_least_a_second(node: &Node, ctx: &Ctx, what: &str) -> Result<Duration> {
+    let duration = node.duration(ctx, what)?;
+    if duration < Duration::from_secs(1) {
+        return Err(ctx.error(
+            node.pos,
+            format!(
+                "{what} must be at least 1s, as in k6, but is {}",
+                humantime::format_duration(duration)
+            ),
+        ));
+    }
+    Ok(duration)
 }
 
 fn opt_duration(
