@@ -176,7 +176,8 @@ mod tests {
             10.0 * 3600.0,
             ScaleInOrder::Newest,
             1e6,
-        );
+        )
+        .unwrap();
         assert_eq!(usage.instance_hours(), 28.0);
         let one = cheapest_mix(&small(), &usage, 1.0, Term::OneYear).unwrap();
         assert_eq!(one.reserved, 2);
@@ -204,7 +205,8 @@ mod tests {
             3600.0,
             ScaleInOrder::Newest,
             0.0,
-        );
+        )
+        .unwrap();
         let mix = cheapest_mix(&small(), &usage, 1.0, Term::OneYear).unwrap();
         assert_eq!(mix.reserved, 1);
         assert!(

@@ -218,3 +218,104 @@ fn sim_plan_offers_the_arrival_rate_times_requests_per_iteration() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn sim_sweep_and_cost_refuse_inputs_beyond_their_bounds() {
+    // Each of these panicked or aborted (a 32 GB allocation) before it was checked.
+    let start = "start_s,end_s,offered_load,in_service,pending,cpu_percent,served_load,\
+        unserved_load,served_requests,unserved_requests,desired,launched,terminated,\
+        throttled_seconds,credit_balance,event\n";
+    let huge = format!(
+        "{start}0,60,1,1,0,10,1,0,60,0,4000000000,3999999999,0,0,,\n60,120,1,1,0,10,1,0,60,0,1,0,0,0,,\n"
+    );
+    let dir = scratch(
+        "bounds",
+        &[
+            ("far.csv", "seconds,value\n0,1\n1e300,5\n"),
+            ("high.csv", "seconds,value\n0,1\n# a comment\n60,1e300\n"),
+            ("nan.csv", "0,1\n60,NaN\n"),
+            (
+                "huge.yaml",
+                "max: 4000000000\ninitial: 4000000000\nhpa: {target: 50}\n",
+            ),
+            ("huge-timeline.csv", &huge),
+        ],
+    );
+    let policy = path(&dir, "policy.yaml");
+    let out = path(&dir, "out.csv");
+    let report = path(&dir, "out.html");
+    let sim = |load: &[&str], policy: &str| {
+        let mut args = vec![
+            "sim",
+            "--policy",
+            policy,
+            "--cpu-per-load",
+            "1",
+            "--out",
+            &out,
+            "--report",
+            &report,
+        ];
+        args.extend(load);
+        stderr_of_failure(&scalelab(&args))
+    };
+    for (file, says) in [
+        (
+            "far.csv",
+            "line 3: time 1e300 is not between 0 and 315360000 s",
+        ),
+        ("high.csv", "line 4: value 1e300 is not between 0 and 1e12"),
+        ("nan.csv", "line 2: value NaN is not between 0 and 1e12"),
+    ] {
+        let trace = path(&dir, file);
+        let error = sim(&["--trace", &trace], &policy);
+        assert!(
+            error.contains(&format!("{trace}: {says}")) && !error.contains("panicked"),
+            "{file}: {error}"
+        );
+    }
+    let year = ["--stages", "365d:10", "--step", "1s"];
+    let error = sim(&year, &policy);
+    assert!(
+        error.contains("8760h in steps of 1s is 31536000 steps, more than the 1000000"),
+        "{error}"
+    );
+    let mut sweep = vec![
+        "sweep",
+        "--policy",
+        &policy,
+        "--cpu-per-load",
+        "1",
+        "--param",
+        "upper_threshold=80,90",
+        "--minimize",
+        "max_cpu",
+        "--out",
+        &out,
+        "--report",
+        &report,
+    ];
+    sweep.extend(year);
+    let error = stderr_of_failure(&scalelab(&sweep));
+    assert!(error.contains("31536000 steps"), "{error}");
+    let error = sim(&["--stages", "10m:5"], &path(&dir, "huge.yaml"));
+    assert!(
+        error.contains("max (4000000000) must be at most 1000000 instances"),
+        "{error}"
+    );
+    let timeline = path(&dir, "huge-timeline.csv");
+    for args in [
+        vec!["--timeline", &timeline],
+        vec!["--fixed", "4000000000", "--hours", "1"],
+        vec!["--schedule", "otherwise=4000000000", "--weeks", "1"],
+    ] {
+        let mut cost = vec!["cost", "--instance-type", "t3.micro"];
+        cost.extend(args);
+        let error = stderr_of_failure(&scalelab(&cost));
+        assert!(
+            error.contains("4000000000") && error.contains("1000000"),
+            "{cost:?}: {error}"
+        );
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}

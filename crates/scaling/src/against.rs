@@ -164,7 +164,9 @@ pub fn compare(run: &Against) -> Result<SideBySide, PolicyError> {
         ..counts(&simulated_events)
     };
     let cpu: Vec<f64> = run.rows.iter().filter_map(|r| r.cpu_avg_pct).collect();
-    let instance_hours = cluster_usage(run.rows, run.policy.scale_in).instance_hours();
+    let instance_hours = cluster_usage(run.rows, run.policy.scale_in)
+        .map_err(|e| PolicyError::Bound(format!("the cluster's run: {e}")))?
+        .instance_hours();
     let measured = Figures {
         max_replicas: run
             .rows

@@ -15,12 +15,16 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use scalelab_capacity::{InstanceLifetime, LinearCapacity, StepLoad, billed_seconds};
+use scalelab_capacity::{InstanceLifetime, LinearCapacity, MAX_LAUNCHES, StepLoad, billed_seconds};
+use scalelab_config::format_duration;
 use scalelab_shape::Shape;
 
 use crate::credits::{Balance, CreditModel};
 use crate::timeline::TimelineRow;
 use crate::{Autoscaler, Observation, Policy, PolicyError, Replica, ReplicaState};
+
+/// Most steps one simulation may take (a week of seconds, two years of minutes).
+pub const MAX_STEPS: u64 = 1_000_000;
 
 /// How to run a simulation.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -37,6 +41,26 @@ pub struct SimConfig {
     pub record_timeline: bool,
     /// Track the CPU credits of burstable instances.
     pub credits: Option<CreditModel>,
+}
+
+impl SimConfig {
+    /// The number of steps over `shape`, or why it is not between 1 and [`MAX_STEPS`].
+    pub fn steps(&self, shape: &Shape) -> Result<u64, PolicyError> {
+        let step = self.step.as_secs_f64();
+        if step <= 0.0 {
+            return Err(PolicyError::Bound("the step must be above 0".into()));
+        }
+        let steps = (shape.duration().as_secs_f64() / step).ceil().max(1.0);
+        if steps > MAX_STEPS as f64 {
+            return Err(PolicyError::Bound(format!(
+                "{} in steps of {} is {steps} steps, more than the {MAX_STEPS} a simulation may \
+                 take: use a longer step",
+                format_duration(shape.duration()),
+                format_duration(self.step),
+            )));
+        }
+        Ok(steps as u64)
+    }
 }
 
 /// The figures of a whole simulation.
@@ -129,10 +153,8 @@ pub fn simulate(
     policy: &Policy,
     config: &SimConfig,
 ) -> Result<SimResult, PolicyError> {
+    let steps = config.steps(shape)?;
     let step = config.step.as_secs_f64();
-    if step <= 0.0 {
-        return Err(PolicyError::Invalid("the step must be above 0".into()));
-    }
     let per = config.per.as_secs_f64();
     let end = shape.duration().as_secs_f64();
     let startup = policy.startup.as_secs_f64();
@@ -160,7 +182,7 @@ pub fn simulate(
     };
     let (mut cpu_seconds, mut measured_seconds) = (0.0, 0.0);
     let mut observation = Observation::default();
-    let steps = (end / step).ceil().max(1.0) as u64;
+    let mut launches = fleet.len();
     for index in 0..steps {
         let start = index as f64 * step;
         let stop = (start + step).min(end);
@@ -228,6 +250,13 @@ pub fn simulate(
             }));
             let decision = autoscaler.observe(Duration::from_secs_f64(stop), &observation);
             desired = decision.desired;
+            launches += (desired as usize).saturating_sub(fleet.len());
+            if launches > MAX_LAUNCHES {
+                return Err(PolicyError::Bound(format!(
+                    "more than {MAX_LAUNCHES} instance launches by {}",
+                    format_duration(Duration::from_secs_f64(stop))
+                )));
+            }
             while (fleet.len() as u32) < desired {
                 fleet.push_back(Instance {
                     launched: stop,
@@ -434,6 +463,24 @@ mod tests {
              upper_threshold: 60\n  lower_threshold: 20\n  cooldown: {cooldown}\n"
         ))
         .unwrap()
+    }
+
+    #[test]
+    fn steps_beyond_the_bound_are_refused_before_the_run() {
+        // A year at 1 s would be 31,536,000 timeline rows (about 5 GB).
+        let year = Shape::constant(10.0, Duration::from_secs(365 * 86_400));
+        let model = LinearCapacity::new(1.0, 0.0).unwrap();
+        let error = simulate(&year, &model, &beanstalk("0s", "0s"), &config(1))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            error,
+            "8760h in steps of 1s is 31536000 steps, more than the 1000000 a simulation may take: \
+             use a longer step"
+        );
+        assert_eq!(config(60).steps(&year), Ok(525_600));
+        let week = Shape::constant(10.0, Duration::from_secs(MAX_STEPS));
+        assert_eq!(config(1).steps(&week), Ok(MAX_STEPS));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use scalelab_capacity::{ScaleInOrder, Usage};
+use scalelab_capacity::{CapacityError, ScaleInOrder, Usage};
 use scalelab_metrics::{ClusterRow, read_cluster};
 use serde::{Deserialize, Serialize, Serializer};
 
@@ -62,14 +62,17 @@ pub enum TimelineError {
     },
     #[error("{0}")]
     Csv(String),
+    #[error(transparent)]
+    Capacity(#[from] CapacityError),
     #[error("no rows")]
     Empty,
     #[error("no {} here (not a cluster's results directory)", ClusterRow::FILE)]
     NoCluster,
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     In {
         path: String,
-        source: Box<dyn std::error::Error + Send + Sync>,
+        /// Shown in this error's text, so not its `source` (which would print it twice).
+        error: Box<dyn std::error::Error + Send + Sync>,
     },
 }
 
@@ -130,8 +133,9 @@ pub fn parse_timeline(text: &str) -> Result<Vec<TimelineRow>, TimelineError> {
 }
 
 /// The fleet's usage in a timeline: the instances at the start, then the launches and terminations
-/// at the end of each step, removed in `order`.
-pub fn timeline_usage(rows: &[TimelineRow], order: ScaleInOrder) -> Usage {
+/// at the end of each step, removed in `order`; fleets beyond the bounds of
+/// [`Usage::from_changes`] are refused.
+pub fn timeline_usage(rows: &[TimelineRow], order: ScaleInOrder) -> Result<Usage, CapacityError> {
     let initial = rows.first().map_or(0, |r| r.in_service + r.pending);
     let changes = std::iter::once((0.0, initial, 0))
         .chain(rows.iter().map(|r| (r.end, r.launched, r.terminated)));
@@ -143,11 +147,12 @@ pub fn timeline_usage(rows: &[TimelineRow], order: ScaleInOrder) -> Usage {
 /// The fleet's usage in a live cluster's rows: each second's replicas (in service, pending and
 /// draining, summed over groups), launched and terminated in `order` as the count changes; requests
 /// answered without a 5xx count as served.
-pub fn cluster_usage(rows: &[ClusterRow], order: ScaleInOrder) -> Usage {
+pub fn cluster_usage(rows: &[ClusterRow], order: ScaleInOrder) -> Result<Usage, CapacityError> {
     let mut seconds: std::collections::BTreeMap<u64, u32> = Default::default();
     let mut served = 0.0;
     for row in rows {
-        *seconds.entry(row.second).or_default() += row.replicas();
+        let replicas = seconds.entry(row.second).or_default();
+        *replicas = replicas.saturating_add(row.replicas());
         served += row.served() as f64;
     }
     let end = seconds.keys().next_back().map_or(0.0, |s| *s as f64 + 1.0);
@@ -162,9 +167,9 @@ pub fn cluster_usage(rows: &[ClusterRow], order: ScaleInOrder) -> Usage {
 /// Reads what a fleet used from `path`: a timeline CSV written by `scalelab sim`, or a results
 /// directory holding the `cluster.csv` of `scalelab cluster`.
 pub fn read_usage(path: &Path, order: ScaleInOrder) -> Result<Usage, TimelineError> {
-    let within = |source: Box<dyn std::error::Error + Send + Sync>| TimelineError::In {
+    let within = |error: Box<dyn std::error::Error + Send + Sync>| TimelineError::In {
         path: path.display().to_string(),
-        source,
+        error,
     };
     if path.is_dir() {
         let rows = read_cluster(path)
@@ -173,11 +178,11 @@ pub fn read_usage(path: &Path, order: ScaleInOrder) -> Result<Usage, TimelineErr
         if rows.is_empty() {
             return Err(within(TimelineError::Empty.into()));
         }
-        return Ok(cluster_usage(&rows, order));
+        return cluster_usage(&rows, order).map_err(|e| within(e.into()));
     }
     let text = std::fs::read_to_string(path).map_err(|e| within(e.into()))?;
     let rows = parse_timeline(&text).map_err(|e| within(e.into()))?;
-    Ok(timeline_usage(&rows, order))
+    timeline_usage(&rows, order).map_err(|e| within(e.into()))
 }
 
 #[cfg(test)]
@@ -216,11 +221,11 @@ mod tests {
         assert_eq!(back.len(), 3);
         assert_eq!(back[0].cpu_percent, Some(33.333));
         assert_eq!(back[2].event, None);
-        let usage = timeline_usage(&back, ScaleInOrder::Newest);
+        let usage = timeline_usage(&back, ScaleInOrder::Newest).unwrap();
         assert_eq!(usage.instance_hours() * 3600.0, 360.0);
         assert_eq!(usage.served_requests, 30.0);
         // Oldest first: the two from 0 live 120 s each, the one from 60 s to the end, 120 s: 360 s.
-        let oldest = timeline_usage(&back, ScaleInOrder::Oldest);
+        let oldest = timeline_usage(&back, ScaleInOrder::Oldest).unwrap();
         assert_eq!(
             oldest
                 .lifetimes
@@ -265,7 +270,7 @@ mod tests {
             group(2, "api", 1, 0),
             group(3, "api", 1, 0),
         ];
-        let usage = cluster_usage(&rows, ScaleInOrder::Newest);
+        let usage = cluster_usage(&rows, ScaleInOrder::Newest).unwrap();
         assert_eq!(usage.seconds, 4.0);
         let lived: f64 = usage
             .lifetimes
