@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use anyhow::Context;
+use scalelab_metrics::output::write_atomic;
 
 /// The text of `path`; errors say which input it was.
 pub fn read_text(path: &Path, what: &str) -> anyhow::Result<String> {
@@ -38,4 +39,17 @@ pub fn check_writable_file(path: &Path) -> anyhow::Result<()> {
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     check_writable_dir(dir)
+}
+
+/// Writes `bytes` to `path` (to a temporary name, then renamed) and returns how to name it: the path,
+/// with "(replaced the previous one)" when a file of that name was there, since the default names
+/// (`results/sim-timeline.csv`) would otherwise take the last run's results away unseen.
+pub fn write_result(path: &Path, bytes: &[u8]) -> anyhow::Result<String> {
+    let replaced = path.is_file();
+    write_atomic(path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(if replaced {
+        format!("{} (replaced the previous one)", path.display())
+    } else {
+        path.display().to_string()
+    })
 }

@@ -319,3 +319,35 @@ fn sim_sweep_and_cost_refuse_inputs_beyond_their_bounds() {
     }
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn sim_says_when_it_replaces_the_last_results() {
+    let dir = scratch("replace", &[("trace.csv", TRACE)]);
+    let trace = path(&dir, "trace.csv");
+    let args = [
+        "--trace",
+        trace.as_str(),
+        "--cpu-per-load",
+        "1",
+        "--step",
+        "10s",
+    ];
+    let (first, _) = sim(&dir, &args);
+    let timeline = path(&dir, "timeline.csv");
+    assert!(
+        first.contains(&format!("timeline: {timeline}\n")) && !first.contains("replaced"),
+        "{first}"
+    );
+    let (second, _) = sim(&dir, &args);
+    assert!(
+        second.contains(&format!(
+            "timeline: {timeline} (replaced the previous one)\n"
+        )),
+        "{second}"
+    );
+    assert!(
+        second.contains("sim-report.html (replaced the previous one)\n"),
+        "{second}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -17,8 +17,7 @@ use scalelab_scaling::{
 };
 use scalelab_shape::Shape;
 
-use crate::files::read_text;
-use scalelab_metrics::output::write_atomic;
+use crate::files::{read_text, write_result};
 use scalelab_report::{table, usd};
 
 /// What `sim` and `sweep` share: the shape, the capacity model, the policy and the step.
@@ -261,8 +260,7 @@ pub fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
         .unwrap_or_else(|| PathBuf::from("results/sim-report.html"));
     let loaded = args.scenario.load()?;
     let result = simulate(&loaded.shape, &loaded.model, &loaded.policy, &loaded.config)?;
-    write_atomic(&out, timeline_csv(&result.timeline).as_bytes())
-        .with_context(|| format!("cannot write {}", out.display()))?;
+    let out = write_result(&out, timeline_csv(&result.timeline).as_bytes())?;
     let (lines, rows) = summary(&loaded, &result);
     for line in &lines {
         println!("{line}");
@@ -283,14 +281,13 @@ pub fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
         cpu_limit: loaded.config.cpu_limit,
         usd_per_hour: loaded.config.usd_per_hour,
     };
-    write_atomic(
+    let report = write_result(
         &report,
         scalelab_report::sim_report(&result, &page).as_bytes(),
-    )
-    .with_context(|| format!("cannot write {}", report.display()))?;
+    )?;
     print!("{}", table(&["figure", "value", "unit"], &rows));
-    println!("\ntimeline: {}", out.display());
-    println!("report: {}", report.display());
+    println!("\ntimeline: {out}");
+    println!("report: {report}");
     Ok(ExitCode::SUCCESS)
 }
 
