@@ -205,6 +205,43 @@ mod tests {
             .unwrap();
     }
 
+    /// Pieces of expressions, the hostile ones included.
+    fn token() -> impl proptest::strategy::Strategy<Value = &'static str> {
+        proptest::sample::select(vec![
+            "(", ")", "max_cpu", "x", "1", "0.5", "1e308", "-", "+", "*", "/", "%", "^", "<", "==",
+            "&&", "||", "!", "round(", "min(", "max(", ",", " ", "true", "\"s\"", ";", "a.b", "=",
+            "0/0",
+        ])
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config {
+            cases: 512,
+            failure_persistence: None,
+            ..Default::default()
+        })]
+
+        /// Any text: a value or an error, never a panic or an overflow (the test thread's stack is
+        /// the 2 MiB of rayon's); text beyond the bounds is refused before evalexpr reads it.
+        #[test]
+        fn any_expression_is_a_value_or_an_error(
+            tokens in proptest::collection::vec(token(), 0..700),
+            depth in proptest::prop_oneof![0usize..40, 0usize..20_000],
+        ) {
+            let text = format!("{}{}{}", "(".repeat(depth), tokens.concat(), ")".repeat(depth));
+            match Expression::parse(&text) {
+                Ok(expression) => {
+                    proptest::prop_assert!(text.chars().count() <= MAX_EXPRESSION_LENGTH);
+                    proptest::prop_assert!(depth <= MAX_NESTING);
+                    let variables = [("max_cpu", 50.0), ("x", f64::NAN)];
+                    let _ = expression.number(&variables);
+                    let _ = expression.boolean(&variables);
+                }
+                Err(error) => proptest::prop_assert!(!error.is_empty()),
+            }
+        }
+    }
+
     #[test]
     fn constraints_and_errors() {
         let constraint = Expression::parse("max_cpu<50 && scaling_events <= 10").unwrap();
