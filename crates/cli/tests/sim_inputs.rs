@@ -274,6 +274,11 @@ fn sim_sweep_and_cost_refuse_inputs_beyond_their_bounds() {
             "{file}: {error}"
         );
     }
+    let error = sim(&["--stages", "10m:5", "--cpu-limit", "NaN"], &policy);
+    assert!(
+        error.contains("--cpu-limit NaN must be a CPU % from 0 to 100"),
+        "{error}"
+    );
     let year = ["--stages", "365d:10", "--step", "1s"];
     let error = sim(&year, &policy);
     assert!(
@@ -304,6 +309,21 @@ fn sim_sweep_and_cost_refuse_inputs_beyond_their_bounds() {
         "{error}"
     );
     let timeline = path(&dir, "huge-timeline.csv");
+    let far = huge
+        .replace(",4000000000,3999999999,", ",1,0,")
+        .replacen("0,60,", "0,1e300,", 1);
+    std::fs::write(dir.join("far-timeline.csv"), far).unwrap();
+    let error = stderr_of_failure(&scalelab(&[
+        "cost",
+        "--instance-type",
+        "t3.micro",
+        "--timeline",
+        &path(&dir, "far-timeline.csv"),
+    ]));
+    assert!(
+        error.contains("far-timeline.csv: line 2, column end_s: 1e300 is not after start_s"),
+        "{error}"
+    );
     for args in [
         vec!["--timeline", &timeline],
         vec!["--fixed", "4000000000", "--hours", "1"],

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use scalelab_capacity::{CapacityError, ScaleInOrder, Usage};
 use scalelab_metrics::{ClusterRow, read_cluster};
+use scalelab_shape::{MAX_SECONDS, short};
 use serde::{Deserialize, Serialize, Serializer};
 
 /// One step of a simulation; a row of the timeline CSV (the column names are the serde names).
@@ -124,12 +125,72 @@ pub fn parse_timeline(text: &str) -> Result<Vec<TimelineRow>, TimelineError> {
                 },
                 _ => csv_error(e),
             })?;
+        let previous = rows.last().map(|r: &TimelineRow| r.end);
+        check_row(&row, previous).map_err(|(column, message)| TimelineError::Row {
+            line,
+            column: format!(", column {column}"),
+            message,
+        })?;
         rows.push(row);
     }
     if rows.is_empty() {
         return Err(TimelineError::Empty);
     }
     Ok(rows)
+}
+
+/// Why a row cannot follow a row ending at `previous`, with the column at fault: each step starts
+/// where the one before ended (the first at 0, both to within rounding) and ends after it starts, within a shape's longest
+/// length; loads, requests and seconds are finite and not negative.
+fn check_row(row: &TimelineRow, previous: Option<f64>) -> Result<(), (&'static str, String)> {
+    let start = previous.unwrap_or(0.0);
+    // To within rounding: the simulator computes a step's start and the one before's end apart.
+    let apart = (row.start - start).abs();
+    if apart.is_nan() || apart > 1e-9 * start.max(1.0) {
+        return Err((
+            "start_s",
+            format!(
+                "{} is not {}, where the step before ended",
+                short(row.start),
+                short(start)
+            ),
+        ));
+    }
+    if !(row.end > row.start && row.end <= scalelab_shape::MAX_SECONDS) {
+        return Err((
+            "end_s",
+            format!(
+                "{} is not after start_s and at most {MAX_SECONDS} s",
+                short(row.end)
+            ),
+        ));
+    }
+    let amounts = [
+        ("offered_load", Some(row.offered_load)),
+        ("cpu_percent", row.cpu_percent),
+        ("served_load", Some(row.served_load)),
+        ("unserved_load", Some(row.unserved_load)),
+        ("served_requests", Some(row.served_requests)),
+        ("unserved_requests", Some(row.unserved_requests)),
+        ("throttled_seconds", Some(row.throttled_seconds)),
+    ];
+    for (column, value) in amounts {
+        if let Some(value) = value
+            && !(value.is_finite() && value >= 0.0)
+        {
+            return Err((
+                column,
+                format!("{} is not a finite number of at least 0", short(value)),
+            ));
+        }
+    }
+    match row.credit_balance {
+        Some(balance) if !balance.is_finite() => Err((
+            "credit_balance",
+            format!("{} is not a finite number", short(balance)),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// The fleet's usage in a timeline: the instances at the start, then the launches and terminations
@@ -244,6 +305,38 @@ mod tests {
         assert!(error.starts_with("line 2, column in_service:"), "{error}");
         let header = parse_timeline("seconds,value\n1,2\n").unwrap_err();
         assert!(header.to_string().starts_with("line 1"), "{header}");
+        for (from, to, says) in [
+            (
+                "0.0,60.0,",
+                "0.0,1e300,",
+                "line 2, column end_s: 1e300 is not after start_s",
+            ),
+            (
+                "60.0,120.0,",
+                "60.0,30.0,",
+                "line 3, column end_s: 30 is not after start_s",
+            ),
+            (
+                "60.0,120.0,",
+                "50.0,120.0,",
+                "line 3, column start_s: 50 is not 60",
+            ),
+            (
+                ",10.0,0.0,",
+                ",NaN,0.0,",
+                "line 2, column served_requests: NaN is not a finite",
+            ),
+            (
+                ",10.0,0.0,",
+                ",-1,0.0,",
+                "line 2, column served_requests: -1 is not a finite",
+            ),
+        ] {
+            let broken = text.replacen(from, to, 1);
+            assert_ne!(broken, text, "{from}");
+            let error = parse_timeline(&broken).unwrap_err().to_string();
+            assert!(error.starts_with(says), "{to}: {error}");
+        }
         let empty = parse_timeline(text.lines().next().unwrap()).unwrap_err();
         assert!(matches!(empty, TimelineError::Empty));
     }

@@ -74,8 +74,8 @@ pub fn check_point(previous: Option<f64>, t: f64, v: f64) -> Result<(), String> 
     }
 }
 
-/// `x` as written by hand: `1e300` rather than its 301 digits.
-fn short(x: f64) -> String {
+/// `x` as written by hand, for messages: `1e300` rather than its 301 digits.
+pub fn short(x: f64) -> String {
     if x.abs() >= 1e15 {
         format!("{x:e}")
     } else {

@@ -183,6 +183,12 @@ impl Scenario {
                 format_duration(shape.duration())
             );
         }
+        if !(0.0..=100.0).contains(&self.cpu_limit) {
+            bail!(
+                "--cpu-limit {} must be a CPU % from 0 to 100",
+                self.cpu_limit
+            );
+        }
         let instance = self.instance()?;
         let mode = self.credits.map(|c| match c {
             Credits::Standard => CreditMode::Standard,
