@@ -23,7 +23,7 @@ use crate::credits::{Balance, CreditModel};
 use crate::timeline::TimelineRow;
 use crate::{Autoscaler, Observation, Policy, PolicyError, Replica, ReplicaState};
 
-/// Most steps one simulation may take (a week of seconds, two years of minutes).
+/// Most steps one simulation may take (a week of seconds, a year of minutes).
 pub const MAX_STEPS: u64 = 1_000_000;
 
 /// How to run a simulation.
