@@ -276,7 +276,9 @@ fn sim_sweep_and_cost_refuse_inputs_beyond_their_bounds() {
     }
     let error = sim(&["--stages", "10m:5", "--cpu-limit", "NaN"], &policy);
     assert!(
-        error.contains("--cpu-limit NaN must be a CPU % from 0 to 100"),
+        error.contains(
+            "invalid value 'NaN' for '--cpu-limit <CPU_LIMIT>': must be a CPU % from 0 to 100"
+        ),
         "{error}"
     );
     let year = ["--stages", "365d:10", "--step", "1s"];

@@ -61,7 +61,7 @@ pub struct Scenario {
     #[arg(long, value_parser = scalelab_config::parse_duration, default_value = "60s")]
     step: Duration,
     /// CPU % above which time is counted as "above the limit".
-    #[arg(long, default_value_t = 50.0)]
+    #[arg(long, default_value_t = 50.0, value_parser = cpu_percent)]
     pub cpu_limit: f64,
     /// Instance type to price the run with (e.g. t3.micro).
     #[arg(long)]
@@ -84,6 +84,14 @@ enum Credits {
 enum Per {
     Minute,
     Second,
+}
+
+/// A CPU % from 0 to 100.
+fn cpu_percent(text: &str) -> Result<f64, String> {
+    text.parse()
+        .ok()
+        .filter(|percent| (0.0..=100.0).contains(percent))
+        .ok_or_else(|| "must be a CPU % from 0 to 100".to_owned())
 }
 
 /// `NAME=VALUE`.
@@ -181,12 +189,6 @@ impl Scenario {
                 "--step {} must be between 1s and the shape's length ({})",
                 format_duration(self.step),
                 format_duration(shape.duration())
-            );
-        }
-        if !(0.0..=100.0).contains(&self.cpu_limit) {
-            bail!(
-                "--cpu-limit {} must be a CPU % from 0 to 100",
-                self.cpu_limit
             );
         }
         let instance = self.instance()?;
