@@ -17,6 +17,13 @@ pub struct InstanceLifetime {
     pub terminated: f64,
 }
 
+impl InstanceLifetime {
+    /// Seconds billed: the lifetime's length, but at least [`BILLING_MINIMUM`].
+    pub fn billed_seconds(&self) -> f64 {
+        (self.terminated - self.launched).max(BILLING_MINIMUM)
+    }
+}
+
 /// Which instances a scale-in removes first.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -40,10 +47,7 @@ impl ScaleInOrder {
 
 /// Seconds billed for `lifetimes`: each one's length, but at least [`BILLING_MINIMUM`].
 pub fn billed_seconds(lifetimes: &[InstanceLifetime]) -> f64 {
-    lifetimes
-        .iter()
-        .map(|l| (l.terminated - l.launched).max(BILLING_MINIMUM))
-        .sum()
+    lifetimes.iter().map(InstanceLifetime::billed_seconds).sum()
 }
 
 /// Rebuilds instance lifetimes from a timeline of `(seconds, launched, terminated)` rows, removing

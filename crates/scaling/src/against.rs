@@ -400,7 +400,6 @@ mod tests {
             simulation: SimResult {
                 timeline: Vec::new(),
                 summary: Default::default(),
-                lifetimes: Vec::new(),
             },
             evaluation_period: Duration::from_secs(5),
             startup: Duration::from_secs(2),

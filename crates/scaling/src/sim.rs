@@ -15,7 +15,7 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use scalelab_capacity::{InstanceLifetime, LinearCapacity, MAX_LAUNCHES, StepLoad, billed_seconds};
+use scalelab_capacity::{InstanceLifetime, LinearCapacity, StepLoad};
 use scalelab_config::format_duration;
 use scalelab_shape::Shape;
 
@@ -135,8 +135,6 @@ impl Summary {
 pub struct SimResult {
     pub timeline: Vec<TimelineRow>,
     pub summary: Summary,
-    /// Every instance from launch to termination (or the end).
-    pub lifetimes: Vec<InstanceLifetime>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -174,7 +172,8 @@ pub fn simulate(
     };
     let mut load = LoadCursor::new(shape.points());
     let mut timeline = Vec::new();
-    let mut lifetimes = Vec::new();
+    // Billed as each instance stops, so memory follows the fleet, not every launch of the run.
+    let mut billed_seconds = 0.0;
     let mut summary = Summary {
         duration: end,
         peak_instances: fleet.len() as u32,
@@ -182,7 +181,6 @@ pub fn simulate(
     };
     let (mut cpu_seconds, mut measured_seconds) = (0.0, 0.0);
     let mut observation = Observation::default();
-    let mut launches = fleet.len();
     for index in 0..steps {
         let start = index as f64 * step;
         let stop = (start + step).min(end);
@@ -250,13 +248,6 @@ pub fn simulate(
             }));
             let decision = autoscaler.observe(Duration::from_secs_f64(stop), &observation);
             desired = decision.desired;
-            launches += (desired as usize).saturating_sub(fleet.len());
-            if launches > MAX_LAUNCHES {
-                return Err(PolicyError::Bound(format!(
-                    "more than {MAX_LAUNCHES} instance launches by {}",
-                    format_duration(Duration::from_secs_f64(stop))
-                )));
-            }
             while (fleet.len() as u32) < desired {
                 fleet.push_back(Instance {
                     launched: stop,
@@ -272,10 +263,11 @@ pub fn simulate(
                 if let Some(instance) = policy.scale_in.remove(&mut fleet) {
                     // A stopped instance's outstanding surplus credits are charged.
                     summary.surplus_credits += instance.credits.surplus;
-                    lifetimes.push(InstanceLifetime {
+                    billed_seconds += InstanceLifetime {
                         launched: instance.launched,
                         terminated: stop,
-                    });
+                    }
+                    .billed_seconds();
                     terminated += 1;
                 }
             }
@@ -318,27 +310,29 @@ pub fn simulate(
     }
     // Surplus credits still outstanding are charged as if the fleet stopped at the end.
     summary.surplus_credits += fleet.iter().map(|i| i.credits.surplus).sum::<f64>();
-    lifetimes.extend(fleet.iter().map(|i| InstanceLifetime {
-        launched: i.launched,
-        terminated: end,
-    }));
+    billed_seconds += fleet
+        .iter()
+        .map(|i| {
+            InstanceLifetime {
+                launched: i.launched,
+                terminated: end,
+            }
+            .billed_seconds()
+        })
+        .sum::<f64>();
     summary.mean_cpu = if measured_seconds > 0.0 {
         cpu_seconds / measured_seconds
     } else {
         0.0
     };
-    summary.instance_hours = billed_seconds(&lifetimes) / 3600.0;
+    summary.instance_hours = billed_seconds / 3600.0;
     let surplus_cost = config
         .credits
         .map_or(0.0, |c| c.surplus_cost(summary.surplus_credits));
     summary.cost = config
         .usd_per_hour
         .map(|price| summary.instance_hours * price + surplus_cost);
-    Ok(SimResult {
-        timeline,
-        summary,
-        lifetimes,
-    })
+    Ok(SimResult { timeline, summary })
 }
 
 /// Seconds (non-negative) as a `Duration` to the nearest nanosecond, cheaper than
