@@ -311,6 +311,17 @@ fn sim_sweep_and_cost_refuse_inputs_beyond_their_bounds() {
         "{error}"
     );
     let timeline = path(&dir, "huge-timeline.csv");
+    // A cluster's results whose replicas add up past u32 (an edited cluster.csv).
+    let cluster = dir.join("cluster");
+    std::fs::create_dir_all(&cluster).unwrap();
+    std::fs::write(
+        cluster.join("cluster.csv"),
+        "second,group,desired,in_service,pending,draining,cpu_avg_pct,memory_avg_mib,\
+         memory_avg_pct,requests,errors,lb_502,lb_503,lb_504,in_flight,p50_ms,p95_ms,p99_ms\n\
+         0,api,1,4000000000,4000000000,0,,,,1,0,0,0,0,0,0,0,0\n1,api,1,1,0,0,,,,1,0,0,0,0,0,0,0,0\n",
+    )
+    .unwrap();
+    let cluster = cluster.to_string_lossy().into_owned();
     let far = huge
         .replace(",4000000000,3999999999,", ",1,0,")
         .replacen("0,60,", "0,1e300,", 1);
@@ -328,6 +339,7 @@ fn sim_sweep_and_cost_refuse_inputs_beyond_their_bounds() {
     );
     for args in [
         vec!["--timeline", &timeline],
+        vec!["--timeline", &cluster],
         vec!["--fixed", "4000000000", "--hours", "1"],
         vec!["--schedule", "otherwise=4000000000", "--weeks", "1"],
     ] {
@@ -335,7 +347,8 @@ fn sim_sweep_and_cost_refuse_inputs_beyond_their_bounds() {
         cost.extend(args);
         let error = stderr_of_failure(&scalelab(&cost));
         assert!(
-            error.contains("4000000000") && error.contains("1000000"),
+            (error.contains("4000000000") || error.contains("8000000000 replicas at second 0"))
+                && error.contains("1000000"),
             "{cost:?}: {error}"
         );
     }

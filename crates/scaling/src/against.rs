@@ -182,7 +182,7 @@ pub fn compare(run: &Against) -> Result<SideBySide, PolicyError> {
         },
         max_cpu: cpu.iter().copied().fold(0.0, f64::max),
         seconds_above_limit: cpu.iter().filter(|&&c| c > run.cpu_limit).count() as f64,
-        instance_seconds: run.rows.iter().map(|r| f64::from(r.replicas())).sum(),
+        instance_seconds: run.rows.iter().map(|r| r.replicas() as f64).sum(),
         instance_hours,
         cost: run.usd_per_hour.map(|price| instance_hours * price),
         ..counts(&measured_events)

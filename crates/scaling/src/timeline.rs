@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use scalelab_capacity::{CapacityError, ScaleInOrder, Usage};
+use scalelab_capacity::{CapacityError, MAX_INSTANCES, ScaleInOrder, Usage};
 use scalelab_metrics::{ClusterRow, read_cluster};
 use scalelab_shape::{MAX_SECONDS, short};
 use serde::{Deserialize, Serialize, Serializer};
@@ -209,7 +209,7 @@ pub fn timeline_usage(rows: &[TimelineRow], order: ScaleInOrder) -> Result<Usage
 /// draining, summed over groups), launched and terminated in `order` as the count changes; requests
 /// answered without a 5xx count as served.
 pub fn cluster_usage(rows: &[ClusterRow], order: ScaleInOrder) -> Result<Usage, CapacityError> {
-    let mut seconds: std::collections::BTreeMap<u64, u32> = Default::default();
+    let mut seconds: std::collections::BTreeMap<u64, u64> = Default::default();
     let mut served = 0.0;
     for row in rows {
         let replicas = seconds.entry(row.second).or_default();
@@ -217,12 +217,19 @@ pub fn cluster_usage(rows: &[ClusterRow], order: ScaleInOrder) -> Result<Usage, 
         served += row.served() as f64;
     }
     let end = seconds.keys().next_back().map_or(0.0, |s| *s as f64 + 1.0);
-    Usage::from_counts(
-        seconds.into_iter().map(|(s, n)| (s as f64, n)),
-        end,
-        order,
-        served,
-    )
+    let mut counts = Vec::with_capacity(seconds.len());
+    for (second, replicas) in seconds {
+        let count = u32::try_from(replicas)
+            .ok()
+            .filter(|n| *n <= MAX_INSTANCES)
+            .ok_or_else(|| {
+                CapacityError::Invalid(format!(
+                    "{replicas} replicas at second {second}: more than {MAX_INSTANCES}"
+                ))
+            })?;
+        counts.push((second as f64, count));
+    }
+    Usage::from_counts(counts, end, order, served)
 }
 
 /// Reads what a fleet used from `path`: a timeline CSV written by `scalelab sim`, or a results
