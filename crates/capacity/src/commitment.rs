@@ -67,15 +67,20 @@ fn seconds_at_each_count(usage: &Usage) -> Vec<f64> {
     at
 }
 
-/// Instance-seconds above `base` instances, plus the seconds the 60-second billing minimum adds to short
-/// launches (charged on demand: such launches sit at the top of the fleet).
-fn on_demand_seconds(at_each_count: &[f64], minimum_top_up: f64, base: usize) -> f64 {
-    at_each_count
-        .iter()
-        .enumerate()
-        .map(|(k, seconds)| k.saturating_sub(base) as f64 * seconds)
-        .sum::<f64>()
-        + minimum_top_up
+/// For every base `b` of reserved instances from 0 to the peak, the instance-seconds above `b`:
+/// `sum over k > b of (k - b) x seconds at k`, from the suffix sums of seconds and instance-seconds
+/// (one pass from the top, so pricing a fleet is linear in its peak, not quadratic).
+fn seconds_above_each_base(at_each_count: &[f64]) -> Vec<f64> {
+    let mut above = vec![0.0; at_each_count.len().max(1)];
+    let (mut seconds, mut instance_seconds) = (0.0, 0.0);
+    for base in (0..above.len()).rev() {
+        above[base] = instance_seconds - base as f64 * seconds;
+        if let Some(&at) = at_each_count.get(base) {
+            seconds += at;
+            instance_seconds += base as f64 * at;
+        }
+    }
+    above
 }
 
 /// The number of `term` reservations that makes `usage`, repeated `repeats` times, cheapest (ties go to
@@ -100,15 +105,19 @@ pub fn cheapest_mix(
         .sum();
     let top_up = billed - lived;
     let period_hours = usage.hours() * repeats;
-    let priced = |base: usize| {
-        let on_demand_hours = on_demand_seconds(&at_each, top_up, base) / 3600.0 * repeats;
+    // The 60-second billing minimum of short launches is charged on demand: they sit at the top.
+    let priced = |(base, above): (usize, f64)| {
+        let on_demand_hours = (above + top_up) / 3600.0 * repeats;
         let cost =
             base as f64 * period_hours * reserved_price + on_demand_hours * instance.usd_per_hour;
         (base, on_demand_hours, cost)
     };
     // Fewer reservations win a tie (costs within rounding of each other).
-    let (reserved, on_demand_hours, cost) =
-        (0..at_each.len().max(1)).map(priced).reduce(|best, next| {
+    let (reserved, on_demand_hours, cost) = seconds_above_each_base(&at_each)
+        .into_iter()
+        .enumerate()
+        .map(priced)
+        .reduce(|best, next| {
             if next.2 < best.2 - 1e-9 * best.2.abs().max(1.0) {
                 next
             } else {
@@ -176,7 +185,8 @@ mod tests {
             10.0 * 3600.0,
             ScaleInOrder::Newest,
             1e6,
-        );
+        )
+        .unwrap();
         assert_eq!(usage.instance_hours(), 28.0);
         let one = cheapest_mix(&small(), &usage, 1.0, Term::OneYear).unwrap();
         assert_eq!(one.reserved, 2);
@@ -196,6 +206,24 @@ mod tests {
     }
 
     #[test]
+    fn seconds_above_each_base_are_the_sums_by_hand() {
+        // 10 s with none, 20 s with 1, 0 s with 2, 5 s with 3: above 0: 20 + 15 = 35; above 1:
+        // 0 + 2 x 5 = 10; above 2: 5; above 3: 0.
+        assert_eq!(
+            seconds_above_each_base(&[10.0, 20.0, 0.0, 5.0]),
+            [35.0, 10.0, 5.0, 0.0]
+        );
+        assert_eq!(seconds_above_each_base(&[]), [0.0]);
+        let at_each: Vec<f64> = (0..50).map(|k| f64::from((k * 37) % 11)).collect();
+        for (base, above) in seconds_above_each_base(&at_each).into_iter().enumerate() {
+            let by_hand: f64 = (base..at_each.len())
+                .map(|k| (k - base) as f64 * at_each[k])
+                .sum();
+            assert_eq!(above, by_hand, "base {base}");
+        }
+    }
+
+    #[test]
     fn short_launches_keep_their_minute_on_demand() {
         // 1 instance for an hour, a 2nd for 30 s (billed 60 s). With 1 reserved at $0.06: $0.06 plus
         // 60 s on demand = $0.10 / 60 = $0.001667.
@@ -204,7 +232,8 @@ mod tests {
             3600.0,
             ScaleInOrder::Newest,
             0.0,
-        );
+        )
+        .unwrap();
         let mix = cheapest_mix(&small(), &usage, 1.0, Term::OneYear).unwrap();
         assert_eq!(mix.reserved, 1);
         assert!(

@@ -24,6 +24,12 @@ pub use prices::{Burstable, InstanceType, PriceCatalog};
 pub use schedule::WeeklySchedule;
 pub use usage::Usage;
 
+/// Most instances a fleet may hold at once: in a policy, a fixed fleet, a schedule or a priced
+/// timeline. Checked before anything is allocated for them.
+pub const MAX_INSTANCES: u32 = 1_000_000;
+/// Most instance launches one priced timeline may hold (each is kept as a lifetime, 16 bytes).
+pub const MAX_LAUNCHES: usize = 10_000_000;
+
 /// Why capacity or cost input was rejected.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum CapacityError {

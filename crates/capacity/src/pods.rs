@@ -73,7 +73,8 @@ mod tests {
             7200.0,
             ScaleInOrder::Newest,
             1000.0,
-        );
+        )
+        .unwrap();
         let quote = prices.usage(&usage, 0.5, 1.0, 1.0);
         let hours = 2.0 + 30.0 / 3600.0;
         assert!((quote.instance_hours - hours).abs() < 1e-12);

@@ -76,7 +76,8 @@ mod tests {
         assert_eq!(three.per_million(), None);
         // 1 instance for 2 h plus 1 for the second hour: 3 instance-hours x $0.0116 = $0.0348;
         // twice over: $0.0696 for 2 x 3,000,000 requests = $0.0116 per million.
-        let usage = Usage::from_counts([(0.0, 1), (3600.0, 2)], 7200.0, ScaleInOrder::Newest, 3e6);
+        let usage =
+            Usage::from_counts([(0.0, 1), (3600.0, 2)], 7200.0, ScaleInOrder::Newest, 3e6).unwrap();
         let twice = on_demand(micro, &usage, 2.0);
         assert!((twice.cost - 0.0696).abs() < 1e-12, "{}", twice.cost);
         assert!((twice.per_million().unwrap() - 0.0116).abs() < 1e-12);

@@ -1,6 +1,6 @@
 //! A weekly schedule of instance counts, e.g. `mon-fri 08:00-20:00=5, otherwise=1`.
 
-use crate::CapacityError;
+use crate::{CapacityError, MAX_INSTANCES};
 
 const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 const MINUTES_PER_DAY: u32 = 24 * 60;
@@ -40,12 +40,17 @@ impl WeeklySchedule {
             let (when, count) = part
                 .rsplit_once('=')
                 .ok_or_else(|| invalid("expected 'DAYS HH:MM-HH:MM=N' or 'otherwise=N'".into()))?;
-            let instances: u32 = count.trim().parse().map_err(|_| {
-                invalid(format!(
-                    "'{}' is not a whole number of instances",
-                    count.trim()
-                ))
-            })?;
+            let instances: u32 = count
+                .trim()
+                .parse()
+                .ok()
+                .filter(|n| *n <= MAX_INSTANCES)
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "'{}' is not a whole number of instances up to {MAX_INSTANCES}",
+                        count.trim()
+                    ))
+                })?;
             let when = when.trim().to_ascii_lowercase();
             if when == "otherwise" {
                 schedule.otherwise = instances;
@@ -175,6 +180,7 @@ mod tests {
             ("mondays 08:00-20:00=2", "not a day"),
             ("mon 8-20=2", "HH:MM"),
             ("otherwise=many", "whole number"),
+            ("otherwise=4000000000", "up to 1000000"),
         ] {
             let error = WeeklySchedule::parse(bad).unwrap_err().to_string();
             assert!(

@@ -1,6 +1,7 @@
 //! What a fleet used over a period: its instances' lifetimes and the requests it served. Built from
 //! a simulated timeline or a live cluster's per-second counts, and priced by [`crate::quote`].
 
+use crate::CapacityError;
 use crate::billing::{InstanceLifetime, ScaleInOrder, billed_seconds, lifetimes_from_changes};
 
 /// A fleet's instance lifetimes over `[0, seconds)` and the requests it served.
@@ -13,18 +14,19 @@ pub struct Usage {
 
 impl Usage {
     /// From `(seconds, launched, terminated)` changes (the instances at 0 are launched at 0), removing
-    /// instances in `order`; instances still running at `end` are billed until `end`.
+    /// instances in `order`; instances still running at `end` are billed until `end`. Fleets beyond
+    /// [`crate::MAX_INSTANCES`] or [`crate::MAX_LAUNCHES`] are refused.
     pub fn from_changes(
         changes: impl IntoIterator<Item = (f64, u32, u32)>,
         end: f64,
         order: ScaleInOrder,
         served_requests: f64,
-    ) -> Self {
-        Self {
+    ) -> Result<Self, CapacityError> {
+        Ok(Self {
             seconds: end,
-            lifetimes: lifetimes_from_changes(changes, end, order),
+            lifetimes: lifetimes_from_changes(changes, end, order)?,
             served_requests,
-        }
+        })
     }
 
     /// From fleet sizes sampled at increasing times: `(t, n)` means `n` instances from `t` to the
@@ -34,20 +36,17 @@ impl Usage {
         end: f64,
         order: ScaleInOrder,
         served_requests: f64,
-    ) -> Self {
+    ) -> Result<Self, CapacityError> {
         let mut previous = 0;
-        let changes: Vec<(f64, u32, u32)> = counts
-            .into_iter()
-            .map(|(at, count)| {
-                let change = (
-                    at,
-                    count.saturating_sub(previous),
-                    previous.saturating_sub(count),
-                );
-                previous = count;
-                change
-            })
-            .collect();
+        let changes = counts.into_iter().map(|(at, count)| {
+            let change = (
+                at,
+                count.saturating_sub(previous),
+                previous.saturating_sub(count),
+            );
+            previous = count;
+            change
+        });
         Self::from_changes(changes, end, order, served_requests)
     }
 
@@ -75,10 +74,12 @@ mod tests {
             30.0,
             ScaleInOrder::Newest,
             5.0,
-        );
+        )
+        .unwrap();
         assert_eq!(usage.lifetimes.len(), 3);
         assert!((usage.instance_hours() - 180.0 / 3600.0).abs() < 1e-12);
-        let long = Usage::from_counts([(0.0, 1), (3600.0, 2)], 7200.0, ScaleInOrder::Oldest, 0.0);
+        let long =
+            Usage::from_counts([(0.0, 1), (3600.0, 2)], 7200.0, ScaleInOrder::Oldest, 0.0).unwrap();
         assert_eq!(long.instance_hours(), 3.0);
         assert_eq!(long.hours(), 2.0);
     }

@@ -218,3 +218,171 @@ fn sim_plan_offers_the_arrival_rate_times_requests_per_iteration() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn sim_sweep_and_cost_refuse_inputs_beyond_their_bounds() {
+    // Each of these panicked or aborted (a 32 GB allocation) before it was checked.
+    let start = "start_s,end_s,offered_load,in_service,pending,cpu_percent,served_load,\
+        unserved_load,served_requests,unserved_requests,desired,launched,terminated,\
+        throttled_seconds,credit_balance,event\n";
+    let huge = format!(
+        "{start}0,60,1,1,0,10,1,0,60,0,4000000000,3999999999,0,0,,\n60,120,1,1,0,10,1,0,60,0,1,0,0,0,,\n"
+    );
+    let dir = scratch(
+        "bounds",
+        &[
+            ("far.csv", "seconds,value\n0,1\n1e300,5\n"),
+            ("high.csv", "seconds,value\n0,1\n# a comment\n60,1e300\n"),
+            ("nan.csv", "0,1\n60,NaN\n"),
+            (
+                "huge.yaml",
+                "max: 4000000000\ninitial: 4000000000\nhpa: {target: 50}\n",
+            ),
+            ("huge-timeline.csv", &huge),
+        ],
+    );
+    let policy = path(&dir, "policy.yaml");
+    let out = path(&dir, "out.csv");
+    let report = path(&dir, "out.html");
+    let sim = |load: &[&str], policy: &str| {
+        let mut args = vec![
+            "sim",
+            "--policy",
+            policy,
+            "--cpu-per-load",
+            "1",
+            "--out",
+            &out,
+            "--report",
+            &report,
+        ];
+        args.extend(load);
+        stderr_of_failure(&scalelab(&args))
+    };
+    for (file, says) in [
+        (
+            "far.csv",
+            "line 3: time 1e300 is not between 0 and 315360000 s",
+        ),
+        ("high.csv", "line 4: value 1e300 is not between 0 and 1e12"),
+        ("nan.csv", "line 2: value NaN is not between 0 and 1e12"),
+    ] {
+        let trace = path(&dir, file);
+        let error = sim(&["--trace", &trace], &policy);
+        assert!(
+            error.contains(&format!("{trace}: {says}")) && !error.contains("panicked"),
+            "{file}: {error}"
+        );
+    }
+    let error = sim(&["--stages", "10m:5", "--cpu-limit", "NaN"], &policy);
+    assert!(
+        error.contains(
+            "invalid value 'NaN' for '--cpu-limit <CPU_LIMIT>': must be a CPU % from 0 to 100"
+        ),
+        "{error}"
+    );
+    let year = ["--stages", "365d:10", "--step", "1s"];
+    let error = sim(&year, &policy);
+    assert!(
+        error.contains("8760h in steps of 1s is 31536000 steps, more than the 1000000"),
+        "{error}"
+    );
+    let mut sweep = vec![
+        "sweep",
+        "--policy",
+        &policy,
+        "--cpu-per-load",
+        "1",
+        "--param",
+        "upper_threshold=80,90",
+        "--minimize",
+        "max_cpu",
+        "--out",
+        &out,
+        "--report",
+        &report,
+    ];
+    sweep.extend(year);
+    let error = stderr_of_failure(&scalelab(&sweep));
+    assert!(error.contains("31536000 steps"), "{error}");
+    let error = sim(&["--stages", "10m:5"], &path(&dir, "huge.yaml"));
+    assert!(
+        error.contains("max (4000000000) must be at most 1000000 instances"),
+        "{error}"
+    );
+    let timeline = path(&dir, "huge-timeline.csv");
+    // A cluster's results whose replicas add up past u32 (an edited cluster.csv).
+    let cluster = dir.join("cluster");
+    std::fs::create_dir_all(&cluster).unwrap();
+    std::fs::write(
+        cluster.join("cluster.csv"),
+        "second,group,desired,in_service,pending,draining,cpu_avg_pct,memory_avg_mib,\
+         memory_avg_pct,requests,errors,lb_502,lb_503,lb_504,in_flight,p50_ms,p95_ms,p99_ms\n\
+         0,api,1,4000000000,4000000000,0,,,,1,0,0,0,0,0,0,0,0\n1,api,1,1,0,0,,,,1,0,0,0,0,0,0,0,0\n",
+    )
+    .unwrap();
+    let cluster = cluster.to_string_lossy().into_owned();
+    let far = huge
+        .replace(",4000000000,3999999999,", ",1,0,")
+        .replacen("0,60,", "0,1e300,", 1);
+    std::fs::write(dir.join("far-timeline.csv"), far).unwrap();
+    let error = stderr_of_failure(&scalelab(&[
+        "cost",
+        "--instance-type",
+        "t3.micro",
+        "--timeline",
+        &path(&dir, "far-timeline.csv"),
+    ]));
+    assert!(
+        error.contains("far-timeline.csv: line 2, column end_s: 1e300 is not after start_s"),
+        "{error}"
+    );
+    for args in [
+        vec!["--timeline", &timeline],
+        vec!["--timeline", &cluster],
+        vec!["--fixed", "4000000000", "--hours", "1"],
+        vec!["--schedule", "otherwise=4000000000", "--weeks", "1"],
+    ] {
+        let mut cost = vec!["cost", "--instance-type", "t3.micro"];
+        cost.extend(args);
+        let error = stderr_of_failure(&scalelab(&cost));
+        assert!(
+            (error.contains("4000000000") || error.contains("8000000000 replicas at second 0"))
+                && error.contains("1000000"),
+            "{cost:?}: {error}"
+        );
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn sim_says_when_it_replaces_the_last_results() {
+    let dir = scratch("replace", &[("trace.csv", TRACE)]);
+    let trace = path(&dir, "trace.csv");
+    let args = [
+        "--trace",
+        trace.as_str(),
+        "--cpu-per-load",
+        "1",
+        "--step",
+        "10s",
+    ];
+    let (first, _) = sim(&dir, &args);
+    let timeline = path(&dir, "timeline.csv");
+    assert!(
+        first.contains(&format!("timeline: {timeline}\n")) && !first.contains("replaced"),
+        "{first}"
+    );
+    let (second, _) = sim(&dir, &args);
+    assert!(
+        second.contains(&format!(
+            "timeline: {timeline} (replaced the previous one)\n"
+        )),
+        "{second}"
+    );
+    assert!(
+        second.contains("sim-report.html (replaced the previous one)\n"),
+        "{second}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -40,9 +40,10 @@ impl ClusterRow {
     /// The file name inside a results directory.
     pub const FILE: &'static str = "cluster.csv";
 
-    /// Replicas billed in this second: in service, pending and draining.
-    pub fn replicas(&self) -> u32 {
-        self.in_service + self.pending + self.draining
+    /// Replicas billed in this second: in service, pending and draining (as `u64`, so that the sum
+    /// of an edited file's counts cannot overflow).
+    pub fn replicas(&self) -> u64 {
+        u64::from(self.in_service) + u64::from(self.pending) + u64::from(self.draining)
     }
 
     /// Requests answered without a 5xx in this second.

@@ -167,3 +167,51 @@ pub fn write(policy: &Policy, options: &ExportOptions) -> Result<String, ExportE
         }
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TRIGGERS: &str = "min: 2\nmax: 6\nbeanstalk: {period: 1m, breach_duration: 3m, \
+        upper_threshold: 70.5, lower_threshold: 25, cooldown: 2m}\n";
+
+    #[test]
+    fn every_option_is_written_as_a_string() {
+        let text = write(
+            &Policy::from_yaml(TRIGGERS).unwrap(),
+            &ExportOptions {
+                name: "shop".into(),
+            },
+        )
+        .unwrap();
+        let settings = text.lines().filter(|l| l.contains("option_name:")).count();
+        assert_eq!(settings, 13, "{text}");
+        // Numbers are quoted, so YAML reads each value as the string Elastic Beanstalk takes.
+        assert_eq!(text.matches("\n  value: ").count(), 13, "{text}");
+        assert!(text.contains("value: CPUUtilization"), "{text}");
+        for expected in ["value: \"70.5\"", "value: \"3\"", "value: \"120\""] {
+            assert!(text.contains(expected), "{expected} in\n{text}");
+        }
+        assert!(!text.contains("null") && !text.contains("NaN"), "{text}");
+    }
+
+    #[test]
+    fn nan_and_out_of_range_thresholds_are_refused_naming_the_field() {
+        let mut policy = Policy::from_yaml(TRIGGERS).unwrap();
+        policy.beanstalk.as_mut().unwrap().lower_threshold = f64::NAN;
+        let options = ExportOptions {
+            name: "shop".into(),
+        };
+        let error = crate::export(&policy, Format::Beanstalk, &options)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("beanstalk.lower_threshold"), "{error}");
+        let mut policy = Policy::from_yaml(TRIGGERS).unwrap();
+        policy.beanstalk.as_mut().unwrap().upper_threshold = 3e7;
+        let error = write(&policy, &options).unwrap_err().to_string();
+        assert!(
+            error.contains("`beanstalk.upper_threshold`: thresholds are 0 to 20000000"),
+            "{error}"
+        );
+    }
+}

@@ -729,3 +729,62 @@ fn read_rules(rules: Option<&Rules>, up: bool) -> Result<HpaRules, (String, Stri
         policies: read,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options() -> ExportOptions {
+        ExportOptions { name: "web".into() }
+    }
+
+    #[test]
+    fn export_writes_only_set_fields_and_reads_back() {
+        // One direction's rules set in part: the rest is Kubernetes' defaults, written out.
+        let policy = Policy::from_yaml(
+            "min: 2\nmax: 9\nstartup: 20s\nhpa:\n  metrics: [{metric: cpu, target: 60}, \
+             {metric: requests_per_target, target: 2.5}]\n  behavior: {scale_up: {stabilization_window: 30s}}\n",
+        )
+        .unwrap();
+        let text = write(&policy, &options()).unwrap();
+        for absent in ["null", "NaN", "~", "tolerance"] {
+            assert!(!text.contains(absent), "{absent} in\n{text}");
+        }
+        assert!(text.contains("averageValue: 2500m"), "{text}");
+        assert_eq!(read(&text, "web.yaml").unwrap(), policy);
+        let legacy = Policy::from_yaml("max: 4\nhpa: {target: 70}\n").unwrap();
+        let text = write(&legacy, &options()).unwrap();
+        assert!(
+            !text.contains("behavior:") && !text.contains("null"),
+            "{text}"
+        );
+        assert_eq!(read(&text, "legacy.yaml").unwrap(), legacy);
+    }
+
+    #[test]
+    fn import_refuses_numbers_out_of_bounds_naming_the_field() {
+        let manifest = |metric: &str, max: &str| {
+            format!(
+                "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {{name: web}}\n\
+                 spec:\n  scaleTargetRef: {{apiVersion: apps/v1, kind: Deployment, name: web}}\n  \
+                 maxReplicas: {max}\n  metrics:\n  - {metric}\n"
+            )
+        };
+        let pods = |value: &str| {
+            format!(
+                "type: Pods\n    pods: {{metric: {{name: requests_per_second}}, target: {{type: AverageValue, averageValue: {value}}}}}"
+            )
+        };
+        let cpu = "type: Resource\n    resource: {name: cpu, target: {type: Utilization, averageUtilization: 50}}";
+        for (text, says) in [
+            (manifest(&pods(".nan"), "5"), "web.yaml: error: line 9"),
+            (manifest(&pods("\"1e400\""), "5"), "spec.metrics[0]"),
+            (manifest(cpu, "4000000000"), "must be at most 1000000"),
+            (manifest(cpu, "-1"), "web.yaml"),
+        ] {
+            let error = read(&text, "web.yaml").unwrap_err().to_string();
+            assert!(error.contains(says), "{text}\n{error}");
+        }
+        assert!(read(&manifest(cpu, "5"), "web.yaml").is_ok());
+    }
+}

@@ -474,6 +474,14 @@ pub fn read(text: &str, file: &str) -> Result<Policy, ImportError> {
             _ => {}
         }
     }
+    // A resource with `count = 0` is one Terraform does not create: absent, not a policy.
+    let mut present = Vec::new();
+    for resource in std::mem::take(&mut reader.resources) {
+        if reader.created(&resource)? {
+            present.push(resource);
+        }
+    }
+    reader.resources = present;
     reader.policy()
 }
 
@@ -483,6 +491,21 @@ impl<'a> Reader<'a> {
             file: self.file.to_owned(),
             field: field.into(),
             why: why.into(),
+        }
+    }
+
+    /// Whether Terraform creates `r`: its `count` (a number, or a variable's default) is 1 or absent,
+    /// not 0; another count would create copies of one policy.
+    fn created(&self, r: &Resource) -> Result<bool, ImportError> {
+        let field = format!("{}.{}", r.kind, r.label);
+        match self.number_in(r.body, "count", &field)? {
+            None => Ok(true),
+            Some(0.0) => Ok(false),
+            Some(1.0) => Ok(true),
+            Some(count) => Err(self.error(
+                format!("{field}.count"),
+                format!("{count}: scalelab reads a resource as one policy or alarm; give 0 or 1"),
+            )),
         }
     }
 
@@ -974,5 +997,113 @@ impl<'a> Reader<'a> {
                 .unwrap_or(false),
             ..tracking_defaults(metric, target)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options() -> ExportOptions {
+        ExportOptions { name: "api".into() }
+    }
+
+    /// Step scaling with an open-ended step on each side: the absent bounds are left out.
+    const STEP: &str = "max: 8\nstep:\n  - alarm: {threshold: 60, comparison: greater_than, period: 1m}\n    \
+        steps: [{lower: 0, upper: 10, adjustment: 1}, {lower: 10, adjustment: 3}]\n  \
+        - alarm: {threshold: 30, comparison: less_than, period: 1m}\n    \
+        steps: [{upper: 0, adjustment: -1}]\n";
+
+    #[test]
+    fn export_omits_absent_bounds_and_reads_back() {
+        let policy = Policy::from_yaml(STEP).unwrap();
+        let text = write(&policy, &options()).unwrap();
+        assert!(!text.contains("null") && !text.contains("NaN"), "{text}");
+        assert_eq!(
+            text.matches("metric_interval_lower_bound").count(),
+            2,
+            "{text}"
+        );
+        assert_eq!(
+            text.matches("metric_interval_upper_bound").count(),
+            2,
+            "{text}"
+        );
+        assert_eq!(read(&text, "step.tf").unwrap(), policy);
+    }
+
+    #[test]
+    fn a_policy_with_a_nan_threshold_is_not_written() {
+        let mut policy = Policy::from_yaml(STEP).unwrap();
+        policy.step.as_mut().unwrap()[1].alarm.threshold = f64::NAN;
+        let error = crate::export(&policy, Format::Terraform, &options())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("step[1].alarm.threshold must be a finite number, not NaN"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn resources_with_count_0_are_absent() {
+        let policy = Policy::from_yaml(STEP).unwrap();
+        let text = write(&policy, &options()).unwrap();
+        // Switch the scale-in policy and its alarm off, one literally and one through a variable.
+        let off =
+            text.replacen(
+                "resource \"aws_autoscaling_policy\" \"step_1\" {",
+                "resource \"aws_autoscaling_policy\" \"step_1\" {\n  count = 0",
+                1,
+            )
+            .replacen(
+                "resource \"aws_cloudwatch_metric_alarm\" \"step_1\" {",
+                "resource \"aws_cloudwatch_metric_alarm\" \"step_1\" {\n  count = var.scale_in",
+                1,
+            ) + "variable \"scale_in\" {\n  default = 0\n}\n";
+        let read_back = read(&off, "off.tf").unwrap();
+        assert_eq!(read_back.step.as_ref().map(Vec::len), Some(1), "{off}");
+        assert_eq!(read_back.step.unwrap()[0], policy.step.unwrap()[0]);
+        let on = off
+            .replace("default = 0", "default = 1")
+            .replacen("count = 0", "count = 1", 1);
+        assert_eq!(read(&on, "on.tf").unwrap().step.map(|s| s.len()), Some(2));
+        let copies = off.replacen("count = 0", "count = 2", 1);
+        let error = read(&copies, "copies.tf").unwrap_err().to_string();
+        assert!(
+            error.contains("copies.tf: aws_autoscaling_policy.step_1.count: 2:"),
+            "{error}"
+        );
+        // With every policy off, there is no policy to read.
+        let none = off.replacen(
+            "resource \"aws_autoscaling_policy\" \"step_0\" {",
+            "resource \"aws_autoscaling_policy\" \"step_0\" {\n  count = 0",
+            1,
+        );
+        let error = read(&none, "none.tf").unwrap_err().to_string();
+        assert!(error.contains("no such resource"), "{error}");
+    }
+
+    #[test]
+    fn import_refuses_what_is_not_a_number_naming_the_field() {
+        let written = write(&Policy::from_yaml(STEP).unwrap(), &options()).unwrap();
+        let mut replaced = false;
+        let text: String = written
+            .lines()
+            .map(|line| {
+                if !replaced && line.trim_start().starts_with("threshold ") {
+                    replaced = true;
+                    "  threshold = \"high\"\n".to_owned()
+                } else {
+                    format!("{line}\n")
+                }
+            })
+            .collect();
+        let error = read(&text, "bad.tf").unwrap_err().to_string();
+        assert!(
+            error
+                .contains("bad.tf: aws_cloudwatch_metric_alarm.step_0.threshold: must be a number"),
+            "{error}\n{text}"
+        );
     }
 }

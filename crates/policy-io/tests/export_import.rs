@@ -586,3 +586,67 @@ fn a_native_policy_still_loads() {
     .unwrap();
     assert_eq!(p.beanstalk.map(|b| b.upper_threshold), Some(25.0));
 }
+
+/// Every policy file under `examples/` and the fixtures: native policies (a top-level `max:`), HPA
+/// manifests and Terraform (`.tf` files, read as one directory when several share one).
+fn example_policies() -> Vec<std::path::PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut found = Vec::new();
+    let mut folders = vec![root.join("examples"), fixture("")];
+    while let Some(folder) = folders.pop() {
+        let mut tf = 0;
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else if path.extension().is_some_and(|e| e == "tf") {
+                tf += 1;
+                found.push(path);
+            } else if path.extension().is_some_and(|e| e == "yaml") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                if text.lines().any(|l| {
+                    l.starts_with("max:") || l.starts_with("kind: HorizontalPodAutoscaler")
+                }) {
+                    found.push(path);
+                }
+            }
+        }
+        // A folder of several .tf files is one Terraform configuration.
+        if tf > 1 {
+            found.retain(|p| p.parent() != Some(&folder));
+            found.push(folder);
+        }
+    }
+    found.sort();
+    found
+}
+
+#[test]
+fn no_example_policy_exports_null_or_nan() {
+    let policies = example_policies();
+    assert!(policies.len() >= 13, "{policies:?}");
+    let mut written = 0;
+    for path in &policies {
+        let policy = load_policy(path).unwrap_or_else(|e| panic!("{e}"));
+        for format in [Format::Terraform, Format::Hpa, Format::Beanstalk] {
+            let Ok(text) = export(&policy, format, &options()) else {
+                continue;
+            };
+            written += 1;
+            for word in ["null", "NaN", "inf"] {
+                assert!(
+                    !text
+                        .split(|c: char| !c.is_alphanumeric())
+                        .any(|w| w == word),
+                    "{} as {format}: {word} in\n{text}",
+                    path.display()
+                );
+            }
+        }
+    }
+    assert!(
+        written >= policies.len(),
+        "{written} exports of {} policies",
+        policies.len()
+    );
+}

@@ -164,7 +164,9 @@ pub fn compare(run: &Against) -> Result<SideBySide, PolicyError> {
         ..counts(&simulated_events)
     };
     let cpu: Vec<f64> = run.rows.iter().filter_map(|r| r.cpu_avg_pct).collect();
-    let instance_hours = cluster_usage(run.rows, run.policy.scale_in).instance_hours();
+    let instance_hours = cluster_usage(run.rows, run.policy.scale_in)
+        .map_err(|e| PolicyError::Bound(format!("the cluster's run: {e}")))?
+        .instance_hours();
     let measured = Figures {
         max_replicas: run
             .rows
@@ -180,7 +182,7 @@ pub fn compare(run: &Against) -> Result<SideBySide, PolicyError> {
         },
         max_cpu: cpu.iter().copied().fold(0.0, f64::max),
         seconds_above_limit: cpu.iter().filter(|&&c| c > run.cpu_limit).count() as f64,
-        instance_seconds: run.rows.iter().map(|r| f64::from(r.replicas())).sum(),
+        instance_seconds: run.rows.iter().map(|r| r.replicas() as f64).sum(),
         instance_hours,
         cost: run.usd_per_hour.map(|price| instance_hours * price),
         ..counts(&measured_events)
@@ -398,7 +400,6 @@ mod tests {
             simulation: SimResult {
                 timeline: Vec::new(),
                 summary: Default::default(),
-                lifetimes: Vec::new(),
             },
             evaluation_period: Duration::from_secs(5),
             startup: Duration::from_secs(2),

@@ -6,6 +6,12 @@ use evalexpr::{
     HashMapContext, Node, Value,
 };
 
+/// Longest expression text, in characters.
+pub const MAX_EXPRESSION_LENGTH: usize = 1000;
+/// Deepest nesting of parentheses: evalexpr parses and evaluates by recursion, so deeper nesting
+/// (12,000 levels) overflows the stack of the thread that reads it.
+pub const MAX_NESTING: usize = 32;
+
 /// A parsed expression and its text.
 #[derive(Debug, Clone)]
 pub struct Expression {
@@ -14,7 +20,28 @@ pub struct Expression {
 }
 
 impl Expression {
+    /// Parses `text`, refusing text longer than [`MAX_EXPRESSION_LENGTH`] or nested deeper than
+    /// [`MAX_NESTING`] before evalexpr reads it.
     pub fn parse(text: &str) -> Result<Self, String> {
+        let length = text.chars().count();
+        if length > MAX_EXPRESSION_LENGTH {
+            return Err(format!(
+                "the expression has {length} characters, more than {MAX_EXPRESSION_LENGTH}"
+            ));
+        }
+        let mut depth = 0usize;
+        for c in text.chars() {
+            match c {
+                '(' => depth += 1,
+                ')' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+            if depth > MAX_NESTING {
+                return Err(format!(
+                    "'{text}' nests parentheses more than {MAX_NESTING} deep"
+                ));
+            }
+        }
         let tree = evalexpr::build_operator_tree(&float_literals(text))
             .map_err(|e| format!("'{text}': {e}"))?;
         Ok(Self {
@@ -135,6 +162,84 @@ mod tests {
             float_literals("p99_ms<250 && x==1.5 && y>1e3"),
             "p99_ms<250.0 && x==1.5 && y>1e3"
         );
+    }
+
+    #[test]
+    fn length_and_nesting_are_bounded_and_the_worst_within_them_evaluates() {
+        let deep = format!("{}max_cpu<50{}", "(".repeat(12_000), ")".repeat(12_000));
+        let error = Expression::parse(&deep).unwrap_err();
+        assert!(error.contains("more than 1000"), "{error}");
+        let nested = |n: usize| format!("{}max_cpu<50{}", "(".repeat(n), ")".repeat(n));
+        let error = Expression::parse(&nested(MAX_NESTING + 1)).unwrap_err();
+        assert!(
+            error.contains("nests parentheses more than 32 deep"),
+            "{error}"
+        );
+        // The deepest and longest expressions allowed, on a thread with rayon's default stack
+        // (2 MiB, where the sweep evaluates): each gives a value or an error, never an overflow.
+        let worst = [
+            nested(MAX_NESTING),
+            format!("{}max_cpu", "-".repeat(MAX_EXPRESSION_LENGTH - 7)),
+            format!("{}true", "!".repeat(MAX_EXPRESSION_LENGTH - 4)),
+            format!("{}1", "1^".repeat((MAX_EXPRESSION_LENGTH - 1) / 2)),
+            format!("{}1", "1+".repeat((MAX_EXPRESSION_LENGTH - 1) / 2)),
+            format!(
+                "{}1{}",
+                "round(".repeat(MAX_NESTING),
+                ")".repeat(MAX_NESTING)
+            ),
+        ];
+        std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || {
+                for text in &worst {
+                    assert!(text.chars().count() <= MAX_EXPRESSION_LENGTH, "{text}");
+                    if let Ok(expression) = Expression::parse(text) {
+                        let _ = expression.number(&[("max_cpu", 1.0)]);
+                        let _ = expression.boolean(&[("max_cpu", 1.0)]);
+                    }
+                }
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+    }
+
+    /// Pieces of expressions, the hostile ones included.
+    fn token() -> impl proptest::strategy::Strategy<Value = &'static str> {
+        proptest::sample::select(vec![
+            "(", ")", "max_cpu", "x", "1", "0.5", "1e308", "-", "+", "*", "/", "%", "^", "<", "==",
+            "&&", "||", "!", "round(", "min(", "max(", ",", " ", "true", "\"s\"", ";", "a.b", "=",
+            "0/0",
+        ])
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config {
+            cases: 512,
+            failure_persistence: None,
+            ..Default::default()
+        })]
+
+        /// Any text: a value or an error, never a panic or an overflow (the test thread's stack is
+        /// the 2 MiB of rayon's); text beyond the bounds is refused before evalexpr reads it.
+        #[test]
+        fn any_expression_is_a_value_or_an_error(
+            tokens in proptest::collection::vec(token(), 0..700),
+            depth in proptest::prop_oneof![0usize..40, 0usize..20_000],
+        ) {
+            let text = format!("{}{}{}", "(".repeat(depth), tokens.concat(), ")".repeat(depth));
+            match Expression::parse(&text) {
+                Ok(expression) => {
+                    proptest::prop_assert!(text.chars().count() <= MAX_EXPRESSION_LENGTH);
+                    proptest::prop_assert!(depth <= MAX_NESTING);
+                    let variables = [("max_cpu", 50.0), ("x", f64::NAN)];
+                    let _ = expression.number(&variables);
+                    let _ = expression.boolean(&variables);
+                }
+                Err(error) => proptest::prop_assert!(!error.is_empty()),
+            }
+        }
     }
 
     #[test]

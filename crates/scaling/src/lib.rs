@@ -36,7 +36,7 @@ pub use policy::{
     Beanstalk, Hpa, HpaBehavior, HpaMetric, HpaPolicy, HpaPolicyKind, HpaRules, Policy, Rule,
     SelectPolicy, SimpleScaling, StepAdjustment, StepScaling, TargetTracking, one_or_many,
 };
-pub use sim::{SimConfig, SimResult, Summary, simulate};
+pub use sim::{MAX_STEPS, SimConfig, SimResult, Summary, simulate};
 pub use sweep::{Objective, Sweep, SweepError, SweepRow, parse_range, sweep, sweep_csv};
 pub use timeline::{
     TimelineError, TimelineRow, cluster_usage, parse_timeline, read_usage, timeline_csv,
@@ -52,4 +52,7 @@ pub enum PolicyError {
     Invalid(String),
     #[error("parameter '{name}': {message}")]
     Param { name: String, message: String },
+    /// Beyond a documented bound (steps, instances).
+    #[error("{0}")]
+    Bound(String),
 }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use scalelab_capacity::ScaleInOrder;
+use scalelab_capacity::{MAX_INSTANCES, ScaleInOrder};
 use serde::{Deserialize, Serialize};
 
 use crate::{AdjustmentType, AlarmConfig, Metric, PolicyError};
@@ -403,9 +403,66 @@ impl Policy {
         }
     }
 
+    /// Every number of the policy's rules with its field, as the policy file names it.
+    fn numbers(&self) -> Vec<(String, f64)> {
+        let mut numbers = Vec::new();
+        for (i, p) in self.simple.iter().flatten().enumerate() {
+            numbers.push((format!("simple[{i}].alarm.threshold"), p.alarm.threshold));
+            numbers.push((format!("simple[{i}].adjustment"), p.adjustment));
+        }
+        for (i, p) in self.step.iter().flatten().enumerate() {
+            numbers.push((format!("step[{i}].alarm.threshold"), p.alarm.threshold));
+            for (j, s) in p.steps.iter().enumerate() {
+                let field = format!("step[{i}].steps[{j}]");
+                numbers.extend(s.lower.map(|v| (format!("{field}.lower"), v)));
+                numbers.extend(s.upper.map(|v| (format!("{field}.upper"), v)));
+                numbers.push((format!("{field}.adjustment"), s.adjustment));
+            }
+        }
+        for (i, t) in self.target_tracking.iter().flatten().enumerate() {
+            numbers.push((format!("target_tracking[{i}].target"), t.target));
+            numbers.push((
+                format!("target_tracking[{i}].scale_in_below"),
+                t.scale_in_below,
+            ));
+        }
+        if let Some(h) = &self.hpa {
+            numbers.extend(h.target.map(|v| ("hpa.target".to_owned(), v)));
+            for (i, m) in h.metrics.iter().flatten().enumerate() {
+                numbers.push((format!("hpa.metrics[{i}].target"), m.target));
+            }
+            numbers.push(("hpa.tolerance".into(), h.tolerance));
+            for (direction, rules) in h
+                .behavior
+                .iter()
+                .flat_map(|b| [("scale_up", &b.scale_up), ("scale_down", &b.scale_down)])
+            {
+                numbers.extend(
+                    rules
+                        .tolerance
+                        .map(|v| (format!("hpa.behavior.{direction}.tolerance"), v)),
+                );
+            }
+        }
+        if let Some(b) = &self.beanstalk {
+            numbers.push(("beanstalk.upper_threshold".into(), b.upper_threshold));
+            numbers.push(("beanstalk.lower_threshold".into(), b.lower_threshold));
+        }
+        numbers
+    }
+
     /// Checks limits and the rule's settings; errors name the field.
     pub fn validate(&self) -> Result<(), PolicyError> {
         let invalid = |m: String| Err(PolicyError::Invalid(m));
+        if self.max > MAX_INSTANCES {
+            return invalid(format!(
+                "max ({}) must be at most {MAX_INSTANCES} instances",
+                self.max
+            ));
+        }
+        if let Some((field, value)) = self.numbers().into_iter().find(|(_, v)| !v.is_finite()) {
+            return invalid(format!("{field} must be a finite number, not {value}"));
+        }
         if self.max == 0 || self.min > self.max {
             return invalid(format!(
                 "min ({}) must not exceed max ({}), and max must be at least 1",
@@ -691,6 +748,40 @@ mod tests {
             "{error}"
         );
         assert!(error.contains("line 3"), "{error}");
+    }
+
+    #[test]
+    fn numbers_must_be_finite_and_fleets_bounded() {
+        for (text, says) in [
+            (
+                "max: 3\nbeanstalk: {upper_threshold: .nan, lower_threshold: 10}\n",
+                "beanstalk.upper_threshold must be a finite number, not NaN",
+            ),
+            (
+                "max: 3\nsimple:\n  - alarm: {threshold: .inf, comparison: greater_than}\n    adjustment: 1\n",
+                "simple[0].alarm.threshold must be a finite number, not inf",
+            ),
+            (
+                "max: 3\nstep:\n  - alarm: {threshold: 50, comparison: greater_than}\n    steps: [{lower: 0, upper: .nan, adjustment: 1}, {lower: .nan, adjustment: 2}]\n",
+                "step[0].steps[0].upper must be a finite number, not NaN",
+            ),
+            (
+                "max: 3\nsimple:\n  - alarm: {threshold: 50, comparison: greater_than}\n    adjustment: -.inf\n",
+                "simple[0].adjustment must be a finite number, not -inf",
+            ),
+            (
+                "max: 3\nhpa: {target: 50, behavior: {scale_up: {tolerance: .nan}}}\n",
+                "hpa.behavior.scale_up.tolerance must be a finite number, not NaN",
+            ),
+            (
+                "min: 1\nmax: 4000000000\ninitial: 4000000000\nhpa: {target: 50}\n",
+                "max (4000000000) must be at most 1000000 instances",
+            ),
+        ] {
+            let error = Policy::from_yaml(text).unwrap_err().to_string();
+            assert!(error.contains(says), "{text}: {error}");
+        }
+        assert!(Policy::from_yaml("max: 1000000\nhpa: {target: 50}\n").is_ok());
     }
 
     #[test]

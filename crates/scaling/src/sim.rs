@@ -15,12 +15,16 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use scalelab_capacity::{InstanceLifetime, LinearCapacity, StepLoad, billed_seconds};
+use scalelab_capacity::{InstanceLifetime, LinearCapacity, StepLoad};
+use scalelab_config::format_duration;
 use scalelab_shape::Shape;
 
 use crate::credits::{Balance, CreditModel};
 use crate::timeline::TimelineRow;
 use crate::{Autoscaler, Observation, Policy, PolicyError, Replica, ReplicaState};
+
+/// Most steps one simulation may take (a week of seconds, a year of minutes).
+pub const MAX_STEPS: u64 = 1_000_000;
 
 /// How to run a simulation.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -37,6 +41,26 @@ pub struct SimConfig {
     pub record_timeline: bool,
     /// Track the CPU credits of burstable instances.
     pub credits: Option<CreditModel>,
+}
+
+impl SimConfig {
+    /// The number of steps over `shape`, or why it is not between 1 and [`MAX_STEPS`].
+    pub fn steps(&self, shape: &Shape) -> Result<u64, PolicyError> {
+        let step = self.step.as_secs_f64();
+        if step <= 0.0 {
+            return Err(PolicyError::Bound("the step must be above 0".into()));
+        }
+        let steps = (shape.duration().as_secs_f64() / step).ceil().max(1.0);
+        if steps > MAX_STEPS as f64 {
+            return Err(PolicyError::Bound(format!(
+                "{} in steps of {} is {steps} steps, more than the {MAX_STEPS} a simulation may \
+                 take: use a longer step",
+                format_duration(shape.duration()),
+                format_duration(self.step),
+            )));
+        }
+        Ok(steps as u64)
+    }
 }
 
 /// The figures of a whole simulation.
@@ -111,8 +135,6 @@ impl Summary {
 pub struct SimResult {
     pub timeline: Vec<TimelineRow>,
     pub summary: Summary,
-    /// Every instance from launch to termination (or the end).
-    pub lifetimes: Vec<InstanceLifetime>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -129,10 +151,8 @@ pub fn simulate(
     policy: &Policy,
     config: &SimConfig,
 ) -> Result<SimResult, PolicyError> {
+    let steps = config.steps(shape)?;
     let step = config.step.as_secs_f64();
-    if step <= 0.0 {
-        return Err(PolicyError::Invalid("the step must be above 0".into()));
-    }
     let per = config.per.as_secs_f64();
     let end = shape.duration().as_secs_f64();
     let startup = policy.startup.as_secs_f64();
@@ -152,7 +172,8 @@ pub fn simulate(
     };
     let mut load = LoadCursor::new(shape.points());
     let mut timeline = Vec::new();
-    let mut lifetimes = Vec::new();
+    // Billed as each instance stops, so memory follows the fleet, not every launch of the run.
+    let mut billed_seconds = 0.0;
     let mut summary = Summary {
         duration: end,
         peak_instances: fleet.len() as u32,
@@ -160,7 +181,6 @@ pub fn simulate(
     };
     let (mut cpu_seconds, mut measured_seconds) = (0.0, 0.0);
     let mut observation = Observation::default();
-    let steps = (end / step).ceil().max(1.0) as u64;
     for index in 0..steps {
         let start = index as f64 * step;
         let stop = (start + step).min(end);
@@ -243,10 +263,11 @@ pub fn simulate(
                 if let Some(instance) = policy.scale_in.remove(&mut fleet) {
                     // A stopped instance's outstanding surplus credits are charged.
                     summary.surplus_credits += instance.credits.surplus;
-                    lifetimes.push(InstanceLifetime {
+                    billed_seconds += InstanceLifetime {
                         launched: instance.launched,
                         terminated: stop,
-                    });
+                    }
+                    .billed_seconds();
                     terminated += 1;
                 }
             }
@@ -289,27 +310,29 @@ pub fn simulate(
     }
     // Surplus credits still outstanding are charged as if the fleet stopped at the end.
     summary.surplus_credits += fleet.iter().map(|i| i.credits.surplus).sum::<f64>();
-    lifetimes.extend(fleet.iter().map(|i| InstanceLifetime {
-        launched: i.launched,
-        terminated: end,
-    }));
+    billed_seconds += fleet
+        .iter()
+        .map(|i| {
+            InstanceLifetime {
+                launched: i.launched,
+                terminated: end,
+            }
+            .billed_seconds()
+        })
+        .sum::<f64>();
     summary.mean_cpu = if measured_seconds > 0.0 {
         cpu_seconds / measured_seconds
     } else {
         0.0
     };
-    summary.instance_hours = billed_seconds(&lifetimes) / 3600.0;
+    summary.instance_hours = billed_seconds / 3600.0;
     let surplus_cost = config
         .credits
         .map_or(0.0, |c| c.surplus_cost(summary.surplus_credits));
     summary.cost = config
         .usd_per_hour
         .map(|price| summary.instance_hours * price + surplus_cost);
-    Ok(SimResult {
-        timeline,
-        summary,
-        lifetimes,
-    })
+    Ok(SimResult { timeline, summary })
 }
 
 /// Seconds (non-negative) as a `Duration` to the nearest nanosecond, cheaper than
@@ -434,6 +457,24 @@ mod tests {
              upper_threshold: 60\n  lower_threshold: 20\n  cooldown: {cooldown}\n"
         ))
         .unwrap()
+    }
+
+    #[test]
+    fn steps_beyond_the_bound_are_refused_before_the_run() {
+        // A year at 1 s would be 31,536,000 timeline rows (about 5 GB).
+        let year = Shape::constant(10.0, Duration::from_secs(365 * 86_400));
+        let model = LinearCapacity::new(1.0, 0.0).unwrap();
+        let error = simulate(&year, &model, &beanstalk("0s", "0s"), &config(1))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            error,
+            "8760h in steps of 1s is 31536000 steps, more than the 1000000 a simulation may take: \
+             use a longer step"
+        );
+        assert_eq!(config(60).steps(&year), Ok(525_600));
+        let week = Shape::constant(10.0, Duration::from_secs(MAX_STEPS));
+        assert_eq!(config(1).steps(&week), Ok(MAX_STEPS));
     }
 
     #[test]

@@ -114,6 +114,7 @@ pub fn sweep(
     config: &SimConfig,
     spec: &Sweep,
 ) -> Result<Vec<SweepRow>, SweepError> {
+    config.steps(shape)?;
     let plan = Plan::new(base, config, spec)?;
     let config = SimConfig {
         record_timeline: false,

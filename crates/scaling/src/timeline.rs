@@ -3,8 +3,9 @@
 
 use std::path::Path;
 
-use scalelab_capacity::{ScaleInOrder, Usage};
+use scalelab_capacity::{CapacityError, MAX_INSTANCES, ScaleInOrder, Usage};
 use scalelab_metrics::{ClusterRow, read_cluster};
+use scalelab_shape::{MAX_SECONDS, short};
 use serde::{Deserialize, Serialize, Serializer};
 
 /// One step of a simulation; a row of the timeline CSV (the column names are the serde names).
@@ -62,14 +63,17 @@ pub enum TimelineError {
     },
     #[error("{0}")]
     Csv(String),
+    #[error(transparent)]
+    Capacity(#[from] CapacityError),
     #[error("no rows")]
     Empty,
     #[error("no {} here (not a cluster's results directory)", ClusterRow::FILE)]
     NoCluster,
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     In {
         path: String,
-        source: Box<dyn std::error::Error + Send + Sync>,
+        /// Shown in this error's text, so not its `source` (which would print it twice).
+        error: Box<dyn std::error::Error + Send + Sync>,
     },
 }
 
@@ -121,6 +125,12 @@ pub fn parse_timeline(text: &str) -> Result<Vec<TimelineRow>, TimelineError> {
                 },
                 _ => csv_error(e),
             })?;
+        let previous = rows.last().map(|r: &TimelineRow| r.end);
+        check_row(&row, previous).map_err(|(column, message)| TimelineError::Row {
+            line,
+            column: format!(", column {column}"),
+            message,
+        })?;
         rows.push(row);
     }
     if rows.is_empty() {
@@ -129,9 +139,64 @@ pub fn parse_timeline(text: &str) -> Result<Vec<TimelineRow>, TimelineError> {
     Ok(rows)
 }
 
+/// Why a row cannot follow a row ending at `previous`, with the column at fault: each step starts
+/// where the one before ended (the first at 0, both to within rounding) and ends after it starts, within a shape's longest
+/// length; loads, requests and seconds are finite and not negative.
+fn check_row(row: &TimelineRow, previous: Option<f64>) -> Result<(), (&'static str, String)> {
+    let start = previous.unwrap_or(0.0);
+    // To within rounding: the simulator computes a step's start and the one before's end apart.
+    let apart = (row.start - start).abs();
+    if apart.is_nan() || apart > 1e-9 * start.max(1.0) {
+        return Err((
+            "start_s",
+            format!(
+                "{} is not {}, where the step before ended",
+                short(row.start),
+                short(start)
+            ),
+        ));
+    }
+    if !(row.end > row.start && row.end <= scalelab_shape::MAX_SECONDS) {
+        return Err((
+            "end_s",
+            format!(
+                "{} is not after start_s and at most {MAX_SECONDS} s",
+                short(row.end)
+            ),
+        ));
+    }
+    let amounts = [
+        ("offered_load", Some(row.offered_load)),
+        ("cpu_percent", row.cpu_percent),
+        ("served_load", Some(row.served_load)),
+        ("unserved_load", Some(row.unserved_load)),
+        ("served_requests", Some(row.served_requests)),
+        ("unserved_requests", Some(row.unserved_requests)),
+        ("throttled_seconds", Some(row.throttled_seconds)),
+    ];
+    for (column, value) in amounts {
+        if let Some(value) = value
+            && !(value.is_finite() && value >= 0.0)
+        {
+            return Err((
+                column,
+                format!("{} is not a finite number of at least 0", short(value)),
+            ));
+        }
+    }
+    match row.credit_balance {
+        Some(balance) if !balance.is_finite() => Err((
+            "credit_balance",
+            format!("{} is not a finite number", short(balance)),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// The fleet's usage in a timeline: the instances at the start, then the launches and terminations
-/// at the end of each step, removed in `order`.
-pub fn timeline_usage(rows: &[TimelineRow], order: ScaleInOrder) -> Usage {
+/// at the end of each step, removed in `order`; fleets beyond the bounds of
+/// [`Usage::from_changes`] are refused.
+pub fn timeline_usage(rows: &[TimelineRow], order: ScaleInOrder) -> Result<Usage, CapacityError> {
     let initial = rows.first().map_or(0, |r| r.in_service + r.pending);
     let changes = std::iter::once((0.0, initial, 0))
         .chain(rows.iter().map(|r| (r.end, r.launched, r.terminated)));
@@ -143,28 +208,36 @@ pub fn timeline_usage(rows: &[TimelineRow], order: ScaleInOrder) -> Usage {
 /// The fleet's usage in a live cluster's rows: each second's replicas (in service, pending and
 /// draining, summed over groups), launched and terminated in `order` as the count changes; requests
 /// answered without a 5xx count as served.
-pub fn cluster_usage(rows: &[ClusterRow], order: ScaleInOrder) -> Usage {
-    let mut seconds: std::collections::BTreeMap<u64, u32> = Default::default();
+pub fn cluster_usage(rows: &[ClusterRow], order: ScaleInOrder) -> Result<Usage, CapacityError> {
+    let mut seconds: std::collections::BTreeMap<u64, u64> = Default::default();
     let mut served = 0.0;
     for row in rows {
-        *seconds.entry(row.second).or_default() += row.replicas();
+        let replicas = seconds.entry(row.second).or_default();
+        *replicas = replicas.saturating_add(row.replicas());
         served += row.served() as f64;
     }
     let end = seconds.keys().next_back().map_or(0.0, |s| *s as f64 + 1.0);
-    Usage::from_counts(
-        seconds.into_iter().map(|(s, n)| (s as f64, n)),
-        end,
-        order,
-        served,
-    )
+    let mut counts = Vec::with_capacity(seconds.len());
+    for (second, replicas) in seconds {
+        let count = u32::try_from(replicas)
+            .ok()
+            .filter(|n| *n <= MAX_INSTANCES)
+            .ok_or_else(|| {
+                CapacityError::Invalid(format!(
+                    "{replicas} replicas at second {second}: more than {MAX_INSTANCES}"
+                ))
+            })?;
+        counts.push((second as f64, count));
+    }
+    Usage::from_counts(counts, end, order, served)
 }
 
 /// Reads what a fleet used from `path`: a timeline CSV written by `scalelab sim`, or a results
 /// directory holding the `cluster.csv` of `scalelab cluster`.
 pub fn read_usage(path: &Path, order: ScaleInOrder) -> Result<Usage, TimelineError> {
-    let within = |source: Box<dyn std::error::Error + Send + Sync>| TimelineError::In {
+    let within = |error: Box<dyn std::error::Error + Send + Sync>| TimelineError::In {
         path: path.display().to_string(),
-        source,
+        error,
     };
     if path.is_dir() {
         let rows = read_cluster(path)
@@ -173,12 +246,12 @@ pub fn read_usage(path: &Path, order: ScaleInOrder) -> Result<Usage, TimelineErr
         if rows.is_empty() {
             return Err(within(TimelineError::Empty.into()));
         }
-        return Ok(cluster_usage(&rows, order));
+        return cluster_usage(&rows, order).map_err(|e| within(e.into()));
     }
     let text = scalelab_config::read_text_bounded(path, scalelab_metrics::output::MAX_FILE_BYTES)
         .map_err(|e| within(e.into()))?;
     let rows = parse_timeline(&text).map_err(|e| within(e.into()))?;
-    Ok(timeline_usage(&rows, order))
+    timeline_usage(&rows, order).map_err(|e| within(e.into()))
 }
 
 #[cfg(test)]
@@ -217,11 +290,11 @@ mod tests {
         assert_eq!(back.len(), 3);
         assert_eq!(back[0].cpu_percent, Some(33.333));
         assert_eq!(back[2].event, None);
-        let usage = timeline_usage(&back, ScaleInOrder::Newest);
+        let usage = timeline_usage(&back, ScaleInOrder::Newest).unwrap();
         assert_eq!(usage.instance_hours() * 3600.0, 360.0);
         assert_eq!(usage.served_requests, 30.0);
         // Oldest first: the two from 0 live 120 s each, the one from 60 s to the end, 120 s: 360 s.
-        let oldest = timeline_usage(&back, ScaleInOrder::Oldest);
+        let oldest = timeline_usage(&back, ScaleInOrder::Oldest).unwrap();
         assert_eq!(
             oldest
                 .lifetimes
@@ -240,6 +313,38 @@ mod tests {
         assert!(error.starts_with("line 2, column in_service:"), "{error}");
         let header = parse_timeline("seconds,value\n1,2\n").unwrap_err();
         assert!(header.to_string().starts_with("line 1"), "{header}");
+        for (from, to, says) in [
+            (
+                "0.0,60.0,",
+                "0.0,1e300,",
+                "line 2, column end_s: 1e300 is not after start_s",
+            ),
+            (
+                "60.0,120.0,",
+                "60.0,30.0,",
+                "line 3, column end_s: 30 is not after start_s",
+            ),
+            (
+                "60.0,120.0,",
+                "50.0,120.0,",
+                "line 3, column start_s: 50 is not 60",
+            ),
+            (
+                ",10.0,0.0,",
+                ",NaN,0.0,",
+                "line 2, column served_requests: NaN is not a finite",
+            ),
+            (
+                ",10.0,0.0,",
+                ",-1,0.0,",
+                "line 2, column served_requests: -1 is not a finite",
+            ),
+        ] {
+            let broken = text.replacen(from, to, 1);
+            assert_ne!(broken, text, "{from}");
+            let error = parse_timeline(&broken).unwrap_err().to_string();
+            assert!(error.starts_with(says), "{to}: {error}");
+        }
         let empty = parse_timeline(text.lines().next().unwrap()).unwrap_err();
         assert!(matches!(empty, TimelineError::Empty));
     }
@@ -266,7 +371,7 @@ mod tests {
             group(2, "api", 1, 0),
             group(3, "api", 1, 0),
         ];
-        let usage = cluster_usage(&rows, ScaleInOrder::Newest);
+        let usage = cluster_usage(&rows, ScaleInOrder::Newest).unwrap();
         assert_eq!(usage.seconds, 4.0);
         let lived: f64 = usage
             .lifetimes

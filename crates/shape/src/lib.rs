@@ -47,6 +47,42 @@ pub enum Phase {
     Pause { duration: Duration },
 }
 
+/// The longest shape, in seconds: ten years of 365 days.
+pub const MAX_SECONDS: f64 = 10.0 * 365.0 * 86_400.0;
+/// The largest value a shape may take (a load of a trillion per second is beyond any test).
+pub const MAX_VALUE: f64 = 1e12;
+
+/// Why the point `(t, v)` cannot be in a shape, given the time of the point before it: times within
+/// `[previous, MAX_SECONDS]`, values finite within `[0, MAX_VALUE]`.
+pub fn check_point(previous: Option<f64>, t: f64, v: f64) -> Result<(), String> {
+    match previous {
+        None if t != 0.0 => Err(format!("a shape starts at time 0, not {t}")),
+        Some(before) if t < before => Err(format!(
+            "time goes backwards: {} after {}",
+            short(t),
+            short(before)
+        )),
+        _ if !(0.0..=MAX_SECONDS).contains(&t) => Err(format!(
+            "time {} is not between 0 and {MAX_SECONDS} s (ten years)",
+            short(t)
+        )),
+        _ if !(0.0..=MAX_VALUE).contains(&v) => Err(format!(
+            "value {} is not between 0 and {MAX_VALUE:e}",
+            short(v)
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// `x` as written by hand, for messages: `1e300` rather than its 301 digits.
+pub fn short(x: f64) -> String {
+    if x.abs() >= 1e15 {
+        format!("{x:e}")
+    } else {
+        x.to_string()
+    }
+}
+
 /// A piecewise-linear function of time: `value(t)` between consecutive points is interpolated
 /// linearly; a jump is two points at the same time. Zero outside `[0, duration]`.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,31 +94,15 @@ pub struct Shape {
 impl Shape {
     /// A shape through `points` (seconds, value); times must start at 0 and never decrease.
     pub fn from_points(points: Vec<(f64, f64)>) -> Result<Self, ShapeError> {
-        let Some(&(first, _)) = points.first() else {
+        if points.is_empty() {
             return Err(ShapeError::Invalid(
                 "a shape needs at least one point".into(),
             ));
-        };
-        if first != 0.0 {
-            return Err(ShapeError::Invalid(format!(
-                "a shape starts at time 0, not {first}"
-            )));
         }
-        for pair in points.windows(2) {
-            if pair[1].0 < pair[0].0 {
-                return Err(ShapeError::Invalid(format!(
-                    "time goes backwards: {} after {}",
-                    pair[1].0, pair[0].0
-                )));
-            }
-        }
-        if let Some((t, v)) = points
-            .iter()
-            .find(|(t, v)| !t.is_finite() || !v.is_finite() || *v < 0.0)
-        {
-            return Err(ShapeError::Invalid(format!(
-                "bad point ({t}, {v}): values must be finite and >= 0"
-            )));
+        let mut previous = None;
+        for &(t, v) in &points {
+            check_point(previous, t, v).map_err(ShapeError::Invalid)?;
+            previous = Some(t);
         }
         Ok(Self { points })
     }
@@ -141,7 +161,7 @@ impl Shape {
 
     /// Total length of the shape.
     pub fn duration(&self) -> Duration {
-        Duration::from_secs_f64(self.end())
+        Duration::try_from_secs_f64(self.end()).unwrap_or(Duration::MAX)
     }
 
     fn end(&self) -> f64 {
@@ -401,5 +421,13 @@ mod tests {
         assert!(Shape::from_points(vec![(1.0, 1.0)]).is_err());
         assert!(Shape::from_points(vec![(0.0, 1.0), (5.0, 1.0), (4.0, 1.0)]).is_err());
         assert!(Shape::from_points(vec![(0.0, -1.0)]).is_err());
+        for bad in [f64::NAN, f64::INFINITY, 1e300] {
+            assert!(Shape::from_points(vec![(0.0, bad)]).is_err(), "value {bad}");
+            assert!(
+                Shape::from_points(vec![(0.0, 1.0), (bad, 1.0)]).is_err(),
+                "time {bad}"
+            );
+        }
+        assert!(Shape::from_points(vec![(0.0, MAX_VALUE), (MAX_SECONDS, 0.0)]).is_ok());
     }
 }

@@ -3,7 +3,7 @@
 
 use scalelab_config::parse_duration;
 
-use crate::{Shape, ShapeError, Stage};
+use crate::{Shape, ShapeError, Stage, check_point};
 
 /// Parses `DURATION:TARGET[,DURATION:TARGET...]` as k6 stages starting at `start`.
 pub fn parse_inline_stages(text: &str, start: f64) -> Result<Shape, ShapeError> {
@@ -32,7 +32,8 @@ pub fn parse_inline_stages(text: &str, start: f64) -> Result<Shape, ShapeError> 
 }
 
 /// Parses a CSV trace of `seconds,value` rows (a header row and `#` comments are skipped). Times must
-/// start at 0 and not decrease; values are interpolated linearly between rows.
+/// start at 0 and not decrease, values be finite and at least 0, both within the bounds of
+/// [`check_point`]; values are interpolated linearly between rows. Errors name the line.
 pub fn parse_csv_trace(text: &str) -> Result<Shape, ShapeError> {
     let mut points = Vec::new();
     for (index, line) in text.lines().enumerate() {
@@ -49,7 +50,15 @@ pub fn parse_csv_trace(text: &str) -> Result<Shape, ShapeError> {
             });
         };
         match (t.parse::<f64>(), v.parse::<f64>()) {
-            (Ok(t), Ok(v)) => points.push((t, v)),
+            (Ok(t), Ok(v)) => {
+                check_point(points.last().map(|p: &(f64, f64)| p.0), t, v).map_err(|message| {
+                    ShapeError::Line {
+                        line: line_number,
+                        message,
+                    }
+                })?;
+                points.push((t, v));
+            }
             _ if points.is_empty() && t.parse::<f64>().is_err() => continue, // header row
             _ => {
                 return Err(ShapeError::Line {
@@ -109,5 +118,22 @@ mod tests {
                 message: "'10,x' is not two numbers 'seconds,value'".into()
             }
         );
+        for (text, line, says) in [
+            ("0,1\n60,1e300\n", 2, "value 1e300"),
+            ("0,1\n60,NaN\n", 2, "value NaN"),
+            ("0,1\n\n60,inf\n", 3, "value inf"),
+            ("0,1\n60,-2\n", 2, "value -2"),
+            ("seconds,value\n0,1\n1e300,5\n", 3, "time 1e300"),
+            ("0,1\n60,1\n30,1\n", 3, "backwards"),
+            ("5,1\n", 1, "starts at time 0"),
+        ] {
+            match parse_csv_trace(text) {
+                Err(ShapeError::Line { line: at, message }) => {
+                    assert_eq!(at, line, "{text:?}: {message}");
+                    assert!(message.contains(says), "{text:?}: {message}");
+                }
+                other => panic!("{text:?}: {other:?}"),
+            }
+        }
     }
 }

@@ -6,10 +6,10 @@
 use std::path::Path;
 use std::process::ExitCode;
 
+use crate::files::write_result;
 use anyhow::Context;
 use scalelab_capacity::LinearCapacity;
 use scalelab_cluster::results::{GroupRun, POLICIES};
-use scalelab_metrics::output::write_atomic;
 use scalelab_report::{against_report, against_tables, table, usd};
 use scalelab_scaling::{Against, compare, timeline_csv};
 
@@ -92,15 +92,13 @@ pub fn run(dir: &Path, scenario: &Scenario, out: &Path, report: &Path) -> anyhow
         let header: Vec<&str> = t.header.iter().map(String::as_str).collect();
         print!("\n{}\n{}", t.caption, table(&header, &t.rows));
     }
-    write_atomic(
+    let out = write_result(
         out,
         timeline_csv(&comparison.simulation.timeline).as_bytes(),
-    )
-    .with_context(|| format!("cannot write {}", out.display()))?;
+    )?;
     let page = against_report(&comparison, &run.rows, &lines, &tables, scenario.cpu_limit);
-    write_atomic(report, page.as_bytes())
-        .with_context(|| format!("cannot write {}", report.display()))?;
-    println!("\ntimeline: {}", out.display());
-    println!("report: {}", report.display());
+    let report = write_result(report, page.as_bytes())?;
+    println!("\ntimeline: {out}");
+    println!("report: {report}");
     Ok(ExitCode::SUCCESS)
 }

@@ -8,7 +8,7 @@ use anyhow::bail;
 use clap::{Args, ValueEnum};
 use scalelab_capacity::commitment::{Term, cheapest_mix};
 use scalelab_capacity::quote::{self, Quote};
-use scalelab_capacity::{PodPrices, ScaleInOrder, WeeklySchedule, saving_percent};
+use scalelab_capacity::{MAX_INSTANCES, PodPrices, ScaleInOrder, WeeklySchedule, saving_percent};
 use scalelab_scaling::read_usage;
 
 use crate::commands::sim::load_catalog;
@@ -69,6 +69,11 @@ impl From<Order> for ScaleInOrder {
 }
 
 pub fn run(args: CostArgs) -> anyhow::Result<ExitCode> {
+    if let Some(count) = args.fixed
+        && count > MAX_INSTANCES
+    {
+        bail!("--fixed {count} must be at most {MAX_INSTANCES} instances");
+    }
     if let (Some(vcpus), Some(gib)) = (args.pod_cpu, args.pod_memory_gib) {
         return pods(&args, vcpus, gib);
     }

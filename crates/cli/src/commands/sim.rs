@@ -17,8 +17,7 @@ use scalelab_scaling::{
 };
 use scalelab_shape::Shape;
 
-use crate::files::read_text;
-use scalelab_metrics::output::write_atomic;
+use crate::files::{read_text, write_result};
 use scalelab_report::{number, table, usd};
 
 /// What `sim` and `sweep` share: the shape, the capacity model, the policy and the step.
@@ -62,7 +61,7 @@ pub struct Scenario {
     #[arg(long, value_parser = scalelab_config::parse_duration, default_value = "60s")]
     step: Duration,
     /// CPU % above which time is counted as "above the limit".
-    #[arg(long, default_value_t = 50.0)]
+    #[arg(long, default_value_t = 50.0, value_parser = cpu_percent)]
     pub cpu_limit: f64,
     /// Instance type to price the run with (e.g. t3.micro).
     #[arg(long)]
@@ -85,6 +84,14 @@ enum Credits {
 enum Per {
     Minute,
     Second,
+}
+
+/// A CPU % from 0 to 100.
+fn cpu_percent(text: &str) -> Result<f64, String> {
+    text.parse()
+        .ok()
+        .filter(|percent| (0.0..=100.0).contains(percent))
+        .ok_or_else(|| "must be a CPU % from 0 to 100".to_owned())
 }
 
 /// `NAME=VALUE`.
@@ -261,8 +268,7 @@ pub fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
         .unwrap_or_else(|| PathBuf::from("results/sim-report.html"));
     let loaded = args.scenario.load()?;
     let result = simulate(&loaded.shape, &loaded.model, &loaded.policy, &loaded.config)?;
-    write_atomic(&out, timeline_csv(&result.timeline).as_bytes())
-        .with_context(|| format!("cannot write {}", out.display()))?;
+    let out = write_result(&out, timeline_csv(&result.timeline).as_bytes())?;
     let (lines, rows) = summary(&loaded, &result);
     for line in &lines {
         println!("{line}");
@@ -283,14 +289,13 @@ pub fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
         cpu_limit: loaded.config.cpu_limit,
         usd_per_hour: loaded.config.usd_per_hour,
     };
-    write_atomic(
+    let report = write_result(
         &report,
         scalelab_report::sim_report(&result, &page).as_bytes(),
-    )
-    .with_context(|| format!("cannot write {}", report.display()))?;
+    )?;
     print!("{}", table(&["figure", "value", "unit"], &rows));
-    println!("\ntimeline: {}", out.display());
-    println!("report: {}", report.display());
+    println!("\ntimeline: {out}");
+    println!("report: {report}");
     Ok(ExitCode::SUCCESS)
 }
 

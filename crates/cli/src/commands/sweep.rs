@@ -10,7 +10,7 @@ use scalelab_report::{SweepPage, SweepPoint, sweep_report};
 use scalelab_scaling::{Objective, Sweep, parse_range, sweep, sweep_csv};
 
 use crate::commands::sim::{Scenario, name_value};
-use scalelab_metrics::output::write_atomic;
+use crate::files::write_result;
 use scalelab_report::{number, table, usd};
 
 #[derive(Args)]
@@ -80,8 +80,7 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
         &loaded.config,
         &spec,
     )?;
-    write_atomic(&args.out, sweep_csv(&spec, &rows).as_bytes())
-        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    let out = write_result(&args.out, sweep_csv(&spec, &rows).as_bytes())?;
 
     let ranked = rows.iter().filter(|r| r.rank.is_some()).count();
     let failed = rows.iter().filter(|r| r.error.is_some()).count();
@@ -160,9 +159,8 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
         points: &points,
         constraint: args.constraint.as_deref(),
     };
-    write_atomic(&args.report, sweep_report(&page).as_bytes())
-        .with_context(|| format!("cannot write {}", args.report.display()))?;
-    println!("\nfull table: {}", args.out.display());
-    println!("report: {}", args.report.display());
+    let report = write_result(&args.report, sweep_report(&page).as_bytes())?;
+    println!("\nfull table: {out}");
+    println!("report: {report}");
     Ok(ExitCode::SUCCESS)
 }

@@ -260,7 +260,6 @@ mod tests {
                     ..TimelineRow::default()
                 }],
                 summary: Default::default(),
-                lifetimes: Vec::new(),
             },
             evaluation_period: Duration::from_secs(5),
             startup: Duration::from_millis(2500),

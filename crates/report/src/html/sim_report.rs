@@ -196,7 +196,6 @@ mod tests {
         let result = SimResult {
             timeline: vec![row(0.0, 0, 3, None), row(60.0, 3, 0, Some(40.0))],
             summary: Summary::default(),
-            lifetimes: Vec::new(),
         };
         let page = SimPage {
             lines: &[],
