@@ -646,23 +646,28 @@ async fn run_on_one_thread(
     common::run_with(plan, base, options).await.0
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn constant_arrival_rate_starts_an_iteration_at_its_end_as_k6_does() {
-    let target = target().await;
-    // 10/s for 1 s: arrivals at 0.0, 0.1, … 0.9 and, as k6 v1.1.0 runs it, 1.0 s: 11.
-    let plan = plan(
+/// A `constant-arrival-rate` of 10/s for `seconds` over (`preAllocatedVUs`, `maxVUs`) to `path`.
+fn ten_per_second(seconds: f64, (pre, max): (u64, u64), path: &str) -> scalelab_load::plan::Plan {
+    plan(
         vec![scenario(
             Executor::ConstantArrivalRate {
                 rate: 10.0,
                 time_unit: secs(1.0),
-                duration: secs(1.0),
-                pre_allocated_vus: 5,
-                max_vus: 5,
+                duration: secs(seconds),
+                pre_allocated_vus: pre,
+                max_vus: max,
             },
-            vec![get("ping", "/ping", vec![])],
+            vec![get("x", path, vec![])],
         )],
         secs(5.0),
-    );
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn constant_arrival_rate_starts_an_iteration_at_its_end_as_k6_does() {
+    let target = target().await;
+    // 10/s for 1 s: arrivals at 0.0, 0.1, … 0.9 and, as k6 v1.1.0 runs it, 1.0 s: 11.
+    let plan = ten_per_second(1.0, (5, 5), "/ping");
     let t = run_on_one_thread(&plan, &target.url()).await.summary.totals;
     assert_eq!((t.iterations, t.dropped_iterations), (11, 0), "{t:?}");
 }
@@ -673,19 +678,7 @@ async fn an_arrival_beyond_the_pre_allocated_vus_is_dropped_and_a_vu_made_for_la
     // 10/s for 0.35 s: arrivals at 0.0, 0.1, 0.2, 0.3; each iteration takes 1 s. One VU made
     // before the start takes arrival 0; arrival 1 finds it busy: dropped, VU 2 made; arrival 2
     // takes VU 2; arrival 3 finds both busy: dropped, VU 3 made (maxVUs 3).
-    let plan = plan(
-        vec![scenario(
-            Executor::ConstantArrivalRate {
-                rate: 10.0,
-                time_unit: secs(1.0),
-                duration: secs(0.35),
-                pre_allocated_vus: 1,
-                max_vus: 3,
-            },
-            vec![get("slow", "/timeout?ms=1000", vec![])],
-        )],
-        secs(5.0),
-    );
+    let plan = ten_per_second(0.35, (1, 3), "/timeout?ms=1000");
     let t = run_on_one_thread(&plan, &target.url()).await.summary.totals;
     assert_eq!(
         (t.iterations, t.dropped_iterations, t.vus_allocated),

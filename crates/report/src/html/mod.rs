@@ -353,25 +353,30 @@ mod tests {
 
     use super::*;
 
+    /// A one-second open-model run's summary of `total`.
+    fn summary_of(total: &Interval, stopped_early: Option<scalelab_metrics::EarlyStop>) -> Summary {
+        Summary::build(SummaryInput {
+            started_at: String::new(),
+            duration_seconds: 1.0,
+            open_model: true,
+            endpoints: &[],
+            check_names: &[],
+            total,
+            requests_per_second: &[],
+            max_vus: 1,
+            vus_allocated: 1,
+            thresholds: vec![],
+            stopped_early,
+        })
+    }
+
     #[test]
     fn the_send_delay_tile_says_how_many_arrivals_waited() {
         let mut total = Interval::new(0);
         for (micros, waited) in [(100, false), (200, false), (5_000, true)] {
             total.record_send_delay(Duration::from_micros(micros), waited);
         }
-        let summary = Summary::build(SummaryInput {
-            started_at: String::new(),
-            duration_seconds: 1.0,
-            open_model: true,
-            endpoints: &[],
-            check_names: &[],
-            total: &total,
-            requests_per_second: &[],
-            max_vus: 1,
-            vus_allocated: 1,
-            thresholds: vec![],
-            stopped_early: None,
-        });
+        let summary = summary_of(&total, None);
         // One of three waited: 33.33 %; the two that found a VU free, 0.1 and 0.2 ms, have a p99
         // of 0.1 + 0.99 × 0.1 = 0.199 ms (k6's interpolation).
         let html = tiles(&summary);
@@ -385,22 +390,13 @@ mod tests {
     #[test]
     fn a_run_stopped_early_or_unanswered_carries_a_banner_saying_so() {
         let total = Interval::new(0);
-        let mut summary = Summary::build(SummaryInput {
-            started_at: String::new(),
-            duration_seconds: 4.0,
-            open_model: false,
-            endpoints: &[],
-            check_names: &[],
-            total: &total,
-            requests_per_second: &[],
-            max_vus: 1,
-            vus_allocated: 1,
-            thresholds: vec![],
-            stopped_early: Some(scalelab_metrics::EarlyStop {
+        let mut summary = summary_of(
+            &total,
+            Some(scalelab_metrics::EarlyStop {
                 reason: "SIGTERM".into(),
                 at_seconds: 3.25,
             }),
-        });
+        );
         summary.totals.interrupted_requests = 2;
         let html = caveats(&summary);
         assert_eq!(
