@@ -54,6 +54,34 @@ fn a_script_runs_with_env_and_writes_its_results() {
 }
 
 #[test]
+fn a_scenarios_exec_and_env_run_without_a_warning_that_they_are_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("exec.js");
+    std::fs::write(
+        &script,
+        "import http from 'k6/http';
+         export const options = { scenarios: { s: { executor: 'per-vu-iterations', vus: 1,          iterations: 3, exec: 'hit', env: { WHERE: '/ping' } } } };
+         export function hit() { http.get(__ENV.WHERE, { tags: { name: 'hit' } }); }
+         export default function () { throw new Error('not this one'); }
+",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let output = scalelab()
+        .args(["run", script.to_str().unwrap(), "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(!stderr.contains("is ignored"), "{stderr}");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["totals"]["requests"], 3);
+    assert_eq!(summary["endpoints"][0]["name"], "hit");
+}
+
+#[test]
 fn an_unsupported_import_exits_104_and_a_setup_exception_107() {
     let dir = tempfile::tempdir().unwrap();
     let ws = dir.path().join("ws.js");

@@ -73,17 +73,18 @@ pub(super) fn scenario_options(obj: &mut Obj, ctx: &mut Ctx) {
         // Read by the script runtime, which calls `exec` with `env` added to `__ENV`.
         obj.get(ctx, "exec");
         obj.get(ctx, "env");
+    } else {
+        obj.ignore(
+            ctx,
+            "exec",
+            "scalelab runs the plan's requests, not a script function",
+        );
+        obj.ignore(
+            ctx,
+            "env",
+            "scalelab has no script to pass environment variables to",
+        );
     }
-    obj.ignore(
-        ctx,
-        "exec",
-        "scalelab runs the plan's requests, not a script function",
-    );
-    obj.ignore(
-        ctx,
-        "env",
-        "scalelab has no script to pass environment variables to",
-    );
     obj.ignore(ctx, "tags", "scenario tags are not added to samples");
     obj.ignore(ctx, "options", "browser options need the k6 browser module");
 }
