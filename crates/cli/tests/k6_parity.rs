@@ -32,7 +32,7 @@ fn k6() -> PathBuf {
 
 /// What both tools report of one run, in the same terms; only the exit code of a run refused before
 /// it started (no summary).
-#[derive(Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 struct Figures {
     exit: Option<i32>,
     iterations: u64,
@@ -246,6 +246,27 @@ fn under_scalelab(script: &Path, base: &str, dir: &Path) -> Figures {
     }
 }
 
+/// Runs `tool` on `script` against a fresh counting server: its figures, with what it served.
+async fn measure(tool: fn(&Path, &str, &Path) -> Figures, script: &Path, dir: &Path) -> Figures {
+    let counts = Counts::default();
+    let base = serve(counts.clone()).await;
+    let (script, dir) = (script.to_owned(), dir.to_owned());
+    let mut figures = tokio::task::spawn_blocking(move || tool(&script, &base, &dir))
+        .await
+        .unwrap();
+    figures.served = counts.lock().unwrap().clone();
+    figures
+}
+
+/// Whether scalelab's figures are k6's: `vus_max` compared only when k6 sampled it.
+fn agree(k6: &Figures, ours: &Figures) -> bool {
+    let ours = Figures {
+        vus_max: ours.vus_max.filter(|_| k6.vus_max.is_some()),
+        ..ours.clone()
+    };
+    *k6 == ours
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[cfg_attr(
     not(k6),
@@ -267,31 +288,25 @@ async fn every_script_runs_as_k6_runs_it() {
     let mut differences = Vec::new();
     for script in &scripts {
         let dir = tempfile::tempdir().unwrap();
-        let mut figures = Vec::new();
-        for tool in [
-            under_k6 as fn(&Path, &str, &Path) -> Figures,
-            under_scalelab,
-        ] {
-            let counts = Counts::default();
-            let base = serve(counts.clone()).await;
-            let (script, base_url, path) = (script.clone(), base.clone(), dir.path().to_owned());
-            let mut ran = tokio::task::spawn_blocking(move || tool(&script, &base_url, &path))
-                .await
-                .unwrap();
-            ran.served = counts.lock().unwrap().clone();
-            figures.push(ran);
-        }
-        if figures[0].vus_max.is_none() {
-            figures[1].vus_max = None;
-        }
         let name = script.file_name().unwrap().to_string_lossy().into_owned();
-        eprintln!("{name}: k6 {:?}", figures[0]);
-        if figures[0] != figures[1] {
-            differences.push(format!(
-                "{name}:\n      k6 {:?}\nscalelab {:?}",
-                figures[0], figures[1]
-            ));
+        let ours = measure(under_scalelab, script, dir.path()).await;
+        let first = measure(under_k6, script, dir.path()).await;
+        eprintln!("{name}: k6 {first:?}");
+        if agree(&first, &ours) {
+            continue;
         }
+        // k6's arrival-rate executors now and then lose an arrival to a timer race (docs/k6.md):
+        // a script that differs runs under k6 once more, and scalelab must equal one of its runs.
+        let second = measure(under_k6, script, dir.path()).await;
+        if agree(&second, &ours) {
+            eprintln!(
+                "{name}: k6 gave these figures in one of two runs, and the others in the other"
+            );
+            continue;
+        }
+        differences.push(format!(
+            "{name}:\n      k6 {first:?}\n      k6 {second:?}\nscalelab {ours:?}"
+        ));
     }
     assert!(
         differences.is_empty(),

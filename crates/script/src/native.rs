@@ -406,7 +406,7 @@ fn response_array<'js>(
     response_type: &str,
 ) -> rquickjs::Result<rquickjs::Array<'js>> {
     let (status, error, code) = match (&response.invalid, response.outcome) {
-        (Some(why), _) => (0, why.clone(), 1020),
+        (Some(invalid), _) => (0, invalid.why.clone(), invalid.k6_code),
         (None, Outcome::Status(status)) => (
             status,
             String::new(),

@@ -96,13 +96,30 @@ pub struct Request {
 pub struct Response {
     pub outcome: Outcome,
     /// Why the request could not be made at all (an invalid URL): nothing was sent.
-    pub invalid: Option<String>,
+    pub invalid: Option<Invalid>,
     pub headers: http::HeaderMap,
     /// The body, up to 1 MiB.
     pub body: Vec<u8>,
     pub phases: Phases,
     /// From sent to done.
     pub duration: Duration,
+}
+
+/// Why a request could not be made, and k6's error code for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Invalid {
+    pub why: String,
+    /// 1000 for a missing or unsupported scheme (k6's "unsupported protocol scheme"), 1020 for a
+    /// URL that does not parse (k6's invalid URL).
+    pub k6_code: u32,
+}
+
+impl Invalid {
+    /// Whether k6 counts it as a failed request: a missing or unsupported scheme is refused by
+    /// Go's client after k6 starts measuring; a URL that does not parse never gets that far.
+    pub fn is_a_request(&self) -> bool {
+        self.k6_code == 1000
+    }
 }
 
 /// Serves code outside a run — k6's `setup()` and `teardown()` — from its init to the end of its

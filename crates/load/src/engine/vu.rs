@@ -200,7 +200,27 @@ impl Vu {
                                 request,
                                 prepared,
                             },
-                            Err(response) => {
+                            Err((endpoint, response)) => {
+                                // As in k6, a URL with no or another scheme is a failed request
+                                // (sent and ended at once); one that does not parse is none.
+                                if response
+                                    .invalid
+                                    .as_ref()
+                                    .is_some_and(program::Invalid::is_a_request)
+                                {
+                                    let now = Instant::now();
+                                    let exchange = Exchange {
+                                        outcome: response.outcome,
+                                        sent: now,
+                                        first_byte: None,
+                                        done: now,
+                                        bytes_sent: 0,
+                                        bytes_received: 0,
+                                        phases: Phases::default(),
+                                        headers: None,
+                                    };
+                                    record(ctx, endpoint, &exchange, arrival.take());
+                                }
                                 command = Command::Response(response);
                                 continue;
                             }
@@ -284,20 +304,20 @@ impl Vu {
     }
 }
 
-/// A script's request named in the endpoint table and prepared, or the response saying why it
-/// could not be (nothing is sent).
+/// A script's request named in the endpoint table and prepared, or its endpoint and the response
+/// saying why it could not be (nothing is sent).
 fn prepare_named(
     ctx: &ThreadContext,
     scenario: &CompiledScenario,
     request: &program::Request,
-) -> Result<PreparedRequest, Box<program::Response>> {
+) -> Result<PreparedRequest, (EndpointId, Box<program::Response>)> {
     let endpoint = ctx.plan.names.endpoint(Endpoint {
         scenario: scenario.name.clone(),
         name: request.name.clone(),
         method: request.method.to_ascii_uppercase(),
         tags: request.tags.clone(),
     });
-    prepare(&ctx.plan, request, endpoint)
+    prepare(&ctx.plan, request, endpoint).map_err(|response| (endpoint, response))
 }
 
 /// Sends a script's prepared request through the VU's client and records it as a plan's request
@@ -334,20 +354,34 @@ pub(crate) fn prepare(
         tags: request.tags.clone(),
     };
     let scheme = request.url.split_once("://").map(|(scheme, _)| scheme);
+    let scheme_error = |why: String| program::Invalid { why, k6_code: 1000 };
     let prepared = match scheme {
         Some(scheme) if !["http", "https"].contains(&scheme.to_ascii_lowercase().as_str()) => {
-            Err(format!(
+            Err(scheme_error(format!(
                 "unsupported protocol scheme '{scheme}' in '{}'",
                 request.url
-            ))
+            )))
         }
-        _ => PreparedRequest::new(&template, &plan.base, &plan.defaults, endpoint)
-            .map_err(|error| error.why),
+        // Only a path joins the target: `undefined/x` (a `-e` variable left out) is k6's
+        // "unsupported protocol scheme", never a request to the embedded service.
+        None if !request.url.starts_with('/') => Err(scheme_error(format!(
+            "unsupported protocol scheme '' in '{}': a URL needs http:// or https://, or a path \
+             starting with / to join the target",
+            request.url
+        ))),
+        _ => {
+            PreparedRequest::new(&template, &plan.base, &plan.defaults, endpoint).map_err(|error| {
+                program::Invalid {
+                    why: error.why,
+                    k6_code: 1020,
+                }
+            })
+        }
     };
-    prepared.map_err(|why| {
+    prepared.map_err(|invalid| {
         Box::new(program::Response {
             outcome: Outcome::Error(ErrorKind::Other),
-            invalid: Some(why),
+            invalid: Some(invalid),
             headers: http::HeaderMap::new(),
             body: Vec::new(),
             phases: Phases::default(),

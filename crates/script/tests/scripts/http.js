@@ -75,7 +75,8 @@ export default function () {
     "timeout": (r) => r.status === 0 && r.error_code === 1050 && r.error === "request_timeout",
   });
   check(get(__ENV.REFUSED), { "refused": (r) => r.status === 0 && r.error_code === 1212 });
-  check(get("notaurl://x"), { "invalid URL": (r) => r.status === 0 && r.error_code === 1020 });
+  check(get("notaurl://x"), { "unsupported scheme": (r) => r.status === 0 && r.error_code === 1000 });
+  check(get("http://[::1"), { "invalid URL": (r) => r.status === 0 && r.error_code === 1020 });
 
   group("outer", () => {
     group("inner", () => {
