@@ -235,7 +235,7 @@ fn under_scalelab(script: &Path, base: &str, dir: &Path) -> Figures {
         iterations: count(&totals["iterations"]),
         http_reqs: count(&totals["requests"]),
         dropped_iterations: count(&totals["dropped_iterations"]),
-        vus_max: Some(count(&totals["vus_allocated"])),
+        vus_max: Some(count(&totals["vus_allocated"]).max(count(&totals["vus_planned"]))),
         checks: (
             count(&totals["checks_passed"]),
             count(&totals["checks_failed"]),

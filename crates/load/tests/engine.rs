@@ -720,3 +720,41 @@ async fn iterations_not_started_by_max_duration_are_dropped_as_k6_counts_them() 
         );
     }
 }
+
+#[test]
+fn planned_vus_are_held_to_each_scenarios_end_plus_graceful_stop_as_k6_plans_them() {
+    // A: 2 VUs for 1 s; B: 3 VUs from 2 s. With A's gracefulStop of 30 s, A's VUs are still held
+    // when B starts: 2 + 3 = 5. With none, A's end at 1 s comes before B's start: 3.
+    let a = |graceful: f64| {
+        let mut a = scenario(
+            Executor::ConstantVus {
+                vus: 2,
+                duration: secs(1.0),
+            },
+            vec![get("a", "/ping", vec![])],
+        );
+        a.graceful_stop = secs(graceful);
+        a
+    };
+    let mut b = scenario(
+        Executor::PerVuIterations {
+            vus: 3,
+            iterations: 1,
+            max_duration: secs(10.0),
+        },
+        vec![get("b", "/ping", vec![])],
+    );
+    b.name = "b".into();
+    b.start_time = secs(2.0);
+    for (graceful, planned) in [(30.0, 5), (0.0, 3)] {
+        let plan = plan(vec![a(graceful), b.clone()], secs(5.0));
+        let compiled =
+            scalelab_load::engine::CompiledPlan::new(&plan, "http://127.0.0.1:1").unwrap();
+        assert_eq!(compiled.planned_vus(scalelab_shape::Shard::WHOLE), planned);
+        // Shard 0 of 2 plans its share of each: 1 + 2.
+        if graceful > 0.0 {
+            let half = scalelab_shape::Shard::new(0, 2).unwrap();
+            assert_eq!(compiled.planned_vus(half), 3);
+        }
+    }
+}

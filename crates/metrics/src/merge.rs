@@ -220,6 +220,8 @@ pub fn merge_shards(dirs: &[PathBuf], allow_partial: bool) -> Result<Merged, Mer
     let mut open_model = false;
     // A shard stopped early stops the whole test's verdict.
     let mut stopped_early = None;
+    // Each shard plans its share of the VUs: they add up.
+    let mut vus_planned: u64 = 0;
     for dir in dirs {
         let shard = Shard::read(dir)?;
         if let Some(what) = first.as_ref().and_then(|head| shard.differs_from(head)) {
@@ -238,6 +240,9 @@ pub fn merge_shards(dirs: &[PathBuf], allow_partial: bool) -> Result<Merged, Mer
         duration_seconds = duration_seconds.max(shard.summary.duration_seconds);
         open_model |= shard.summary.open_model;
         stopped_early = stopped_early.or_else(|| shard.summary.stopped_early.clone());
+        vus_planned =
+            crate::interval::checked(vus_planned, shard.summary.totals.vus_planned, "planned VUs")
+                .map_err(|source| shard.unmergeable(source))?;
         for interval in &shard.log.intervals {
             seconds
                 .entry(interval.second)
@@ -300,6 +305,7 @@ pub fn merge_shards(dirs: &[PathBuf], allow_partial: bool) -> Result<Merged, Mer
         thresholds,
         stopped_early,
     });
+    summary.totals.vus_planned = vus_planned;
     summary.merged = Some(MergeRecord {
         count,
         plan_sha256: head.record.plan_sha256.clone(),

@@ -200,15 +200,24 @@ pub struct Totals {
     pub interrupted_requests: u64,
     /// The most virtual users running at any instant (busy ones, in the open model).
     pub max_vus: u64,
-    /// The most virtual users allocated at once: running, or idle in an arrival-rate pool (k6's
-    /// `vus_max`).
+    /// The most virtual users allocated at once: running, or idle in an arrival-rate pool.
     #[serde(default)]
     pub vus_allocated: u64,
+    /// The most VUs the plan holds at once as k6 plans them, each scenario from its start to its
+    /// end plus `gracefulStop` (the VUs k6 initializes before the start); shards add up.
+    #[serde(default)]
+    pub vus_planned: u64,
     pub checks_passed: u64,
     pub checks_failed: u64,
 }
 
 impl Totals {
+    /// k6's `vus_max`: the VUs it initialized before the start, and more if an arrival-rate
+    /// executor added some — here the larger of the planned and the allocated at once.
+    pub fn vus_max(&self) -> u64 {
+        self.vus_allocated.max(self.vus_planned)
+    }
+
     /// Open model: the arrivals that found every VU busy and waited for one — those of
     /// `send_delay` not in `send_delay_free`.
     pub fn arrivals_waited(&self) -> u64 {
@@ -337,6 +346,7 @@ impl Summary {
                 interrupted_requests: total.interrupted_requests,
                 max_vus: input.max_vus,
                 vus_allocated: input.vus_allocated,
+                vus_planned: 0,
                 checks_passed: checks.iter().map(|c| c.passed).sum(),
                 checks_failed: checks.iter().map(|c| c.failed).sum(),
             },

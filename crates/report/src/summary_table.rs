@@ -157,9 +157,14 @@ pub fn summary_table(summary: &Summary) -> String {
         &mut out,
         "max vus",
         format!(
-            "{} running at the peak, {} allocated",
+            "{} running at the peak, {} allocated{}",
             count(t.max_vus),
-            count(t.vus_allocated)
+            count(t.vus_allocated),
+            if t.vus_planned > t.vus_allocated {
+                format!(", {} planned (k6's vus_max)", count(t.vus_planned))
+            } else {
+                String::new()
+            }
         ),
     );
     if let Some(loader) = &summary.loader {

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use scalelab_metrics::threshold::{Submetric, Threshold};
 use scalelab_metrics::{Endpoint, EndpointId};
+use scalelab_shape::Shard;
 
 use super::names::Names;
 use super::program::Program;
@@ -253,6 +254,27 @@ impl CompiledPlan {
     /// Whether any scenario paces arrivals (the open model), so latency counts from intended times.
     pub fn open_model(&self) -> bool {
         self.scenarios.iter().any(|s| s.executor.is_open_model())
+    }
+
+    /// The most VUs k6 plans for at once (`vus_max` before any unplanned VU): each scenario
+    /// holds its planned VUs from its `startTime` to its end plus `gracefulStop`, and scenarios
+    /// that overlap add up (k6's execution plan, `lib/execution.go`). `shard` takes its share.
+    pub fn planned_vus(&self, shard: Shard) -> u64 {
+        let mut changes: Vec<(Duration, i128)> = Vec::new();
+        for s in &self.scenarios {
+            let vus = i128::from(shard.share(s.schedule.planned_vus()));
+            changes.push((s.start_time, vus));
+            changes.push((s.start_time + s.duration() + s.graceful_stop, -vus));
+        }
+        // At the same instant a scenario's end comes before the next one's start.
+        changes.sort_by_key(|&(at, change)| (at, change));
+        let mut held: i128 = 0;
+        let mut most = 0;
+        for (_, change) in changes {
+            held += change;
+            most = most.max(held);
+        }
+        u64::try_from(most).unwrap_or(0)
     }
 
     /// The longest the run may take: the latest scenario end plus its graceful stop.

@@ -208,6 +208,7 @@ pub async fn run(
         thresholds,
         stopped_early,
     });
+    summary.totals.vus_planned = plan.planned_vus(options.shard);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     summary.loader = Some(LoaderUse::from_seconds(
         threads as u64,
