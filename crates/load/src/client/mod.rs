@@ -52,6 +52,22 @@ pub struct Exchange {
     pub headers: Option<HeaderMap>,
 }
 
+impl Exchange {
+    /// An exchange that ended in `outcome` without a response byte or a byte counted.
+    pub fn failed(outcome: Outcome, sent: Instant, done: Instant) -> Self {
+        Self {
+            outcome,
+            sent,
+            first_byte: None,
+            done,
+            bytes_sent: 0,
+            bytes_received: 0,
+            phases: Phases::default(),
+            headers: None,
+        }
+    }
+}
+
 /// One virtual user's connection to the target, opened on first use and reopened when lost.
 pub struct HttpClient {
     settings: Arc<ClientSettings>,

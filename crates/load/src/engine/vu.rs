@@ -209,16 +209,7 @@ impl Vu {
                                     .is_some_and(program::Invalid::is_a_request)
                                 {
                                     let now = Instant::now();
-                                    let exchange = Exchange {
-                                        outcome: response.outcome,
-                                        sent: now,
-                                        first_byte: None,
-                                        done: now,
-                                        bytes_sent: 0,
-                                        bytes_received: 0,
-                                        phases: Phases::default(),
-                                        headers: None,
-                                    };
+                                    let exchange = Exchange::failed(response.outcome, now, now);
                                     record(ctx, endpoint, &exchange, arrival.take());
                                 }
                                 command = Command::Response(response);
@@ -408,16 +399,11 @@ pub(crate) async fn send(
             // Cut short mid-exchange: the connection's state is unknown.
             client.disconnect();
             let now = Instant::now();
-            Exchange {
-                outcome: Outcome::Error(ErrorKind::RequestTimeout),
-                sent: now - timeout,
-                first_byte: None,
-                done: now,
-                bytes_sent: 0,
-                bytes_received: 0,
-                phases: Phases::default(),
-                headers: None,
-            }
+            Exchange::failed(
+                Outcome::Error(ErrorKind::RequestTimeout),
+                now - timeout,
+                now,
+            )
         }
     }
 }
