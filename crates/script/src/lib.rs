@@ -65,6 +65,8 @@ pub(crate) struct Code {
     /// Per scenario (plan order): its name, executor kind, the function it runs and its `env`;
     /// set once the options are loaded.
     pub scenarios: OnceLock<Vec<ScenarioCode>>,
+    /// k6's `discardResponseBodies`, set once the options are loaded.
+    pub discard_bodies: std::sync::atomic::AtomicBool,
     /// What `setup()` returned, as JSON.
     pub setup_data: Mutex<Option<String>>,
     pub exceptions: Mutex<Exceptions>,
@@ -121,6 +123,7 @@ impl Script {
             env,
             metrics: metrics::Registry::default(),
             scenarios: OnceLock::new(),
+            discard_bodies: Default::default(),
             setup_data: Mutex::new(None),
             exceptions: Mutex::default(),
             fatal: Mutex::new(None),
@@ -161,6 +164,10 @@ impl Script {
         code.scenarios
             .set(scenarios)
             .expect("scenarios are set once, here");
+        code.discard_bodies.store(
+            plan.defaults.discard_response_bodies,
+            std::sync::atomic::Ordering::Relaxed,
+        );
         let mut plan = plan;
         plan.warnings.extend(init.warnings);
         Ok(Self { plan, code })

@@ -119,7 +119,8 @@ impl Port {
     }
 }
 
-/// Installs `__k6native`, `__k6groups`, `__VU`, `__ITER`, `open` and `console`.
+/// Installs `__k6native`, `__k6groups`, `__k6discard` (`discardResponseBodies`), `__VU`,
+/// `__ITER`, `open` and `console`.
 pub fn install<'js>(ctx: &Ctx<'js>, port: Rc<Port>) -> rquickjs::Result<()> {
     let globals = ctx.globals();
     let native = Object::new(ctx.clone())?;
@@ -285,6 +286,12 @@ pub fn install<'js>(ctx: &Ctx<'js>, port: Rc<Port>) -> rquickjs::Result<()> {
     )?;
     globals.set("__k6native", native)?;
     globals.set("__k6groups", rquickjs::Array::new(ctx.clone())?)?;
+    globals.set(
+        "__k6discard",
+        port.code
+            .discard_bodies
+            .load(std::sync::atomic::Ordering::Relaxed),
+    )?;
     globals.set("__VU", port.vu)?;
     globals.set("__ITER", 0)?;
     let p = port.clone();

@@ -7,7 +7,6 @@ use super::node::{Ctx, Obj, Result};
 
 /// k6 options that change nothing in a scalelab run (or that scalelab cannot honour).
 const IGNORED: &[&str] = &[
-    "discardResponseBodies",
     "noConnectionReuse",
     "noVUConnectionReuse",
     "noCookiesReset",
@@ -53,6 +52,9 @@ pub(super) fn top_options(top: &mut Obj, ctx: &mut Ctx, defaults: &mut Defaults)
     }
     if let Some(node) = top.get(ctx, "insecureSkipTLSVerify") {
         defaults.insecure = node.bool(ctx, "'insecureSkipTLSVerify'")?;
+    }
+    if let Some(node) = top.get(ctx, "discardResponseBodies") {
+        defaults.discard_response_bodies = node.bool(ctx, "'discardResponseBodies'")?;
     }
     top.ignore(
         ctx,

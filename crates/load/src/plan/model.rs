@@ -53,6 +53,9 @@ pub struct Defaults {
     pub insecure: bool,
     /// `User-Agent` sent when the request sets none.
     pub user_agent: Option<String>,
+    /// k6's `discardResponseBodies`: a script's responses have no body unless a request asks for
+    /// one with `responseType`.
+    pub discard_response_bodies: bool,
 }
 
 impl Default for Defaults {
@@ -63,6 +66,7 @@ impl Default for Defaults {
             http: HttpVersion::Auto,
             insecure: false,
             user_agent: None,
+            discard_response_bodies: false,
         }
     }
 }

@@ -140,7 +140,7 @@ function send(method, url, body, params) {
     flatten(headers),
     tags,
     timeoutMs(params.timeout),
-    String(params.responseType || "text"),
+    String(params.responseType || (globalThis.__k6discard ? "none" : "text")),
   );
   r.push(method, headers || {}, payload === undefined ? null : payload);
   return new Response(r, url);
