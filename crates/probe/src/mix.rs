@@ -43,6 +43,7 @@ pub fn one_url(url: &str) -> Plan {
             },
             start_time: Duration::ZERO,
             graceful_stop: Duration::ZERO,
+            tags: Vec::new(),
         }],
         warnings: Vec::new(),
     }

@@ -106,6 +106,7 @@ pub fn plan() -> Plan {
             },
             start_time: Duration::ZERO,
             graceful_stop: secs(5),
+            tags: Vec::new(),
         }],
         warnings: Vec::new(),
     }

@@ -124,6 +124,7 @@ impl QuickArgs {
                 },
                 start_time: Duration::ZERO,
                 graceful_stop: Duration::from_secs(2),
+                tags: Vec::new(),
             }],
             warnings: Vec::new(),
         })

@@ -61,6 +61,8 @@ pub struct CompiledScenario {
     pub(crate) schedule: Schedule,
     pub start_time: Duration,
     pub graceful_stop: Duration,
+    /// Tags every request of the scenario carries (k6's scenario `tags`).
+    pub tags: Vec<(String, String)>,
     pub flows: Vec<CompiledFlow>,
     /// Cumulative flow weights, for a weighted pick.
     pub cumulative_weights: Vec<u64>,
@@ -145,7 +147,7 @@ impl CompiledPlan {
             for flow in &scenario.iteration.flows {
                 let steps = compile_steps(
                     &flow.steps,
-                    &scenario.name,
+                    scenario,
                     base,
                     plan,
                     &mut endpoints,
@@ -185,6 +187,7 @@ impl CompiledPlan {
                     .map_err(|e| CompileError::Shape(scenario.name.clone(), e))?,
                 start_time: scenario.start_time,
                 graceful_stop: scenario.graceful_stop,
+                tags: scenario.tags.clone(),
                 flows: flows.into_iter().map(|(_, f)| f).collect(),
                 cumulative_weights,
                 think: scenario.iteration.think,
@@ -324,10 +327,24 @@ impl CompiledPlan {
     }
 }
 
+/// A request's tags: its scenario's, then its own (which win over a scenario tag of the same name).
+pub(crate) fn tagged(
+    scenario: &[(String, String)],
+    request: &[(String, String)],
+) -> Vec<(String, String)> {
+    let mut tags: Vec<(String, String)> = scenario
+        .iter()
+        .filter(|(name, _)| request.iter().all(|(own, _)| own != name))
+        .cloned()
+        .collect();
+    tags.extend(request.iter().cloned());
+    tags
+}
+
 /// Resolves a flow's steps (loops stay loops), adding their endpoints and checks to the tables.
 fn compile_steps(
     steps: &[plan::Step],
-    scenario: &str,
+    scenario: &plan::Scenario,
     base: &str,
     plan: &Plan,
     endpoints: &mut Vec<Endpoint>,
@@ -343,10 +360,10 @@ fn compile_steps(
             },
             plan::Step::Request(request) => {
                 let endpoint = Endpoint {
-                    scenario: scenario.to_owned(),
+                    scenario: scenario.name.clone(),
                     name: request.name.clone(),
                     method: request.method.to_ascii_uppercase(),
-                    tags: request.tags.clone(),
+                    tags: tagged(&scenario.tags, &request.tags),
                 };
                 let id = index_of(endpoints, endpoint);
                 let prepared =

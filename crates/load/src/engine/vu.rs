@@ -306,7 +306,7 @@ fn prepare_named(
         scenario: scenario.name.clone(),
         name: request.name.clone(),
         method: request.method.to_ascii_uppercase(),
-        tags: request.tags.clone(),
+        tags: super::compile::tagged(&scenario.tags, &request.tags),
     });
     prepare(&ctx.plan, request, endpoint).map_err(|response| (endpoint, response))
 }

@@ -102,6 +102,7 @@ pub(super) fn load(root: &Node, ctx: &mut Ctx, options: &super::LoadOptions) -> 
             iteration: Iteration { flows, think: None },
             start_time: Duration::ZERO,
             graceful_stop,
+            tags: Vec::new(),
         }],
         warnings: Vec::new(),
     })

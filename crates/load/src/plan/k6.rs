@@ -68,7 +68,7 @@ pub(super) fn top_options(top: &mut Obj, ctx: &mut Ctx, defaults: &mut Defaults)
     Ok(())
 }
 
-/// Scenario options scalelab does not act on: `exec`, `env` (but a script's code does), `tags`,
+/// Scenario options scalelab does not act on: `exec`, `env` (but a script's code does),
 /// `options`.
 pub(super) fn scenario_options(obj: &mut Obj, ctx: &mut Ctx) {
     if ctx.script {
@@ -87,7 +87,6 @@ pub(super) fn scenario_options(obj: &mut Obj, ctx: &mut Ctx) {
             "scalelab has no script to pass environment variables to",
         );
     }
-    obj.ignore(ctx, "tags", "scenario tags are not added to samples");
     obj.ignore(ctx, "options", "browser options need the k6 browser module");
 }
 

@@ -104,6 +104,9 @@ pub struct Scenario {
     pub start_time: Duration,
     /// How long running iterations may finish after the scenario's end (k6 `gracefulStop`, default 30 s).
     pub graceful_stop: Duration,
+    /// Tags every request of the scenario carries (k6's scenario `tags`); a request's own tag of
+    /// the same name wins.
+    pub tags: Vec<(String, String)>,
 }
 
 /// When iterations run: the k6 executors and Artillery phases.

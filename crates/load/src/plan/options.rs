@@ -181,6 +181,7 @@ fn scenarios(top: &mut Obj, ctx: &mut Ctx, fallback: &IterationParts) -> Result<
         iteration: resolve(fallback.clone(), top, ctx)?,
         start_time: Duration::ZERO,
         graceful_stop: GRACEFUL,
+        tags: Vec::new(),
     }])
 }
 
@@ -262,6 +263,10 @@ fn scenario(name: &str, node: &Node, ctx: &mut Ctx, fallback: &IterationParts) -
         .map_err(|e| ctx.error(obj.pos, format!("{what}: {e}")))?;
     let start_time = opt_duration(&mut obj, ctx, "startTime", Duration::ZERO)?;
     let graceful_stop = opt_duration(&mut obj, ctx, "gracefulStop", GRACEFUL)?;
+    let tags = match obj.get(ctx, "tags") {
+        Some(node) => native::pairs(node, ctx, &format!("'tags' in {what}"))?,
+        None => Vec::new(),
+    };
     k6::scenario_options(&mut obj, ctx);
     let iteration = resolve(
         native::iteration(&mut obj, ctx, name)?.or(fallback),
@@ -275,6 +280,7 @@ fn scenario(name: &str, node: &Node, ctx: &mut Ctx, fallback: &IterationParts) -
         iteration,
         start_time,
         graceful_stop,
+        tags,
     })
 }
 

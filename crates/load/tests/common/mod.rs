@@ -43,6 +43,7 @@ pub fn scenario(executor: Executor, requests: Vec<Request>) -> Scenario {
         },
         start_time: Duration::ZERO,
         graceful_stop: Duration::from_secs(30),
+        tags: Vec::new(),
     }
 }
 
