@@ -82,6 +82,29 @@ fn a_scenarios_exec_and_env_run_without_a_warning_that_they_are_ignored() {
 }
 
 #[test]
+fn open_refuses_what_is_not_a_regular_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("zero.js");
+    std::fs::write(
+        &script,
+        "const data = open('/dev/zero');
+export default function () {}
+",
+    )
+    .unwrap();
+    let output = scalelab()
+        .args(["run", script.to_str().unwrap(), "--quiet"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(104), "{stderr}");
+    assert!(
+        stderr.contains("open(/dev/zero)") && stderr.contains("not a regular file"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn an_unsupported_import_exits_104_and_a_setup_exception_107() {
     let dir = tempfile::tempdir().unwrap();
     let ws = dir.path().join("ws.js");

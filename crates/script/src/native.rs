@@ -480,8 +480,12 @@ fn canonical(name: &str, out: &mut String) {
     }));
 }
 
+/// The largest file `open()` reads: 256 MiB. Each VU that opens it holds its own copy (as in k6,
+/// where `SharedArray` is the way to share a large data file).
+pub const MAX_OPEN_BYTES: u64 = 256 << 20;
+
 /// k6's `open(path, mode)`: a file's text (or bytes with mode `b`), only in init code; a relative
-/// path is relative to the main script.
+/// path is relative to the main script. Only a regular file of at most [`MAX_OPEN_BYTES`].
 fn open<'js>(
     ctx: &Ctx<'js>,
     port: &Port,
@@ -501,7 +505,7 @@ fn open<'js>(
         match files.get(&full) {
             Some(bytes) => bytes.clone(),
             None => {
-                let bytes: Arc<[u8]> = std::fs::read(&full)
+                let bytes: Arc<[u8]> = scalelab_config::read_bounded(&full, MAX_OPEN_BYTES)
                     .map_err(|e| {
                         Exception::throw_message(
                             ctx,
