@@ -31,6 +31,8 @@ enum Command {
     Demo(commands::demo::DemoArgs),
     /// Fit the capacity model of an earlier run from its server's CPU series.
     Fit(commands::fit::FitArgs),
+    /// What a plan or k6 script would run (scenarios, max VUs, max duration), without running it.
+    Inspect(commands::inspect::InspectArgs),
     /// Write a ready plan of a test type (load, stress, spike, soak, breakpoint, scalability).
     Plan(commands::plan::PlanArgs),
     /// Kubernetes manifests of a sharded test (an Indexed Job); `k8s collect` fetches and merges.
@@ -77,6 +79,7 @@ fn main() -> ExitCode {
             Command::Compare(args) => commands::compare::run(args),
             Command::Demo(args) => commands::demo::run(args).await,
             Command::Fit(args) => commands::fit::run(args),
+            Command::Inspect(args) => commands::inspect::run(args),
             Command::Plan(args) => commands::plan::run(args),
             Command::K8s(args) => commands::k8s::run(args),
             Command::Merge(args) => commands::merge::run(args),

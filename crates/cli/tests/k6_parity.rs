@@ -48,6 +48,19 @@ struct Figures {
     counters: BTreeMap<String, f64>,
     /// What the server counted.
     served: BTreeMap<String, u64>,
+    /// `maxVUs` and `totalDuration` from `k6 inspect --execution-requirements` and `scalelab
+    /// inspect --json`, when the script is valid.
+    inspected: Option<(u64, String)>,
+}
+
+/// `maxVUs` and `totalDuration` of an inspection's JSON on stdout, when it succeeded.
+fn inspected(command: Command) -> Option<(u64, String)> {
+    let run = output(command);
+    let json: Value = serde_json::from_slice(&run.stdout).ok()?;
+    Some((
+        json["maxVUs"].as_u64()?,
+        json["totalDuration"].as_str()?.to_owned(),
+    ))
 }
 
 /// The counting server: `/status/N` answers N, `/delay?ms=N` waits N ms, `/json` answers a JSON
@@ -168,7 +181,12 @@ fn under_k6(script: &Path, base: &str, dir: &Path) -> Figures {
             counters.insert(name.clone(), metric["count"].as_f64().unwrap());
         }
     }
+    let mut inspect = Command::new(k6());
+    inspect
+        .args(["inspect", "--execution-requirements"])
+        .arg(script);
     Figures {
+        inspected: inspected(inspect),
         exit: run.status.code(),
         iterations: metrics.get("iterations").map_or(0, |m| count(&m["count"])),
         http_reqs: metrics.get("http_reqs").map_or(0, |m| count(&m["count"])),
@@ -230,7 +248,10 @@ fn under_scalelab(script: &Path, base: &str, dir: &Path) -> Figures {
                 .collect()
         })
         .unwrap_or_default();
+    let mut inspect = Command::new(env!("CARGO_BIN_EXE_scalelab"));
+    inspect.args(["inspect", "--json"]).arg(script);
     Figures {
+        inspected: inspected(inspect),
         exit: run.status.code(),
         iterations: count(&totals["iterations"]),
         http_reqs: count(&totals["requests"]),

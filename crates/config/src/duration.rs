@@ -21,13 +21,15 @@ pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
     humantime::parse_duration(text).map_err(|_| DurationError::Text(text.to_owned()))
 }
 
-/// Formats a duration compactly: `1m30s`, `250ms`, `2h`.
+/// Formats a duration compactly, as Go (and so k6) prints one: `1m30s`, `10m31.5s`, `250ms`,
+/// `2h` (to the millisecond).
 pub fn format_duration(duration: Duration) -> String {
     if duration.subsec_nanos() != 0 && duration < Duration::from_secs(1) {
         return format!("{}ms", duration.as_millis());
     }
     let total = duration.as_secs();
-    let (h, m, s) = (total / 3600, total / 60 % 60, total % 60);
+    let (h, m) = (total / 3600, total / 60 % 60);
+    let millis = (total % 60) * 1000 + u64::from(duration.subsec_millis());
     let mut out = String::new();
     if h > 0 {
         out += &format!("{h}h");
@@ -35,8 +37,10 @@ pub fn format_duration(duration: Duration) -> String {
     if m > 0 {
         out += &format!("{m}m");
     }
-    if s > 0 || out.is_empty() {
-        out += &format!("{s}s");
+    if millis > 0 || out.is_empty() {
+        let seconds = format!("{}.{:03}", millis / 1000, millis % 1000);
+        out += seconds.trim_end_matches('0').trim_end_matches('.');
+        out.push('s');
     }
     out
 }
@@ -63,5 +67,9 @@ mod tests {
         assert_eq!(format_duration(Duration::from_secs(7200)), "2h");
         assert_eq!(format_duration(Duration::from_millis(250)), "250ms");
         assert_eq!(format_duration(Duration::ZERO), "0s");
+        // Fractions of a second stay, as in Go: k6's `1.5s` was printed `1s`.
+        assert_eq!(format_duration(Duration::from_millis(631_500)), "10m31.5s");
+        assert_eq!(format_duration(Duration::from_millis(1_500)), "1.5s");
+        assert_eq!(format_duration(Duration::from_millis(60_250)), "1m0.25s");
     }
 }

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod execute;
 pub mod export;
 pub mod fit;
+pub mod inspect;
 pub mod k8s;
 pub mod merge;
 pub mod plan;

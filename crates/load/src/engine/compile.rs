@@ -263,9 +263,29 @@ impl CompiledPlan {
     /// holds its planned VUs from its `startTime` to its end plus `gracefulStop`, and scenarios
     /// that overlap add up (k6's execution plan, `lib/execution.go`). `shard` takes its share.
     pub fn planned_vus(&self, shard: Shard) -> u64 {
+        self.vus_held(shard, |s| s.executor.planned_vus())
+    }
+
+    /// The most VUs the plan may run at once, as k6's `inspect --execution-requirements` gives
+    /// `maxVUs`: [`CompiledPlan::planned_vus`] with each arrival-rate scenario at its `maxVUs`.
+    /// `None` when a scenario has no bound (Artillery phases without `maxVusers`).
+    pub fn max_vus(&self, shard: Shard) -> Option<u64> {
+        if self
+            .scenarios
+            .iter()
+            .any(|s| s.executor.max_vus().is_none())
+        {
+            return None;
+        }
+        Some(self.vus_held(shard, |s| s.executor.max_vus().unwrap_or(0)))
+    }
+
+    /// The most of `vus` (per scenario) held at once, each scenario holding them from its start
+    /// to its end plus its graceful stop.
+    fn vus_held(&self, shard: Shard, vus: impl Fn(&CompiledScenario) -> u64) -> u64 {
         let mut changes: Vec<(Duration, i128)> = Vec::new();
         for s in &self.scenarios {
-            let vus = i128::from(shard.share(s.schedule.planned_vus()));
+            let vus = i128::from(shard.share(vus(s)));
             changes.push((s.start_time, vus));
             changes.push((s.start_time + s.duration() + s.graceful_stop, -vus));
         }

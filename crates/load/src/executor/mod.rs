@@ -156,24 +156,6 @@ impl Schedule {
         }
     }
 
-    /// The VUs k6 initializes for this executor before the test starts (its planned VUs; an
-    /// arrival-rate executor may add unplanned ones up to `maxVUs` as it runs).
-    pub fn planned_vus(&self) -> u64 {
-        match self {
-            Schedule::ConstantVus { vus, .. }
-            | Schedule::PerVuIterations { vus, .. }
-            | Schedule::SharedIterations { vus, .. } => *vus,
-            Schedule::RampingVus { vus, .. } => vus
-                .points()
-                .iter()
-                .map(|&(_, v)| v.ceil() as u64)
-                .max()
-                .unwrap_or(0),
-            Schedule::Arrivals { pool, .. } if pool.fresh => 0,
-            Schedule::Arrivals { pool, .. } => pool.pre_allocated,
-        }
-    }
-
     /// The arrivals per second of the open model.
     pub fn arrival_rate(&self) -> Option<&Shape> {
         match self {

@@ -419,6 +419,32 @@ impl Executor {
     /// `preAllocatedVUs`), the connections of a fixed rate; `None` for Artillery phases without
     /// `maxVusers` (every arrival is a new user).
     pub fn max_vus(&self) -> Option<u64> {
+        self.vus().1
+    }
+
+    /// The VUs k6 initializes for this executor before the test starts (its planned VUs); an
+    /// arrival-rate executor may add unplanned ones up to `maxVUs` as it runs.
+    pub fn planned_vus(&self) -> u64 {
+        self.vus().0
+    }
+
+    /// (planned, most) VUs.
+    fn vus(&self) -> (u64, Option<u64>) {
+        let most = self.most_vus();
+        let planned = match self {
+            Executor::ConstantArrivalRate {
+                pre_allocated_vus, ..
+            }
+            | Executor::RampingArrivalRate {
+                pre_allocated_vus, ..
+            } => *pre_allocated_vus,
+            Executor::Phases { .. } => 0,
+            _ => most.unwrap_or(0),
+        };
+        (planned, most)
+    }
+
+    fn most_vus(&self) -> Option<u64> {
         Some(match self {
             Executor::ConstantVus { vus, .. }
             | Executor::PerVuIterations { vus, .. }
