@@ -305,11 +305,18 @@ pub fn install<'js>(ctx: &Ctx<'js>, port: Rc<Port>) -> rquickjs::Result<()> {
         )?,
     )?;
     let console = Object::new(ctx.clone())?;
-    for level in ["log", "info", "warn", "error", "debug"] {
-        let vu = port.vu;
+    // k6's levels: `console.debug` shows only with k6's --verbose, so here never.
+    for (method, level) in [
+        ("log", Some("info")),
+        ("info", Some("info")),
+        ("warn", Some("warning")),
+        ("error", Some("error")),
+        ("debug", None),
+    ] {
         console.set(
-            level,
+            method,
             Function::new(ctx.clone(), move |parts: Rest<Value<'js>>| {
+                let Some(level) = level else { return };
                 let text: Vec<String> = parts
                     .0
                     .iter()
@@ -327,14 +334,47 @@ pub fn install<'js>(ctx: &Ctx<'js>, port: Rc<Port>) -> rquickjs::Result<()> {
                 // Not eprintln!, which panics when stderr is a closed pipe.
                 let _ = writeln!(
                     std::io::stderr().lock(),
-                    "{level} (VU {vu}): {}",
-                    text.join(" ")
+                    "{}",
+                    log_line(std::time::SystemTime::now(), level, &text.join(" "))
                 );
             })?,
         )?;
     }
     globals.set("console", console)?;
     Ok(())
+}
+
+/// A console line as k6 writes it (logrus's text format): `time="…" level=info msg=… source=console`.
+fn log_line(at: std::time::SystemTime, level: &str, message: &str) -> String {
+    format!(
+        "time=\"{}\" level={level} msg={} source=console",
+        humantime::format_rfc3339_seconds(at),
+        logfmt_value(message)
+    )
+}
+
+/// A value as logrus writes it: bare when it is made of letters, digits and `-._/@^+` only, else
+/// quoted as Go's `%q` quotes (written here: no crate quotes the Go way).
+fn logfmt_value(text: &str) -> String {
+    let bare = |c: char| c.is_ascii_alphanumeric() || "-._/@^+".contains(c);
+    if text.chars().all(bare) {
+        return text.to_owned();
+    }
+    let mut out = String::from('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_ascii_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// The metric type `k6/metrics` passes by name.
@@ -528,6 +568,22 @@ fn open<'js>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn console_lines_are_written_as_k6_writes_them() {
+        let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_796_696_422);
+        // As k6 v1.1.0 printed `console.log('hello', {a: 1})` and `console.warn('careful')`.
+        assert_eq!(
+            log_line(at, "info", r#"hello {"a":1}"#),
+            r#"time="2026-12-08T02:20:22Z" level=info msg="hello {\"a\":1}" source=console"#
+        );
+        assert_eq!(
+            log_line(at, "warning", "careful"),
+            r#"time="2026-12-08T02:20:22Z" level=warning msg=careful source=console"#
+        );
+        assert_eq!(logfmt_value("a\tb\u{1}"), r#""a\tb\x01""#);
+        assert_eq!(logfmt_value("v1.2/x@y"), "v1.2/x@y");
+    }
 
     #[test]
     fn header_names_are_canonical_as_in_go() {
