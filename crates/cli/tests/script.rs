@@ -82,6 +82,36 @@ fn a_scenarios_exec_and_env_run_without_a_warning_that_they_are_ignored() {
 }
 
 #[test]
+fn every_vu_gets_its_turn_when_iterations_never_wait() {
+    // 8 VUs on one loader thread, iterations without a request: each VU must iterate, as in k6
+    // (before, the first VU kept the thread to itself).
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("fair.js");
+    let thresholds: Vec<String> = (1..=8)
+        .map(|vu| format!("'turns{{vu:{vu}}}': ['count>0']"))
+        .collect();
+    std::fs::write(
+        &script,
+        format!(
+            "import {{ Counter }} from 'k6/metrics';
+const turns = new Counter('turns');
+             export const options = {{ vus: 8, duration: '1s', thresholds: {{ {} }} }};
+             export default function () {{ turns.add(1, {{ vu: String(__VU) }}); }}
+",
+            thresholds.join(", ")
+        ),
+    )
+    .unwrap();
+    let output = scalelab()
+        .args(["run", script.to_str().unwrap(), "--quiet", "--threads", "1"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert_eq!(stdout.matches("✓ turns{vu:").count(), 8, "{stdout}");
+}
+
+#[test]
 fn open_refuses_what_is_not_a_regular_file() {
     let dir = tempfile::tempdir().unwrap();
     let script = dir.path().join("zero.js");

@@ -314,6 +314,9 @@ async fn vu_loop(
     let mut vu = Vu::new(&ctx, id);
     while Instant::now() < end && !ctx.stop.is_cancelled() && active() {
         vu.iterate(&ctx, &ctx.plan.scenarios[index], None).await;
+        // Every VU of the thread gets its turn: an iteration that never waits (a script's
+        // computation, no request) would otherwise keep the thread to itself.
+        tokio::task::yield_now().await;
     }
 }
 
