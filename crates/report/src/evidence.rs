@@ -100,30 +100,15 @@ pub fn loader_limit(summary: &Summary) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use scalelab_metrics::{Interval, LoaderUse, Summary, SummaryInput};
+    use scalelab_metrics::{Interval, LoaderUse};
 
     use super::*;
-
-    fn summary(total: &Interval) -> Summary {
-        Summary::build(SummaryInput {
-            started_at: String::new(),
-            duration_seconds: 3.0,
-            open_model: true,
-            endpoints: &[],
-            check_names: &[],
-            total,
-            requests_per_second: &[],
-            max_vus: 1,
-            vus_allocated: 1,
-            thresholds: vec![],
-            stopped_early: None,
-        })
-    }
+    use crate::test_support::summary_of;
 
     #[test]
     fn the_loader_is_named_a_limit_for_each_reason_seen() {
         let mut total = Interval::new(0);
-        let mut s = summary(&total);
+        let mut s = summary_of(&total, None);
         // 4 threads on 2 cores can use 2: 1.9 CPU-s in second 1 is 95 %; 0.4 in second 0 is 20 %.
         s.loader = Some(LoaderUse::from_seconds(
             4,
@@ -143,7 +128,7 @@ mod tests {
         for k in 0..200 {
             calm.record_send_delay(std::time::Duration::from_micros(50), k == 0);
         }
-        assert_eq!(loader_limit(&summary(&calm)), None);
+        assert_eq!(loader_limit(&summary_of(&calm, None)), None);
         // Below 90 % the CPU is not a limit; dropped and waiting arrivals and a late clock are.
         s.loader = Some(LoaderUse::from_seconds(1, 8, &[(0, 890_000)]));
         assert_eq!(loader_limit(&s), None);
@@ -151,7 +136,7 @@ mod tests {
         for (micros, waited) in [(50, false), (20_000, false), (30_000, true)] {
             total.record_send_delay(std::time::Duration::from_micros(micros), waited);
         }
-        let mut s = summary(&total);
+        let mut s = summary_of(&total, None);
         s.loader = Some(LoaderUse::from_seconds(1, 8, &[(0, 890_000)]));
         // The free arrivals' delays are 0.05 and 20 ms: p99 = 0.05 + 0.99 × 19.95 = 19.8 ms.
         assert_eq!(

@@ -26,3 +26,6 @@ pub use results::RunResults;
 pub use scenario_line::scenario_line;
 pub use summary_table::summary_table;
 pub use table::table;
+
+#[cfg(test)]
+mod test_support;

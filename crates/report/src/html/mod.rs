@@ -349,26 +349,10 @@ tr.failed td{color:#b00020}";
 mod tests {
     use std::time::Duration;
 
-    use scalelab_metrics::{Interval, SummaryInput};
+    use scalelab_metrics::Interval;
 
     use super::*;
-
-    /// A one-second open-model run's summary of `total`.
-    fn summary_of(total: &Interval, stopped_early: Option<scalelab_metrics::EarlyStop>) -> Summary {
-        Summary::build(SummaryInput {
-            started_at: String::new(),
-            duration_seconds: 1.0,
-            open_model: true,
-            endpoints: &[],
-            check_names: &[],
-            total,
-            requests_per_second: &[],
-            max_vus: 1,
-            vus_allocated: 1,
-            thresholds: vec![],
-            stopped_early,
-        })
-    }
+    use crate::test_support::summary_of;
 
     #[test]
     fn the_send_delay_tile_says_how_many_arrivals_waited() {
