@@ -211,7 +211,9 @@ fn under_scalelab(script: &Path, base: &str, dir: &Path) -> Figures {
         .arg(script)
         .arg("-e")
         .arg(format!("BASE={base}"))
-        .args(["--quiet", "--out"])
+        // One loader thread: one VU pool per scenario, as k6 keeps, so that which arrival finds
+        // a VU does not depend on the machine's cores.
+        .args(["--quiet", "--threads", "1", "--out"])
         .arg(&out);
     let run = output(command);
     let Ok(text) = std::fs::read_to_string(out.join("summary.json")) else {
